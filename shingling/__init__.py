@@ -1,0 +1,33 @@
+"""copydesk's pure text library: normalise -> tokenise -> shingle -> signature,
+exact overlap scores and verdicts. No Redis, no web framework."""
+
+from shingling.chrome import chrome_spans, mask_chrome, strip_chrome
+from shingling.config import PipelineConfig
+from shingling.normalise import fold, normalise
+from shingling.score import Scores, Thresholds, Verdict, compare
+from shingling.shingles import Shingles, shingle, shingles_from_tokens
+from shingling.signature import band_keys, estimate_jaccard, signature
+from shingling.tokenise import Tokens, quote_spans, tokenise, words
+
+__all__ = [
+    "PipelineConfig",
+    "Scores",
+    "Shingles",
+    "Thresholds",
+    "Tokens",
+    "Verdict",
+    "band_keys",
+    "chrome_spans",
+    "compare",
+    "estimate_jaccard",
+    "fold",
+    "mask_chrome",
+    "normalise",
+    "quote_spans",
+    "shingle",
+    "shingles_from_tokens",
+    "signature",
+    "strip_chrome",
+    "tokenise",
+    "words",
+]

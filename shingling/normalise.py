@@ -1,0 +1,36 @@
+"""Text normalisation: Unicode NFKC, case folding, typographic quotes and
+dashes folded to ASCII, whitespace collapsed.
+
+Normalisation is applied per token (see ``shingling.tokenise``) so that
+character offsets always point into the caller's original text; ``normalise``
+applies the same folding to a whole text, for display and text identity.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_FOLD = str.maketrans(
+    {
+        "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
+        "\u00b4": "'", "`": "'",
+        "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"',
+        "\u00ab": '"', "\u00bb": '"',
+        "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-",
+        "\u2015": "-", "\u2212": "-",
+        "\u00a0": " ", "\u2009": " ", "\u202f": " ", "\u200b": "", "\ufeff": "",
+        "\u00ad": "",
+    }
+)
+_WS = re.compile(r"\s+")
+
+
+def fold(text: str) -> str:
+    """NFKC, typographic quotes and dashes to ASCII, then case folding."""
+    return unicodedata.normalize("NFKC", text).translate(_FOLD).casefold()
+
+
+def normalise(text: str) -> str:
+    """``fold`` the whole text and collapse runs of whitespace to one space."""
+    return _WS.sub(" ", fold(text)).strip()

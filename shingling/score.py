@@ -1,0 +1,72 @@
+"""Exact overlap scores of two shingle sets, and the verdict an editor expects.
+
+Scores here are exact on the shingle sets (which are themselves a 64-bit
+hashing of word k-grams); only LSH candidate generation is approximate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+import numpy as np
+
+from shingling.shingles import Shingles
+
+
+class Verdict(StrEnum):
+    DUPLICATE = "duplicate"
+    SYNDICATED = "syndicated"
+    PARTIAL = "partial"
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Verdict thresholds, chosen by measurement (see docs/matching.md).
+
+    ``duplicate``: Jaccard at or above ``duplicate_jaccard`` (one changed word
+    removes k shingles, so a few edits keep a 600-word article above 0.8).
+    ``syndicated``: containment in either direction at or above
+    ``syndicated_containment`` AND at least ``syndicated_narrative`` shared
+    shingles outside direct quotations (quotes every outlet carries do not
+    make a copy). ``partial``: at least ``partial_shared`` shared shingles.
+    """
+
+    duplicate_jaccard: float = 0.8
+    syndicated_containment: float = 0.2
+    syndicated_narrative: int = 25
+    partial_shared: int = 8
+
+
+@dataclass(frozen=True)
+class Scores:
+    jaccard: float
+    containment: float  # share of the query's shingles found in the other
+    reverse_containment: float  # share of the other's shingles found in the query
+    shared: int
+    shared_narrative: int
+
+    def verdict(self, t: Thresholds) -> Verdict | None:
+        """The verdict, or None when the pair shares too little to be a match."""
+        if self.jaccard >= t.duplicate_jaccard:
+            return Verdict.DUPLICATE
+        best = max(self.containment, self.reverse_containment)
+        if best >= t.syndicated_containment and self.shared_narrative >= t.syndicated_narrative:
+            return Verdict.SYNDICATED
+        if self.shared >= t.partial_shared:
+            return Verdict.PARTIAL
+        return None
+
+
+def compare(query: Shingles, other: Shingles) -> Scores:
+    """Exact Jaccard and containment (both directions) of two shingle sets."""
+    shared = len(np.intersect1d(query.hashes, other.hashes, assume_unique=True))
+    narrative = len(np.intersect1d(query.narrative, other.narrative, assume_unique=True))
+    union = len(query) + len(other) - shared
+    return Scores(
+        jaccard=shared / union if union else 0.0,
+        containment=shared / len(query) if len(query) else 0.0,
+        reverse_containment=shared / len(other) if len(other) else 0.0,
+        shared=shared,
+        shared_narrative=narrative,
+    )
