@@ -4,18 +4,21 @@ exact overlap scores and verdicts. No Redis, no web framework."""
 from shingling.chrome import chrome_spans, mask_chrome, strip_chrome
 from shingling.config import PipelineConfig
 from shingling.normalise import fold, normalise
+from shingling.pipeline import Analysis, analyse
 from shingling.score import Scores, Thresholds, Verdict, compare
 from shingling.shingles import Shingles, shingle, shingles_from_tokens
 from shingling.signature import band_keys, estimate_jaccard, signature
 from shingling.tokenise import Tokens, quote_spans, tokenise, words
 
 __all__ = [
+    "Analysis",
     "PipelineConfig",
     "Scores",
     "Shingles",
     "Thresholds",
     "Tokens",
     "Verdict",
+    "analyse",
     "band_keys",
     "chrome_spans",
     "compare",

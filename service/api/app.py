@@ -1,0 +1,158 @@
+"""The FastAPI application, built by ``create_app(settings)``.
+
+Redis is opened in the lifespan (embedded or external, see ``service.store``),
+never at import time; tests pass their own client in.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import ExitStack, asynccontextmanager
+from dataclasses import dataclass
+
+import redis
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from service.api.middleware import BodyLimit
+from service.index import ConfigMismatch, Index
+from service.settings import Settings
+from service.store import StoreUnavailable, describe, open_redis
+
+log = logging.getLogger("copydesk.api")
+
+
+@dataclass
+class Metrics:
+    registry: CollectorRegistry
+    requests: Counter
+    latency: Histogram
+    articles: Gauge
+
+
+def _metrics() -> Metrics:
+    reg = CollectorRegistry()
+    return Metrics(
+        registry=reg,
+        requests=Counter(
+            "copydesk_requests", "HTTP requests", ["method", "route", "status"], registry=reg
+        ),
+        latency=Histogram(
+            "copydesk_request_seconds", "HTTP request latency", ["method", "route"], registry=reg
+        ),
+        articles=Gauge("copydesk_articles", "Articles in the index", registry=reg),
+    )
+
+
+def _routers() -> list[object]:
+    # Every resource router of the API, in the order they appear in /docs.
+    from service.api.routes import articles, ops
+
+    routers = [articles.router, ops.router]
+    for name in OPTIONAL_ROUTERS:
+        module = __import__(name, fromlist=["router"])
+        routers.append(module.router)
+    return routers
+
+
+#: Routers of features that live in their own modules (aligner, clustering).
+OPTIONAL_ROUTERS: list[str] = []
+
+
+def _validation_detail(exc: RequestValidationError) -> tuple[int, str]:
+    errors = exc.errors()
+    if any(e.get("type") == "json_invalid" for e in errors):
+        ctx = next((e.get("ctx", {}) for e in errors if e.get("type") == "json_invalid"), {})
+        return 400, f"body is not valid JSON ({ctx.get('error', 'parse error')}); fix the JSON"
+    parts = []
+    for e in errors:
+        loc = ".".join(str(p) for p in e.get("loc", ()) if p not in ("body",))
+        msg = str(e.get("msg", "invalid")).removeprefix("Value error, ")
+        parts.append(f"{loc}: {msg}" if loc else msg)
+    return 422, "; ".join(parts) or "invalid request"
+
+
+def create_app(settings: Settings, *, client: redis.Redis | None = None) -> FastAPI:
+    """The API for ``settings``; with ``client``, use that Redis instead of opening one."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        with ExitStack() as stack:
+            conn = client if client is not None else stack.enter_context(open_redis(settings))
+            app.state.index = Index(
+                conn,
+                settings.pipeline(),
+                settings.thresholds(),
+                name=settings.index,
+                max_candidates=settings.max_candidates,
+            )
+            try:
+                app.state.index.check_config()  # ConfigMismatch stops the start-up
+            except redis.RedisError as exc:
+                log.warning("%s not ready at start-up (%s); /readyz will say when it is",
+                            describe(settings), exc)
+            log.info("copydesk ready on %s, index '%s'", describe(settings), settings.index)
+            yield
+
+    app = FastAPI(
+        title="copydesk",
+        version="0.1.0",
+        summary="Find articles that rework the same wire copy, and show what was copied.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.metrics = _metrics()
+    for router in _routers():
+        app.include_router(router)  # type: ignore[arg-type]
+    _install_handlers(app, settings)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["content-type", "x-api-key", "authorization"],
+        )
+    return app
+
+
+def _install_handlers(app: FastAPI, settings: Settings) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        status, detail = _validation_detail(exc)
+        return JSONResponse({"detail": detail}, status_code=status)
+
+    @app.exception_handler(redis.ConnectionError)
+    @app.exception_handler(redis.TimeoutError)
+    @app.exception_handler(redis.BusyLoadingError)
+    async def _redis_down(_: Request, exc: Exception) -> JSONResponse:
+        log.warning("%s unavailable: %s", describe(settings), type(exc).__name__)
+        return JSONResponse(
+            {
+                "detail": f"{describe(settings)} is unavailable ({type(exc).__name__}); "
+                "nothing was stored. Retry shortly; operators: check the Redis server."
+            },
+            status_code=503,
+            headers={"Retry-After": "5"},
+        )
+
+    @app.exception_handler(ConfigMismatch)
+    @app.exception_handler(StoreUnavailable)
+    async def _misconfigured(_: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=503)
+
+    @app.middleware("http")
+    async def _observe(request: Request, call_next):  # type: ignore[no-untyped-def]
+        start = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        path = getattr(route, "path", "unmatched")
+        m: Metrics = request.app.state.metrics
+        m.requests.labels(request.method, path, str(response.status_code)).inc()
+        m.latency.labels(request.method, path).observe(time.perf_counter() - start)
+        return response

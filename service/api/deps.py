@@ -1,0 +1,62 @@
+"""FastAPI dependencies: the index and settings from app state, the API key."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+
+from service.index import Index
+from service.settings import Settings
+
+
+def get_index(request: Request) -> Index:
+    index: Index = request.app.state.index
+    return index
+
+
+def get_settings_dep(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+IndexDep = Annotated[Index, Depends(get_index)]
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+
+
+def require_api_key(request: Request, settings: SettingsDep) -> None:
+    """When ``COPYDESK_API_KEY`` is set, write and job routes need it.
+
+    Sent as ``X-API-Key: KEY`` or ``Authorization: Bearer KEY``; compared in
+    constant time.
+    """
+    if settings.api_key is None:
+        return
+    given = request.headers.get("x-api-key")
+    auth = request.headers.get("authorization", "")
+    if given is None and auth.lower().startswith("bearer "):
+        given = auth[7:].strip()
+    expected = settings.api_key.get_secret_value()
+    if given is None or not secrets.compare_digest(given.encode(), expected.encode()):
+        raise HTTPException(
+            status_code=401,
+            detail="missing or wrong API key: send it as 'X-API-Key: <key>' "
+            "or 'Authorization: Bearer <key>'",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+
+
+def require_json(request: Request) -> None:
+    """415 unless the body is declared as JSON."""
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype != "application/json" and not ctype.endswith("+json"):
+        raise HTTPException(
+            status_code=415,
+            detail="body must be JSON, sent with 'Content-Type: application/json' "
+            f"(got {ctype or 'no content type'})",
+        )
+
+
+ApiKey = Depends(require_api_key)
+JsonBody = Depends(require_json)

@@ -1,0 +1,132 @@
+"""/articles: index, match, read and delete articles."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from fastapi import APIRouter, HTTPException, Path, Query, Response
+
+from service.api.deps import ApiKey, IndexDep, JsonBody, SettingsDep
+from service.api.schemas import (
+    ERRORS,
+    ID_PATTERN,
+    ArticleBody,
+    ArticleOut,
+    MatchesOut,
+    MatchOut,
+    PostArticleOut,
+)
+from service.index import ArticleIn, EmptyText, Match
+from service.intake import Rejected, prepare
+from service.settings import Settings
+
+router = APIRouter(prefix="/articles", tags=["articles"], responses=ERRORS)
+
+ArticleId = Path(pattern=ID_PATTERN, description="The article's id.")
+
+
+def _limit(settings: Settings, limit: int | None) -> int:
+    return min(limit or 20, settings.max_results)
+
+
+def to_article(body: ArticleBody, settings: Settings) -> ArticleIn:
+    try:
+        return prepare(body, max_text_chars=settings.max_text_chars)
+    except Rejected as exc:
+        raise HTTPException(exc.status, str(exc)) from None
+
+
+def _out(matches: list[Match]) -> list[MatchOut]:
+    return [MatchOut(**asdict(m)) for m in matches]
+
+
+_EMPTY = (
+    "text has no words once page chrome (ads, navigation, teaser lists) is removed; "
+    "send the article body"
+)
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=PostArticleOut,
+    dependencies=[ApiKey, JsonBody],
+    summary="Index an article and return its matches",
+    responses={200: {"model": PostArticleOut, "description": "Same id: unchanged or replaced"}},
+)
+def post_article(
+    body: ArticleBody,
+    index: IndexDep,
+    settings: SettingsDep,
+    response: Response,
+    limit: int | None = Query(default=None, ge=1, le=1000),
+) -> PostArticleOut:
+    article = to_article(body, settings)
+    try:
+        result = index.put(article, limit=_limit(settings, limit))
+    except EmptyText:
+        raise HTTPException(422, _EMPTY) from None
+    if result.status != "created":
+        response.status_code = 200
+    return PostArticleOut(id=result.id, status=result.status, matches=_out(result.matches))
+
+
+@router.post(
+    "/match",
+    response_model=MatchesOut,
+    dependencies=[JsonBody],
+    summary="Find matches without storing anything",
+)
+def match_article(
+    body: ArticleBody,
+    index: IndexDep,
+    settings: SettingsDep,
+    limit: int | None = Query(default=None, ge=1, le=1000),
+) -> MatchesOut:
+    article = to_article(body, settings)
+    try:
+        matches = index.match_text(article.text, limit=_limit(settings, limit))
+    except EmptyText:
+        raise HTTPException(422, _EMPTY) from None
+    return MatchesOut(matches=_out(matches))
+
+
+def _unknown(article_id: str) -> HTTPException:
+    return HTTPException(404, f"no article with id '{article_id}'; POST /articles to index it")
+
+
+@router.get("/{article_id}", response_model=ArticleOut, summary="A stored article")
+def get_article(index: IndexDep, article_id: str = ArticleId) -> ArticleOut:
+    stored = index.get(article_id)
+    if stored is None:
+        raise _unknown(article_id)
+    return ArticleOut(**{k: v for k, v in asdict(stored).items() if k != "shingles"})
+
+
+@router.get(
+    "/{article_id}/matches",
+    response_model=MatchesOut,
+    summary="Matches of a stored article against the rest of the index",
+)
+def get_matches(
+    index: IndexDep,
+    settings: SettingsDep,
+    article_id: str = ArticleId,
+    limit: int | None = Query(default=None, ge=1, le=1000),
+) -> MatchesOut:
+    matches = index.matches_of(article_id, limit=_limit(settings, limit))
+    if matches is None:
+        raise _unknown(article_id)
+    return MatchesOut(matches=_out(matches))
+
+
+@router.delete(
+    "/{article_id}",
+    status_code=204,
+    dependencies=[ApiKey],
+    summary="Remove an article from the index and the store",
+)
+def delete_article(index: IndexDep, article_id: str = ArticleId) -> Response:
+    if not index.delete(article_id):
+        raise _unknown(article_id)
+    return Response(status_code=204)

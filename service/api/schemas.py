@@ -1,0 +1,132 @@
+"""Request and response schemas of the HTTP API (see API.md)."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+ID_PATTERN = r"^[\w.:@~+=\-]{1,200}$"
+_BAD_CHARS = re.compile(r"[\x00\ud800-\udfff]")
+
+_EXAMPLE_TEXT = (
+    "US Secretary of State Anthony Blinken on Thursday revealed that approximately 10,000 "
+    "North Korean soldiers are currently in Russia, with around 8,000 deployed in the Kursk region."
+)
+
+
+def _clean(value: str | None, name: str) -> str | None:
+    if value is None:
+        return None
+    bad = _BAD_CHARS.search(value)
+    if bad:
+        what = "a NUL byte" if bad.group() == "\x00" else "a lone UTF-16 surrogate"
+        raise ValueError(
+            f"{name} contains {what} at character {bad.start()}; send valid Unicode text"
+        )
+    return value
+
+
+class ArticleBody(BaseModel):
+    """An article to index or match: ``text``, or ``html`` to extract it from."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "ani-2024-10-31-blinken",
+                    "text": _EXAMPLE_TEXT,
+                    "title": "10,000 North Korean soldiers in Russia, says Blinken",
+                    "source": "ANI",
+                    "url": "https://example.com/world/blinken-north-korea",
+                    "published_at": "2024-10-31T14:05:00Z",
+                }
+            ]
+        },
+    )
+
+    id: str | None = Field(
+        default=None,
+        pattern=ID_PATTERN,
+        description="Client id: 1-200 letters, digits or . : @ ~ + = - _ (generated if absent).",
+    )
+    text: str | None = Field(default=None, description="Plain article text.")
+    html: str | None = Field(default=None, description="Raw HTML page; the article is extracted.")
+    title: str | None = Field(default=None, max_length=1000)
+    source: str | None = Field(default=None, max_length=200, description="Outlet name.")
+    url: str | None = Field(default=None, max_length=2000)
+    published_at: datetime | None = Field(default=None, description="ISO 8601 timestamp.")
+
+    @field_validator("text", "html", "title", "source", "url", "id")
+    @classmethod
+    def _valid_unicode(cls, v: str | None, info: object) -> str | None:
+        return _clean(v, getattr(info, "field_name", "field"))
+
+    @model_validator(mode="after")
+    def _text_or_html(self) -> ArticleBody:
+        if self.text is None and self.html is None:
+            raise ValueError("give the article as `text` (plain text) or `html` (a web page)")
+        if self.text is not None and self.html is not None:
+            raise ValueError("give either `text` or `html`, not both")
+        if self.text is not None and not self.text.strip():
+            raise ValueError("`text` is empty or only whitespace; send the article's text")
+        if self.html is not None and not self.html.strip():
+            raise ValueError("`html` is empty; send the page's HTML")
+        return self
+
+
+class MatchOut(BaseModel):
+    id: str
+    title: str | None = None
+    source: str | None = None
+    published_at: str | None = None
+    jaccard: float = Field(description="Exact word-shingle Jaccard of the two articles.")
+    containment: float = Field(
+        description="Exact share of the posted article's shingles found in the match."
+    )
+    reverse_containment: float = Field(
+        description="Exact share of the match's shingles found in the posted article."
+    )
+    shared_shingles: int
+    verdict: Literal["duplicate", "syndicated", "partial"]
+
+
+class PostArticleOut(BaseModel):
+    id: str
+    status: Literal["created", "replaced", "unchanged"]
+    matches: list[MatchOut]
+
+
+class MatchesOut(BaseModel):
+    matches: list[MatchOut]
+
+
+class ArticleOut(BaseModel):
+    id: str
+    text: str
+    title: str | None = None
+    source: str | None = None
+    url: str | None = None
+    published_at: str | None = None
+    ingested_at: str
+
+
+class ErrorOut(BaseModel):
+    detail: str
+
+
+ERRORS: dict[int | str, dict[str, object]] = {
+    code: {"model": ErrorOut, "description": desc}
+    for code, desc in {
+        400: "Malformed request body",
+        401: "Missing or wrong API key",
+        404: "Unknown id",
+        413: "Body or text too large",
+        415: "Body is not JSON",
+        422: "Invalid fields",
+        503: "Redis unavailable or index config mismatch",
+    }.items()
+}

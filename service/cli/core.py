@@ -1,0 +1,208 @@
+"""serve, ingest, match, demo: the everyday commands."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from service.cli.common import (
+    DataDirOpt,
+    IndexOpt,
+    RedisUrlOpt,
+    console,
+    err_console,
+    open_index,
+    settings_from,
+    setup_logging,
+)
+from service.corpus import Problem, count_inputs, read_articles
+from service.index import EmptyText, Index, Match
+from service.intake import Rejected, prepare
+from service.settings import Settings
+
+
+def ingest_paths(
+    index: Index, settings: Settings, paths: list[Path], *, quiet: bool = False
+) -> dict[str, int]:
+    """Index every article under ``paths``; returns counts by outcome."""
+    counts = {"created": 0, "replaced": 0, "unchanged": 0, "rejected": 0}
+    total = count_inputs(paths)
+    columns = (
+        TextColumn("[bold]ingest"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=err_console, disable=quiet, transient=False) as bar:
+        task = bar.add_task("ingest", total=total)
+        for entry in read_articles(paths):
+            bar.advance(task)
+            if isinstance(entry, Problem):
+                counts["rejected"] += 1
+                err_console.print(f"[yellow]skipped[/yellow] {entry.where}: {entry.message}")
+                continue
+            try:
+                article = prepare(entry.body, max_text_chars=settings.max_text_chars)
+                result = index.put(article, limit=1)
+            except (Rejected, EmptyText) as exc:
+                counts["rejected"] += 1
+                err_console.print(f"[yellow]skipped[/yellow] {entry.where}: {exc}")
+                continue
+            counts[result.status] += 1
+    return counts
+
+
+def _matches_table(title: str, matches: list[Match]) -> Table:
+    table = Table(title=title, title_justify="left")
+    for col, style in (
+        ("rank", "dim"),
+        ("id", "bold"),
+        ("verdict", ""),
+        ("jaccard", ""),
+        ("containment", ""),
+        ("reverse", ""),
+        ("source", "dim"),
+        ("title", "dim"),
+    ):
+        table.add_column(col, style=style, justify="right" if col in ("rank",) else "left")
+    colours = {"duplicate": "red", "syndicated": "magenta", "partial": "yellow"}
+    for rank, m in enumerate(matches, 1):
+        table.add_row(
+            str(rank),
+            m.id,
+            f"[{colours[m.verdict]}]{m.verdict}[/]",
+            f"{m.jaccard:.3f}",
+            f"{m.containment:.3f}",
+            f"{m.reverse_containment:.3f}",
+            m.source or "",
+            (m.title or "")[:50],
+        )
+    return table
+
+
+def _match_json(matches: list[Match]) -> list[dict[str, object]]:
+    return [{**asdict(m), "verdict": str(m.verdict)} for m in matches]
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    data_dir: DataDirOpt = None,
+    redis_url: RedisUrlOpt = None,
+    index: IndexOpt = None,
+    ingest: Annotated[
+        list[Path] | None,
+        typer.Option("--ingest", help="Files or folders to index before serving (repeatable)."),
+    ] = None,
+    log_level: Annotated[str, typer.Option(help="Uvicorn log level.")] = "info",
+) -> None:
+    """Run the HTTP API. Stops cleanly on Ctrl-C or SIGTERM (and with it the embedded Redis)."""
+    import uvicorn
+
+    from service.api import create_app
+
+    setup_logging()
+    settings = settings_from(data_dir, redis_url, index)
+    with open_index(settings) as idx:
+        if ingest:
+            counts = ingest_paths(idx, settings, ingest)
+            err_console.print(f"ingested: {counts} ({idx.count()} articles in the index)")
+        app = create_app(settings, client=idx.client)
+        err_console.print(
+            f"copydesk on http://{host}:{port}  (API docs: http://{host}:{port}/docs)"
+        )
+        uvicorn.run(app, host=host, port=port, log_level=log_level)
+
+
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Text/HTML files, folders, or JSONL.")],
+    data_dir: DataDirOpt = None,
+    redis_url: RedisUrlOpt = None,
+    index: IndexOpt = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Index articles from disk. Re-running on the same input changes nothing."""
+    settings = settings_from(data_dir, redis_url, index)
+    with open_index(settings) as idx:
+        counts = ingest_paths(idx, settings, paths, quiet=quiet)
+        console.print(
+            f"created {counts['created']}, replaced {counts['replaced']}, "
+            f"unchanged {counts['unchanged']}, rejected {counts['rejected']}; "
+            f"{idx.count()} articles in the index"
+        )
+    if counts["rejected"]:
+        raise typer.Exit(1)
+
+
+def match(
+    file: Annotated[Path, typer.Argument(help="Article text file ('-' for stdin).")],
+    data_dir: DataDirOpt = None,
+    redis_url: RedisUrlOpt = None,
+    index: IndexOpt = None,
+    limit: Annotated[int, typer.Option(help="Most matches to show.")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON for scripts.")] = False,
+) -> None:
+    """Find the indexed articles that rework FILE's copy, ranked, without storing it."""
+    import sys
+
+    text = sys.stdin.read() if str(file) == "-" else _read(file)
+    settings = settings_from(data_dir, redis_url, index)
+    with open_index(settings) as idx:
+        try:
+            matches = idx.match_text(text, limit=limit)
+        except EmptyText as exc:
+            err_console.print(f"[red]error:[/red] {file}: {exc}")
+            raise typer.Exit(2) from None
+    if as_json:
+        console.print_json(json.dumps({"matches": _match_json(matches)}))
+    elif matches:
+        console.print(_matches_table(f"matches for {file}", matches))
+    else:
+        console.print(f"no article in the index shares running text with {file}")
+
+
+def _read(file: Path) -> str:
+    try:
+        return file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        err_console.print(f"[red]error:[/red] cannot read {file} as UTF-8 text: {exc}")
+        raise typer.Exit(2) from None
+
+
+def demo(
+    seeds: Annotated[Path, typer.Argument(help="Folder of articles to load.")] = Path("seeds"),
+    data_dir: DataDirOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON for scripts.")] = False,
+) -> None:
+    """Load SEEDS into a fresh embedded index and show what matches what."""
+    if not seeds.is_dir():
+        err_console.print(
+            f"[red]error:[/red] {seeds} is not a folder; run from the project root "
+            "or pass the seeds folder"
+        )
+        raise typer.Exit(2)
+    with tempfile.TemporaryDirectory(prefix="copydesk-demo-") as tmp:
+        settings = settings_from(data_dir or Path(tmp), None)
+        with open_index(settings) as idx:
+            ingest_paths(idx, settings, [seeds], quiet=as_json)
+            found = {i: idx.matches_of(i) or [] for i in sorted(idx.ids())}
+    if as_json:
+        console.print_json(json.dumps({k: _match_json(v) for k, v in found.items()}))
+        return
+    for article_id, matches in found.items():
+        if matches:
+            console.print(_matches_table(f"{article_id}", matches))
+        else:
+            console.print(f"[dim]{article_id}: no match[/dim]")
+
+
+def register(app: typer.Typer, eval_app: typer.Typer) -> None:
+    for command in (serve, ingest, match, demo):
+        app.command()(command)

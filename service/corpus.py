@@ -1,0 +1,105 @@
+"""Reading articles from disk: text files, HTML files, folders and JSONL.
+
+- ``*.txt`` (and any other file): the file is the article text, its name
+  without the extension is the id.
+- ``*.html`` / ``*.htm``: the article is extracted from the page.
+- ``*.jsonl``: one ``POST /articles`` body per line.
+- a folder: every such file under it, in sorted order.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from service.api.schemas import ArticleBody
+
+_SKIP_SUFFIXES = {".md", ".py", ".pyc", ".json", ".csv", ".gz", ".zip"}
+
+
+@dataclass(frozen=True)
+class Item:
+    where: str  # file, or file:line, for messages
+    body: ArticleBody
+
+
+@dataclass(frozen=True)
+class Problem:
+    where: str
+    message: str
+
+
+def _files(paths: Iterable[Path]) -> Iterator[Path]:
+    for path in paths:
+        if path.is_dir():
+            for child in sorted(path.rglob("*")):
+                wanted = child.suffix.lower() not in _SKIP_SUFFIXES
+                if child.is_file() and wanted and not child.name.startswith("."):
+                    yield child
+        else:
+            yield path
+
+
+def _safe_id(stem: str) -> str:
+    cleaned = "".join(c if c.isalnum() or c in "._:@~+=-" else "_" for c in stem)
+    return cleaned[:200] or "article"
+
+
+def _body(where: str, data: dict[str, object]) -> Item | Problem:
+    try:
+        return Item(where, ArticleBody.model_validate(data))
+    except ValidationError as exc:
+        msg = "; ".join(
+            f"{'.'.join(str(x) for x in e['loc']) or 'body'}: "
+            + e["msg"].removeprefix("Value error, ")
+            for e in exc.errors()
+        )
+        return Problem(where, msg)
+
+
+def read_articles(paths: Iterable[Path]) -> Iterator[Item | Problem]:
+    """Every article under ``paths``, or a ``Problem`` naming what to fix."""
+    for path in _files(paths):
+        where = str(path)
+        if not path.exists():
+            yield Problem(where, "no such file or folder")
+            continue
+        try:
+            raw = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            yield Problem(where, f"cannot read as UTF-8 text: {exc}")
+            continue
+        suffix = path.suffix.lower()
+        if suffix == ".jsonl":
+            for lineno, line in enumerate(raw.splitlines(), 1):
+                if not line.strip():
+                    continue
+                try:
+                    data = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    yield Problem(f"{where}:{lineno}", f"not valid JSON: {exc}")
+                    continue
+                if not isinstance(data, dict):
+                    yield Problem(f"{where}:{lineno}", "each line must be a JSON object")
+                    continue
+                yield _body(f"{where}:{lineno}", data)
+        elif suffix in (".html", ".htm"):
+            yield _body(where, {"id": _safe_id(path.stem), "html": raw})
+        else:
+            yield _body(where, {"id": _safe_id(path.stem), "text": raw})
+
+
+def count_inputs(paths: Iterable[Path]) -> int:
+    """How many articles ``read_articles`` will yield (lines of JSONL included)."""
+    total = 0
+    for path in _files(paths):
+        if path.suffix.lower() == ".jsonl" and path.exists():
+            with path.open("rb") as fh:
+                total += sum(1 for line in fh if line.strip())
+        else:
+            total += 1
+    return total

