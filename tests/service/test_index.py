@@ -1,0 +1,138 @@
+"""The index contract, against a real redis-server."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import redis
+
+from service.index import ArticleIn, ConfigMismatch, EmptyText, Index
+from service.keys import Keys
+from shingling import PipelineConfig, Verdict
+
+
+def _all_band_members(client: redis.Redis, keys: Keys) -> list[int]:
+    members: list[int] = []
+    for key in client.scan_iter(match=keys.pattern("lsh"), count=1000):
+        for value in client.hvals(key):
+            members.extend(np.frombuffer(value, dtype="<u4").tolist())
+    return members
+
+
+def test_put_get_roundtrip(index: Index) -> None:
+    res = index.put(ArticleIn(text="Alpha beta gamma delta epsilon zeta.", id="a1", title="T",
+                              source="S", url="https://x.test/a"))
+    assert res.status == "created"
+    got = index.get("a1")
+    assert got is not None
+    assert (got.text, got.title, got.source, got.url) == (
+        "Alpha beta gamma delta epsilon zeta.", "T", "S", "https://x.test/a"
+    )
+
+
+def test_seeds_match_only_000_001(index: Index, seed_texts: dict[str, str]) -> None:
+    for key, text in seed_texts.items():
+        index.put(ArticleIn(text=text, id=key))
+    for key in seed_texts:
+        matches = index.matches_of(key)
+        assert matches is not None
+        strong = [(m.id, m.verdict) for m in matches]
+        if key in ("000", "001"):
+            other = "001" if key == "000" else "000"
+            assert strong == [(other, Verdict.SYNDICATED)]
+            m = matches[0]
+            assert 0 < m.jaccard <= 1 and 0 < m.containment <= 1 and 0 < m.reverse_containment <= 1
+        else:
+            assert strong == []
+
+
+def test_same_text_other_id_is_duplicate(index: Index, seed_texts: dict[str, str]) -> None:
+    index.put(ArticleIn(text=seed_texts["003"], id="orig"))
+    res = index.put(ArticleIn(text=seed_texts["003"], id="copy"))
+    assert [(m.id, m.verdict, m.jaccard) for m in res.matches] == [
+        ("orig", Verdict.DUPLICATE, 1.0)
+    ]
+
+
+def test_repost_is_idempotent(index: Index, redis_client: redis.Redis,
+                              seed_texts: dict[str, str]) -> None:
+    index.put(ArticleIn(text=seed_texts["000"], id="x"))
+    before = {k: redis_client.dump(k) for k in redis_client.scan_iter()}
+    again = index.put(ArticleIn(text=seed_texts["000"], id="x"))
+    after = {k: redis_client.dump(k) for k in redis_client.scan_iter()}
+    assert again.status == "unchanged"
+    assert before == after
+
+
+def test_replace_leaves_no_old_band_entries(index: Index, redis_client: redis.Redis,
+                                            seed_texts: dict[str, str]) -> None:
+    index.put(ArticleIn(text=seed_texts["000"], id="x"))
+    old_n = int(redis_client.hget(index.keys.ids, "x"))
+    res = index.put(ArticleIn(text=seed_texts["003"], id="x"))
+    assert res.status == "replaced"
+    new_n = int(redis_client.hget(index.keys.ids, "x"))
+    members = _all_band_members(redis_client, index.keys)
+    assert old_n not in members
+    assert members.count(new_n) == index.config.b
+    assert not redis_client.exists(index.keys.doc(old_n))
+    assert index.get("x").text == seed_texts["003"]
+    assert index.match_text(seed_texts["000"]) == []
+
+
+def test_delete_removes_every_trace(index: Index, redis_client: redis.Redis,
+                                    seed_texts: dict[str, str]) -> None:
+    index.put(ArticleIn(text=seed_texts["000"], id="keep"))
+    index.put(ArticleIn(text=seed_texts["001"], id="gone"))
+    n = int(redis_client.hget(index.keys.ids, "gone"))
+    assert index.delete("gone") is True
+    assert index.delete("gone") is False
+    assert index.get("gone") is None
+    assert n not in _all_band_members(redis_client, index.keys)
+    assert redis_client.zscore(index.keys.bytime, n) is None
+    assert index.matches_of("keep") == []
+    assert index.count() == 1
+
+
+def test_match_text_stores_nothing(index: Index, redis_client: redis.Redis,
+                                   seed_texts: dict[str, str]) -> None:
+    index.put(ArticleIn(text=seed_texts["000"], id="a"))
+    keys_before = set(redis_client.scan_iter())
+    matches = index.match_text(seed_texts["001"])
+    assert [m.id for m in matches] == ["a"]
+    assert set(redis_client.scan_iter()) == keys_before
+
+
+def test_empty_text_is_refused_and_nothing_stored(index: Index, redis_client: redis.Redis) -> None:
+    keys_before = set(redis_client.scan_iter())
+    with pytest.raises(EmptyText):
+        index.put(ArticleIn(text="ADVERTISEMENT\n\n  \n", id="e"))
+    assert set(redis_client.scan_iter()) == keys_before
+
+
+def test_other_config_is_refused(index: Index, redis_client: redis.Redis) -> None:
+    index.put(ArticleIn(text="some words for the index to hold", id="a"))
+    other = Index(redis_client, PipelineConfig(k=4))
+    with pytest.raises(ConfigMismatch, match="COPYDESK_SHINGLE_K"):
+        other.check_config()
+    with pytest.raises(ConfigMismatch):
+        other.get("a")
+
+
+def test_another_index_name_is_separate(index: Index, redis_client: redis.Redis) -> None:
+    index.put(ArticleIn(text="some words for the index to hold", id="a"))
+    other = Index(redis_client, PipelineConfig(k=4), name="other")
+    other.check_config()
+    assert other.get("a") is None
+
+
+def test_no_pickle_in_redis(index: Index, redis_client: redis.Redis,
+                            seed_texts: dict[str, str]) -> None:
+    index.put(ArticleIn(text=seed_texts["000"], id="a", title="t"))
+    for key in redis_client.scan_iter():
+        kind = redis_client.type(key)
+        values = (
+            [redis_client.get(key)] if kind == b"string"
+            else redis_client.hvals(key) if kind == b"hash" else []
+        )
+        for v in values:
+            assert not v.startswith(b"\x80"), f"pickle protocol header in {key!r}"

@@ -1,0 +1,63 @@
+import itertools
+
+import pytest
+
+from shingling import PipelineConfig, Thresholds, Verdict, compare, shingle
+
+CFG = PipelineConfig()
+T = Thresholds()
+
+
+def test_seed_pair_000_001_is_syndicated_both_ways(seed_texts: dict[str, str]) -> None:
+    a, b = shingle(seed_texts["000"], CFG), shingle(seed_texts["001"], CFG)
+    ab, ba = compare(a, b), compare(b, a)
+    assert 0.2 < ab.jaccard < 0.25
+    assert ab.jaccard == ba.jaccard
+    assert ab.containment == ba.reverse_containment
+    assert ab.verdict(T) == ba.verdict(T) == Verdict.SYNDICATED
+
+
+def test_other_seed_pairs_are_not_strong(seed_texts: dict[str, str]) -> None:
+    sh = {k: shingle(v, CFG) for k, v in seed_texts.items()}
+    for x, y in itertools.combinations(sorted(sh), 2):
+        if {x, y} == {"000", "001"}:
+            continue
+        assert compare(sh[x], sh[y]).verdict(T) is None, (x, y)
+
+
+def test_duplicate_with_trivial_edits(seed_texts: dict[str, str]) -> None:
+    edited = seed_texts["000"].replace("Thursday", "Thurs.", 1).replace("sharply ", "")
+    assert compare(shingle(edited, CFG), shingle(seed_texts["000"], CFG)).verdict(T) == (
+        Verdict.DUPLICATE
+    )
+
+
+def test_first_half_of_wire_story_is_syndicated(seed_texts: dict[str, str]) -> None:
+    paras = seed_texts["000"].split("\n\n")
+    half = "\n\n".join(paras[: len(paras) // 2])
+    s = compare(shingle(half, CFG), shingle(seed_texts["000"], CFG))
+    assert s.containment > 0.95
+    assert s.verdict(T) in (Verdict.SYNDICATED, Verdict.DUPLICATE)
+
+
+def test_shared_quotes_only_is_at_most_partial() -> None:
+    quote = (
+        '"We now assess that there are some 10,000 North Korean soldiers in total in Russia. '
+        "And recent information indicates that as many as 8,000 of those forces have been "
+        'deployed in the Kursk region," '
+    )
+    a = "Speaking in Washington, the secretary of state told reporters: " + quote + (
+        "He gave no evidence for the figures and took no questions afterwards."
+    )
+    b = "At a briefing that lasted barely twenty minutes, Blinken was blunt. " + quote + (
+        "Analysts in Seoul said the estimate matched their own intelligence."
+    )
+    s = compare(shingle(a, CFG), shingle(b, CFG))
+    assert s.shared > T.partial_shared
+    assert s.verdict(T) == Verdict.PARTIAL
+
+
+@pytest.mark.parametrize("text", ["one", "one two three"])
+def test_short_texts_compare(text: str) -> None:
+    s = compare(shingle(text, CFG), shingle(text, CFG))
+    assert s.jaccard == 1.0

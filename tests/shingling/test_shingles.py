@@ -1,0 +1,39 @@
+import numpy as np
+import pytest
+
+from shingling import PipelineConfig, shingle
+from shingling.shingles import combine, token_hashes
+
+CFG = PipelineConfig()
+
+
+def test_combine_is_positional_and_windowed() -> None:
+    h = token_hashes(["a", "b", "c", "d", "e", "f"], seed=1)
+    out = combine(h, 5)
+    assert len(out) == 2
+    assert out[0] != combine(token_hashes(["b", "a", "c", "d", "e"], 1), 5)[0]
+    assert combine(h[:5], 5)[0] == out[0]
+
+
+@pytest.mark.parametrize(("n", "expected"), [(0, 0), (1, 1), (4, 1), (5, 1), (9, 5)])
+def test_number_of_windows(n: int, expected: int) -> None:
+    assert len(combine(token_hashes([f"w{i}" for i in range(n)], 1), 5)) == expected
+
+
+def test_shingles_ignore_case_quotes_and_chrome() -> None:
+    a = shingle("The minister said \u201cno\u201d to the plan on Friday.", CFG)
+    b = shingle('ADVERTISEMENT\nthe MINISTER said "no" to the plan on friday', CFG)
+    assert np.array_equal(a.hashes, b.hashes)
+
+
+def test_seed_changes_hashes() -> None:
+    text = "one two three four five six"
+    assert not np.array_equal(
+        shingle(text, CFG).hashes, shingle(text, PipelineConfig(seed=2)).hashes
+    )
+
+
+def test_narrative_excludes_quoted_windows() -> None:
+    text = 'The spokesman told reporters on Monday: "we will not accept this deal at all" today.'
+    s = shingle(text, CFG)
+    assert 0 < len(s.narrative) < len(s.hashes)

@@ -1,0 +1,42 @@
+import pytest
+
+from shingling.tokenise import quote_spans, tokenise, words
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Hello, world!", ["hello", "world"]),
+        ("People\u2019s Republic", ["people's", "republic"]),
+        ("some 10,000 troops", ["some", "10,000", "troops"]),
+        ("Cho Tae-yul said", ["cho", "tae-yul", "said"]),
+        ("the U.S. said", ["the", "u.s", "said"]),
+        ("3.5 per cent", ["3.5", "per", "cent"]),
+        ("coincidental--they", ["coincidental", "they"]),
+        ("", []),
+    ],
+)
+def test_words(text: str, expected: list[str]) -> None:
+    assert words(text) == expected
+
+
+def test_offsets_point_into_original_text() -> None:
+    text = "ADVERTISEMENT\nThe \u201cQuick\u201d fox\u2019s run."
+    toks = tokenise(text)
+    assert toks.values == ("the", "quick", "fox's", "run")
+    for value, s, e in zip(toks.values, toks.starts, toks.ends, strict=True):
+        assert text[s:e].casefold().replace("\u2019", "'") == value
+
+
+def test_quotes_marked() -> None:
+    text = 'He said, "We will go now." Then he left.'
+    toks = tokenise(text)
+    quoted = [v for v, q in zip(toks.values, toks.quoted, strict=True) if q]
+    assert quoted == ["we", "will", "go", "now"]
+
+
+def test_unclosed_quote_runs_to_paragraph_end() -> None:
+    text = '"First paragraph of a long quote.\n\n"Second paragraph," he said. Then more.'
+    spans = quote_spans(text)
+    assert spans[0] == (0, text.index("\n\n"))
+    assert text[spans[1][0] : spans[1][1]] == '"Second paragraph,"'
