@@ -61,3 +61,11 @@ def test_shared_quotes_only_is_at_most_partial() -> None:
 def test_short_texts_compare(text: str) -> None:
     s = compare(shingle(text, CFG), shingle(text, CFG))
     assert s.jaccard == 1.0
+
+
+def test_shared_page_chrome_only_is_no_match(seed_texts: dict[str, str]) -> None:
+    tail = seed_texts["003"][seed_texts["003"].index("Latest Headlines") :]
+    widget = "\nCOMMERCIAL BREAK\nSCROLL TO CONTINUE READING\n"
+    a = seed_texts["000"].replace("\n\n", widget, 1) + "\n\n" + tail
+    b = seed_texts["004"].replace("\n", widget, 1) + "\n\n" + tail
+    assert compare(shingle(a, CFG), shingle(b, CFG)).verdict(T) is None
