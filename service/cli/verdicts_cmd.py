@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from service.cli.common import console, err_console
+from service.cli.common import err_console
 
 
 def verdicts(
@@ -22,7 +22,7 @@ def verdicts(
     except FileNotFoundError as exc:
         err_console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
-    console.print(markdown(results), markup=False)
+    typer.echo(markdown(results))
 
 
 def register(app: typer.Typer, eval_app: typer.Typer) -> None:
