@@ -37,8 +37,10 @@ def require_api_key(request: Request, settings: SettingsDep) -> None:
     auth = request.headers.get("authorization", "")
     if given is None and auth.lower().startswith("bearer "):
         given = auth[7:].strip()
-    expected = settings.api_key.get_secret_value()
-    if given is None or not secrets.compare_digest(given.encode(), expected.encode()):
+    expected = settings.api_key.get_secret_value().encode()
+    # Header values arrive decoded as latin-1; encoding back gives the bytes sent,
+    # so a UTF-8 key (e.g. with accents) compares equal to the configured one.
+    if given is None or not secrets.compare_digest(given.encode("latin-1"), expected):
         raise HTTPException(
             status_code=401,
             detail="missing or wrong API key: send it as 'X-API-Key: <key>' "

@@ -7,12 +7,8 @@ import json
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
-class _TooLarge(Exception):
-    pass
-
-
 class BodyLimit:
-    """Refuse bodies over ``max_bytes``: by Content-Length up front, else while streaming."""
+    """Refuse bodies over ``max_bytes``: by Content-Length up front, else while reading."""
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
@@ -32,29 +28,31 @@ class BodyLimit:
                 if declared > self.max_bytes:
                     await self._reject(send, 413, self._message())
                     return
+        if any(name == b"content-length" for name, _ in scope.get("headers", [])):
+            await self.app(scope, receive, send)  # the server holds the body to its length
+            return
+        # No Content-Length (chunked): read up to the limit before the app runs, so
+        # the refusal is a clean 413 (an exception raised inside the app's body read
+        # would surface as FastAPI's generic 400). The app reads the whole body
+        # into memory anyway; this holds at most ``max_bytes`` of it.
+        buffered: list[Message] = []
         seen = 0
-        started = False
-
-        async def limited_receive() -> Message:
-            nonlocal seen
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
-                    raise _TooLarge
-            return message
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
-        try:
-            await self.app(scope, limited_receive, tracking_send)
-        except _TooLarge:
-            if not started:
+            buffered.append(message)
+            if message["type"] != "http.request":
+                break
+            seen += len(message.get("body", b""))
+            if seen > self.max_bytes:
                 await self._reject(send, 413, self._message())
+                return
+            if not message.get("more_body", False):
+                break
+
+        async def replay() -> Message:
+            return buffered.pop(0) if buffered else await receive()
+
+        await self.app(scope, replay, send)
 
     def _message(self) -> str:
         return (

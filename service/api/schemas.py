@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -64,6 +64,21 @@ class ArticleBody(BaseModel):
     @classmethod
     def _valid_unicode(cls, v: str | None, info: object) -> str | None:
         return _clean(v, getattr(info, "field_name", "field"))
+
+    @field_validator("published_at")
+    @classmethod
+    def _utc(cls, v: datetime | None) -> datetime | None:
+        # Stored in UTC: a time whose UTC equivalent falls outside years 1-9999
+        # (e.g. 9999-12-31T23:59-05:00) cannot be stored, so it is refused here.
+        if v is None:
+            return None
+        try:
+            return v.replace(tzinfo=UTC) if v.tzinfo is None else v.astimezone(UTC)
+        except (OverflowError, ValueError):
+            raise ValueError(
+                f"{v.isoformat()} is outside years 1-9999 once converted to UTC; "
+                "send a real publication time"
+            ) from None
 
     @model_validator(mode="after")
     def _text_or_html(self) -> ArticleBody:

@@ -1,0 +1,242 @@
+"""Consistency check of one index in Redis: orphans and dangling references.
+
+Every article write is one Lua script (``service/lua/put.lua``, ``remove.lua``),
+so an index should never be half-written, whatever fails (a killed client, a
+killed Redis, a lost connection). ``check`` proves it on a live index by
+scanning every structure of the layout in ``service.keys`` and cross-checking:
+
+- ``ids``: each id points at a doc hash that exists and names the same id;
+- ``doc:<n>``: each doc hash is the one its id points at (else an orphan),
+  has its text, and its number is below the doc counter;
+- ``sig:<block>``: each live doc has a signature in its slot, and every
+  non-empty slot belongs to a live doc;
+- ``lsh:<shard>``: every packed doc number is a live doc whose signature puts
+  it in that (band, bucket), at most once; every live doc has all ``b`` entries;
+- ``bytime``: exactly the live docs.
+
+Read-only. It reads a consistent picture only when no writer runs at the
+same time: writes in flight show up as transient problems, so run it on a
+quiet index (or run it twice).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+import redis
+
+from service.keys import SIG_BLOCK_BITS, Keys, sig_offset, unpack_band_field
+from shingling import PipelineConfig, band_keys
+from shingling.signature import SIG_DTYPE
+
+_PACK = np.dtype("<u4")
+_BATCH = 512
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One inconsistency: ``kind`` is a stable short name, ``detail`` says where."""
+
+    kind: str
+    detail: str
+
+
+@dataclass
+class Report:
+    """What ``check`` found: counts of what it scanned, and every problem."""
+
+    articles: int = 0
+    docs: int = 0
+    signature_slots: int = 0
+    lsh_entries: int = 0
+    bytime: int = 0
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def add(self, kind: str, detail: str) -> None:
+        self.problems.append(Problem(kind, detail))
+
+    def by_kind(self) -> dict[str, int]:
+        counts: dict[str, int] = defaultdict(int)
+        for p in self.problems:
+            counts[p.kind] += 1
+        return dict(sorted(counts.items()))
+
+
+def _scan(client: redis.Redis, pattern: str) -> Iterator[bytes]:
+    yield from client.scan_iter(match=pattern, count=1000)
+
+
+def _suffix_int(key: bytes) -> int | None:
+    try:
+        return int(key.rsplit(b":", 1)[1])
+    except ValueError:
+        return None
+
+
+def _batched(items: list[bytes]) -> Iterator[list[bytes]]:
+    for i in range(0, len(items), _BATCH):
+        yield items[i : i + _BATCH]
+
+
+def check(client: redis.Redis, config: PipelineConfig, *, index: str = "default") -> Report:
+    """Scan index ``index`` in ``client`` and report every orphan and dangling reference."""
+    keys = Keys(index)
+    report = Report()
+    width = config.num_perm * 4
+
+    # ids: id -> doc number.
+    live: dict[int, str] = {}
+    for raw_id, raw_n in client.hscan_iter(keys.ids, count=1000):
+        report.articles += 1
+        try:
+            n = int(raw_n)
+        except ValueError:
+            report.add("bad_id_entry", f"id {raw_id!r} maps to {raw_n!r}, not a doc number")
+            continue
+        if n in live:
+            report.add("shared_doc", f"ids {live[n]!r} and {raw_id.decode()!r} both map to doc {n}")
+        live[n] = raw_id.decode()
+    counter_raw = client.hget(keys.meta, "next_doc")
+    counter = int(counter_raw) if counter_raw is not None else 0
+
+    # doc hashes.
+    doc_keys = [k for k in _scan(client, keys.pattern("doc"))]
+    seen_docs: set[int] = set()
+    for batch in _batched(doc_keys):
+        pipe = client.pipeline(transaction=False)
+        for k in batch:
+            pipe.hmget(k, "id", "text", "sha")
+        for k, (doc_id, text, sha) in zip(batch, pipe.execute(), strict=True):
+            n = _suffix_int(k)
+            if n is None:
+                report.add("bad_key", f"{k.decode()} is not a doc number")
+                continue
+            report.docs += 1
+            seen_docs.add(n)
+            if n not in live:
+                report.add("orphan_doc", f"doc {n} (id {_d(doc_id)}) is not in ids")
+            elif doc_id is None or doc_id.decode() != live[n]:
+                report.add(
+                    "doc_id_mismatch", f"ids[{live[n]!r}] = {n} but doc {n} names {_d(doc_id)}"
+                )
+            if text is None or sha is None:
+                report.add("incomplete_doc", f"doc {n} has no text or text hash")
+            if n > counter:
+                report.add("doc_beyond_counter", f"doc {n} > meta next_doc {counter}")
+    for n, article_id in sorted(live.items()):
+        if n not in seen_docs:
+            report.add("dangling_id", f"ids[{article_id!r}] = {n} but doc {n} does not exist")
+
+    # signature slots.
+    signatures: dict[int, np.ndarray] = {}
+    blocks: dict[int, bytes] = {}
+    for k in _scan(client, keys.pattern("sig")):
+        b = _suffix_int(k)
+        raw = client.get(k)
+        if b is None or raw is None:
+            continue
+        blocks[b] = raw
+    for b, raw in sorted(blocks.items()):
+        for slot in range(0, len(raw) // width):
+            chunk = raw[slot * width : (slot + 1) * width]
+            if not chunk.strip(b"\0"):
+                continue
+            n = (b << SIG_BLOCK_BITS) | slot
+            report.signature_slots += 1
+            if n not in live:
+                report.add("orphan_signature", f"signature slot of doc {n} is set, doc not in ids")
+            else:
+                signatures[n] = np.frombuffer(chunk, dtype=SIG_DTYPE)
+    for n, article_id in sorted(live.items()):
+        if n in signatures:
+            continue
+        raw = blocks.get(n >> SIG_BLOCK_BITS, b"")
+        off = sig_offset(n, config.num_perm)
+        if len(raw) < off + width or not raw[off : off + width].strip(b"\0"):
+            report.add("missing_signature", f"doc {n} ({article_id!r}) has no signature")
+
+    # LSH band entries.
+    expected = {n: band_keys(sig, config) for n, sig in signatures.items()}
+    entries: dict[int, int] = defaultdict(int)
+    lsh_keys = [k for k in _scan(client, keys.pattern("lsh"))]
+    for batch in _batched(lsh_keys):
+        pipe = client.pipeline(transaction=False)
+        for k in batch:
+            pipe.hgetall(k)
+        for k, shard in zip(batch, pipe.execute(), strict=True):
+            for raw_field, packed in shard.items():
+                _check_bucket(report, keys, k, raw_field, packed, live, expected, entries)
+    for n, article_id in sorted(live.items()):
+        if n in expected and entries[n] != config.b:
+            report.add(
+                "missing_band_entry",
+                f"doc {n} ({article_id!r}) is in {entries[n]} of {config.b} bands",
+            )
+
+    # bytime.
+    timed: set[int] = set()
+    for member, _score in client.zscan_iter(keys.bytime, count=1000):
+        report.bytime += 1
+        try:
+            n = int(member)
+        except ValueError:
+            report.add("bad_bytime_entry", f"bytime member {member!r} is not a doc number")
+            continue
+        timed.add(n)
+        if n not in live:
+            report.add("orphan_bytime", f"bytime holds doc {n}, not in ids")
+    for n, article_id in sorted(live.items()):
+        if n not in timed:
+            report.add("missing_bytime", f"doc {n} ({article_id!r}) is not in bytime")
+    return report
+
+
+def _check_bucket(
+    report: Report,
+    keys: Keys,
+    shard_key: bytes,
+    raw_field: bytes,
+    packed: bytes,
+    live: dict[int, str],
+    expected: dict[int, np.ndarray],
+    entries: dict[int, int],
+) -> None:
+    where = shard_key.decode()
+    if len(raw_field) != 5 or not packed or len(packed) % 4:
+        report.add("bad_lsh_entry", f"{where} field {raw_field!r} holds {len(packed)} bytes")
+        return
+    band, bucket = unpack_band_field(raw_field)
+    if keys.lsh(band, bucket).encode() != shard_key:
+        report.add("misplaced_lsh_entry", f"band {band} bucket {bucket} stored in {where}")
+    docs = np.frombuffer(packed, dtype=_PACK).tolist()
+    if len(set(docs)) != len(docs):
+        report.add("duplicate_lsh_entry", f"band {band} bucket {bucket} lists a doc twice")
+    for n in set(docs):
+        report.lsh_entries += 1
+        if n not in live:
+            report.add(
+                "dangling_lsh_entry", f"band {band} bucket {bucket} lists doc {n}, not in ids"
+            )
+            continue
+        want = expected.get(n)
+        if want is None:
+            continue  # reported as missing_signature
+        if band >= len(want) or int(want[band]) != bucket:
+            report.add(
+                "stale_lsh_entry",
+                f"doc {n} ({live[n]!r}) listed in band {band} bucket {bucket}, "
+                "which its signature does not give",
+            )
+        else:
+            entries[n] += 1
+
+
+def _d(raw: bytes | None) -> str:
+    return repr(raw.decode()) if raw is not None else "none"
