@@ -26,15 +26,18 @@ from service.cli.common import (
     setup_logging,
 )
 from service.corpus import Problem, count_inputs, read_articles
-from service.index import EmptyText, Index, Match
+from service.index import ArticleIn, EmptyText, Index, Match
 from service.intake import Rejected, prepare
 from service.settings import Settings
+
+#: Articles per ``Index.put_many`` call: one pipeline of atomic scripts each.
+INGEST_BATCH = 256
 
 
 def ingest_paths(
     index: Index, settings: Settings, paths: list[Path], *, quiet: bool = False
 ) -> dict[str, int]:
-    """Index every article under ``paths``; returns counts by outcome."""
+    """Index every article under ``paths`` in batches; returns counts by outcome."""
     counts = {"created": 0, "replaced": 0, "unchanged": 0, "rejected": 0}
     total = count_inputs(paths)
     columns = (
@@ -43,22 +46,40 @@ def ingest_paths(
         MofNCompleteColumn(),
         TimeRemainingColumn(),
     )
+
+    def reject(where: str, why: object) -> None:
+        counts["rejected"] += 1
+        err_console.print(f"[yellow]skipped[/yellow] {where}: {why}")
+
+    def flush(batch: list[tuple[str, ArticleIn]]) -> None:
+        results = index.put_many(article for _, article in batch)
+        for (where, _), result in zip(batch, results, strict=True):
+            if isinstance(result, EmptyText):
+                reject(where, result)
+            else:
+                counts[result.status] += 1
+        bar.advance(task, len(batch))
+        batch.clear()
+
     with Progress(*columns, console=err_console, disable=quiet, transient=False) as bar:
         task = bar.add_task("ingest", total=total)
+        batch: list[tuple[str, ArticleIn]] = []
         for entry in read_articles(paths):
-            bar.advance(task)
             if isinstance(entry, Problem):
-                counts["rejected"] += 1
-                err_console.print(f"[yellow]skipped[/yellow] {entry.where}: {entry.message}")
+                bar.advance(task)
+                reject(entry.where, entry.message)
                 continue
             try:
                 article = prepare(entry.body, max_text_chars=settings.max_text_chars)
-                result = index.put(article, limit=1)
-            except (Rejected, EmptyText) as exc:
-                counts["rejected"] += 1
-                err_console.print(f"[yellow]skipped[/yellow] {entry.where}: {exc}")
+            except Rejected as exc:
+                bar.advance(task)
+                reject(entry.where, exc)
                 continue
-            counts[result.status] += 1
+            batch.append((entry.where, article))
+            if len(batch) >= INGEST_BATCH:
+                flush(batch)
+        if batch:
+            flush(batch)
     return counts
 
 

@@ -1,0 +1,117 @@
+"""``python -m bench all --size 10k``: every measurement, one command.
+
+Sizes: ``300`` (CI smoke), ``10k``, ``100k``, ``1M``. Prints the machine and
+a table; writes ``bench/results/<size>.json`` and ``<size>.md``. Every
+scenario has a time budget (``--budget`` seconds); one cut short says so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from bench import report, scenarios
+from bench.machine import describe
+from bench.redis_server import redis_server
+from bench.synth import DEFAULT_MATERIAL, load_material
+from service.index import Index
+from shingling import PipelineConfig
+
+SIZES = {"300": 300, "10k": 10_000, "100k": 100_000, "1M": 1_000_000}
+SCENARIOS = ("signatures", "ingest", "datasketch", "http", "retention")
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def run(args: argparse.Namespace) -> dict[str, object]:
+    size = SIZES[args.size]
+    config = PipelineConfig()
+    material = load_material(args.material)
+    wanted = SCENARIOS if args.scenario == "all" else (args.scenario,)
+    corpus = scenarios.Corpus(size, args.seed, material, queries=min(args.queries, size))
+    result: dict[str, object] = {"size": size, "seed": args.seed, "material": str(args.material)}
+
+    def deadline() -> float:
+        return time.monotonic() + args.budget
+
+    def say(name: str, figures: dict[str, object]) -> None:
+        result[name] = figures
+        shown = {k: v for k, v in figures.items() if k != "series"}
+        print(f"{name}: {json.dumps(shown, default=float)}", file=sys.stderr, flush=True)
+
+    head = corpus.head(min(size, args.signature_articles))
+    with redis_server() as client:
+        result["machine"] = describe(client)
+        print(f"machine: {json.dumps(result['machine'])}", file=sys.stderr, flush=True)
+        if "signatures" in wanted:
+            texts = [a.text for a in head]
+            say("signatures", scenarios.signatures(texts, config, args.budget))
+        if "ingest" in wanted:
+            index = Index(client, config, name="bench")
+            index.check_config()
+            say("ingest", scenarios.ingest(index, corpus.stream(), deadline()))
+            say("query", scenarios.query(index, corpus, deadline()))
+    if "datasketch" in wanted:
+        with redis_server() as client:
+            cap = min(size, args.baseline_articles)
+            articles = (a for i, a in enumerate(corpus.head(cap)) if i < cap)
+            sample = corpus.sample or head[: args.queries]
+            say("datasketch", scenarios.datasketch_baseline(
+                client, articles, sample, config, deadline()))  # fmt: skip
+    if "http" in wanted:
+        with redis_server() as client:
+            url = f"redis://127.0.0.1:{client.connection_pool.connection_kwargs['port']}/0"
+            batch = head[: min(size, args.http_articles)]
+            say("http", scenarios.http_ingest(url, batch, deadline()))
+    if "retention" in wanted:
+        with redis_server() as client:
+            index = Index(client, config, name="retention")
+            index.check_config()
+            articles = corpus.head(min(size, args.retention_articles))
+            say("retention", scenarios.retention(index, articles, len(articles) // 5, deadline()))
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
+    parser.add_argument("scenario", choices=("all", *SCENARIOS), help="what to measure")
+    parser.add_argument("--size", choices=SIZES, default="10k", help="articles in the index")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--material",
+        type=Path,
+        default=DEFAULT_MATERIAL,
+        help="sentence material for bench.synth (folder of .txt or MRPC .tsv)",
+    )
+    parser.add_argument(
+        "--budget",
+        type=float,
+        default=900.0,
+        help="seconds each scenario may run before it stops and reports",
+    )
+    parser.add_argument("--queries", type=int, default=1000, help="queries to time")
+    parser.add_argument("--signature-articles", type=int, default=2000)
+    parser.add_argument(
+        "--baseline-articles",
+        type=int,
+        default=100_000,
+        help="most articles the datasketch baseline indexes",
+    )
+    parser.add_argument("--http-articles", type=int, default=3000)
+    parser.add_argument("--retention-articles", type=int, default=10_000)
+    parser.add_argument("--out", type=Path, default=RESULTS, help="folder for JSON and Markdown")
+    args = parser.parse_args(argv)
+    result = run(args)
+    args.out.mkdir(parents=True, exist_ok=True)
+    stem = args.size if args.scenario == "all" else f"{args.size}-{args.scenario}"
+    (args.out / f"{stem}.json").write_text(json.dumps(result, indent=1, default=float))
+    table = report.markdown(result)
+    (args.out / f"{stem}.md").write_text(table)
+    print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,174 @@
+"""The Markdown table of one run: copydesk, the baseline, their ratio, the target."""
+
+from __future__ import annotations
+
+from typing import Any
+
+Figures = dict[str, Any]
+
+
+def _get(result: Figures, path: str) -> float | None:
+    node: Any = result
+    for part in path.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return float(node)
+
+
+def _fmt(v: float | None, unit: str = "") -> str:
+    if v is None:
+        return "-"
+    if abs(v) >= 100:
+        return f"{v:,.0f}{unit}"
+    return f"{v:.3g}{unit}"
+
+
+def _at_least(a: float | None, b: float | None) -> bool:
+    return a is not None and b is not None and a >= b
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return a / b if a is not None and b else None
+
+
+def rows(r: Figures) -> list[tuple[str, str, str, str, str, str]]:
+    """(figure, copydesk, baseline, ratio, target, met) rows."""
+    g = _get
+    out: list[tuple[str, str, str, str, str, str]] = []
+
+    def row(
+        name: str,
+        ours: float | None,
+        base: float | None,
+        ratio: float | None,
+        target: str,
+        met: bool | None,
+        unit: str = "",
+    ) -> None:
+        ok = met if ours is not None else None
+        out.append(
+            (
+                name,
+                _fmt(ours, unit),
+                _fmt(base, unit),
+                _fmt(ratio, "x"),
+                target,
+                "-" if ok is None else ("yes" if ok else "**no**"),
+            )
+        )
+
+    sig, floor = g(r, "signatures.copydesk_per_s"), g(r, "signatures.floor_per_s")
+    upd, batch = (
+        g(r, "signatures.datasketch_update_per_s"),
+        g(r, "signatures.datasketch_update_batch_per_s"),
+    )
+    row(
+        "signatures/s vs datasketch `update`",
+        sig,
+        upd,
+        _ratio(sig, upd),
+        ">= 10x",
+        _at_least(_ratio(sig, upd), 10),
+    )
+    row("signatures/s vs datasketch `update_batch`", sig, batch, _ratio(sig, batch), "-", None)
+    row(
+        "signatures/s vs pure-Python hashing floor",
+        sig,
+        floor,
+        _ratio(sig, floor),
+        ">= 0.7x",
+        _at_least(_ratio(sig, floor), 0.7),
+    )
+    ing, ds_ing = g(r, "ingest.per_s"), g(r, "datasketch.per_s")
+    row(
+        "ingest articles/s (library, put_many)",
+        ing,
+        ds_ing,
+        _ratio(ing, ds_ing),
+        ">= 2,000/s and >= 5x",
+        _at_least(ing, 2000) and _at_least(_ratio(ing, ds_ing), 5),
+    )
+    http = g(r, "http.per_s")
+    row("ingest articles/s (HTTP, POST /articles)", http, None, None, "-", None)
+    p50, p99 = g(r, "query.total_p50_ms"), g(r, "query.total_p99_ms")
+    lp50, lp99 = g(r, "query.lookup_p50_ms"), g(r, "query.lookup_p99_ms")
+    dp50, dp99 = g(r, "datasketch.lookup_p50_ms"), g(r, "datasketch.lookup_p99_ms")
+    row("query p50 ms (analyse+lookup+verify+rank)", p50, dp50, _ratio(dp50, p50), "-", None)
+    row(
+        "query p99 ms (analyse+lookup+verify+rank)",
+        p99,
+        dp99,
+        _ratio(dp99, p99),
+        "<= 5 ms, >= 5x",
+        _at_least(5, p99) and _at_least(_ratio(dp99, p99), 5),
+    )
+    row("LSH lookup p50 ms (candidates only)", lp50, dp50, _ratio(dp50, lp50), "-", None)
+    row("LSH lookup p99 ms (candidates only)", lp99, dp99, _ratio(dp99, lp99), "-", None)
+    mem, ds_mem = g(r, "ingest.index_bytes"), g(r, "datasketch.used_memory_per_article")
+    row(
+        "index bytes/article (sig+LSH+ids+bytime)",
+        mem,
+        ds_mem,
+        _ratio(ds_mem, mem),
+        "<= 1,536",
+        _at_least(1536, mem),
+    )
+    row(
+        "stored document bytes/article (text, metadata)",
+        g(r, "ingest.document_bytes"),
+        None,
+        None,
+        "reported",
+        None,
+    )
+    rec = g(r, "query.recall")
+    row(
+        "recall of true syndicated pairs",
+        rec,
+        None,
+        None,
+        ">= 0.95",
+        _at_least(rec, 0.95),
+    )
+    row(
+        "false positives per query (dup./synd. verdicts)",
+        g(r, "query.false_positives_per_query"),
+        None,
+        None,
+        "-",
+        None,
+    )
+    growth = g(r, "retention.memory_growth_after_window")
+    row(
+        "retention: memory growth once the window is full",
+        growth,
+        None,
+        None,
+        "flat",
+        growth is not None and abs(growth) < 0.1,
+    )
+    return out
+
+
+def markdown(r: Figures) -> str:
+    m = r.get("machine", {})
+    lines = [
+        f"### {r['size']:,} articles (seed {r['seed']}, material `{r['material']}`)",
+        "",
+        f"Machine: {m.get('cpu')}, {m.get('cores')} cores (load {m.get('load_average_1m')}), "
+        f"Python {m.get('python')}, numpy {m.get('numpy')}, datasketch {m.get('datasketch')}, "
+        f"Redis {m.get('redis')}.",
+        "",
+        "| figure | copydesk | datasketch | ratio | target | met |",
+        "|---|---:|---:|---:|---|---|",
+    ]
+    lines += [f"| {' | '.join(row)} |" for row in rows(r)]
+    notes = []
+    for name in ("ingest", "datasketch"):
+        part = r.get(name) or {}
+        if part and not part.get("complete", True):
+            notes.append(f"{name} stopped at its time budget after {part['articles']:,} articles.")
+    if r.get("datasketch"):
+        notes.append(f"datasketch baseline measured at {r['datasketch']['articles']:,} articles.")
+    return "\n".join(lines + [""] + [f"- {n}" for n in notes]) + "\n"

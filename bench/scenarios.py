@@ -1,0 +1,413 @@
+"""The measurements: each scenario returns a flat dict of figures.
+
+Every loop is bounded by a count and by ``deadline`` (``time.monotonic()``);
+a scenario cut short by its deadline says so (``complete: false``) and
+reports what it measured. Throughputs are wall-clock on a shared machine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from itertools import islice
+
+import numpy as np
+import redis
+import xxhash
+from datasketch import MinHash, MinHashLSH
+
+from bench.redis_server import _free_port
+from bench.synth import Article, Material, generate
+from service.index import ArticleIn, Index, Match
+from service.retention import sweep
+from shingling import PipelineConfig, analyse
+
+BATCH = 256  # articles per Index.put_many, as `copydesk ingest` uses
+_FLOOR_WORD = re.compile(r"\w+")
+
+
+# -- the corpus ---------------------------------------------------------------
+@dataclass
+class Corpus:
+    """The generated articles of one run: streamed, with truth and a query sample kept."""
+
+    size: int
+    seed: int
+    material: Material
+    queries: int
+    family: dict[str, int] = field(default_factory=dict)
+    sample: list[Article] = field(default_factory=list)
+
+    def stream(self) -> Iterator[Article]:
+        """Every article once, remembering families and an evenly spread sample."""
+        every = max(1, self.size // self.queries)
+        for i, article in enumerate(generate(self.size, seed=self.seed, material=self.material)):
+            self.family[article.id] = article.family
+            if i % every == 0 and len(self.sample) < self.queries:
+                self.sample.append(article)
+            yield article
+
+    def head(self, n: int) -> list[Article]:
+        return list(islice(generate(self.size, seed=self.seed, material=self.material), n))
+
+
+def article_in(a: Article) -> ArticleIn:
+    return ArticleIn(text=a.text, id=a.id, source=a.source, published_at=a.published_at)
+
+
+def _rate(n: int, seconds: float) -> float:
+    return n / seconds if seconds > 0 else 0.0
+
+
+def _percentiles(ms: list[float]) -> dict[str, float]:
+    if not ms:
+        return {"p50_ms": 0.0, "p99_ms": 0.0}
+    return {"p50_ms": float(np.percentile(ms, 50)), "p99_ms": float(np.percentile(ms, 99))}
+
+
+def _timed_rate(
+    items: list[str], work: Callable[[str], object], deadline: float
+) -> tuple[float, int]:
+    """Items per second of ``work`` over ``items`` (stopping at ``deadline``)."""
+    start = time.perf_counter()
+    done = 0
+    for item in items:
+        work(item)
+        done += 1
+        if time.monotonic() > deadline:
+            break
+    return _rate(done, time.perf_counter() - start), done
+
+
+# -- signatures ---------------------------------------------------------------
+def floor_shingles(text: str, k: int) -> list[bytes]:
+    """The pure-Python floor: lower-case words, joined k at a time."""
+    words = _FLOOR_WORD.findall(text.lower())
+    return [" ".join(words[i : i + k]).encode() for i in range(max(1, len(words) - k + 1))]
+
+
+def signatures(texts: list[str], config: PipelineConfig, seconds: float) -> dict[str, object]:
+    """Articles/s from text to signature: copydesk against the floor and datasketch."""
+    k, num_perm = config.k, config.num_perm
+
+    def floor(text: str) -> object:
+        return [xxhash.xxh3_64_intdigest(s) for s in floor_shingles(text, k)]
+
+    def per_shingle(text: str) -> object:
+        m = MinHash(num_perm=num_perm, seed=config.seed)
+        for s in floor_shingles(text, k):
+            m.update(s)
+        return m
+
+    def batch(text: str) -> object:
+        m = MinHash(num_perm=num_perm, seed=config.seed)
+        m.update_batch(floor_shingles(text, k))
+        return m
+
+    def copydesk(text: str) -> object:
+        return analyse(text, config)
+
+    copydesk(texts[0])  # warm the permutation and token caches alike for everyone
+    share = seconds / 4
+    out: dict[str, object] = {"articles": len(texts)}
+    for name, work in (
+        ("floor", floor),
+        ("copydesk", copydesk),
+        ("datasketch_update", per_shingle),
+        ("datasketch_update_batch", batch),
+    ):
+        rate, done = _timed_rate(texts, work, time.monotonic() + share)
+        out[f"{name}_per_s"] = rate
+        out[f"{name}_measured"] = done
+    out["words_per_article"] = statistics.mean(len(t.split()) for t in texts)
+    return out
+
+
+# -- memory -----------------------------------------------------------------------
+def _memory_of(client: redis.Redis, keys: list[bytes]) -> int:
+    total = 0
+    for i in range(0, len(keys), 1000):
+        pipe = client.pipeline(transaction=False)
+        for key in keys[i : i + 1000]:
+            pipe.memory_usage(key, samples=0)
+        total += sum(v or 0 for v in pipe.execute())
+    return total
+
+
+def index_memory(client: redis.Redis, index: Index, sample: int = 2000) -> dict[str, float]:
+    """Bytes per article of each index structure (``MEMORY USAGE``), and of the
+    stored documents (text and metadata, estimated from a sample of docs)."""
+    keys = index.keys
+    n = max(1, index.count())
+    sig = _memory_of(client, list(client.scan_iter(keys.pattern("sig"), count=1000)))
+    lsh = _memory_of(client, list(client.scan_iter(keys.pattern("lsh"), count=1000)))
+    ids = _memory_of(client, [keys.ids.encode()])
+    bytime = _memory_of(client, [keys.bytime.encode()])
+    docs = list(islice(client.scan_iter(keys.pattern("doc"), count=1000), sample))
+    doc_mean = _memory_of(client, docs) / max(1, len(docs))
+    return {
+        "signature_bytes": sig / n,
+        "lsh_bytes": lsh / n,
+        "ids_bytes": ids / n,
+        "bytime_bytes": bytime / n,
+        "index_bytes": (sig + lsh + ids + bytime) / n,
+        "document_bytes": doc_mean,
+    }
+
+
+# -- ingest -----------------------------------------------------------------------
+def ingest(index: Index, articles: Iterable[Article], deadline: float) -> dict[str, object]:
+    """Bulk ingest through ``Index.put_many`` (the ``copydesk ingest`` path)."""
+    used_before = int(index.client.info("memory")["used_memory"])
+    batch: list[ArticleIn] = []
+    done = 0
+    complete = True
+    start = time.perf_counter()
+    for article in articles:
+        batch.append(article_in(article))
+        if len(batch) >= BATCH:
+            done += len(index.put_many(batch))
+            batch.clear()
+            if time.monotonic() > deadline:
+                complete = False
+                break
+    if batch:
+        done += len(index.put_many(batch))
+    seconds = time.perf_counter() - start
+    used_after = int(index.client.info("memory")["used_memory"])
+    return {
+        "articles": done,
+        "seconds": seconds,
+        "per_s": _rate(done, seconds),
+        "complete": complete,
+        "used_memory_per_article": (used_after - used_before) / max(1, done),
+        **index_memory(index.client, index),
+    }
+
+
+# -- queries, recall, false positives ----------------------------------------------------
+def query(index: Index, corpus: Corpus, deadline: float, *, limit: int = 50) -> dict[str, object]:
+    """Latency of ``match_text`` (analyse + one-round-trip LSH lookup + exact
+    verification + ranking) over the query sample, and what it found."""
+    family_size: dict[int, int] = {}
+    for fam in corpus.family.values():
+        family_size[fam] = family_size.get(fam, 0) + 1
+    total_ms: list[float] = []
+    lookup_ms: list[float] = []
+    expected = found = false_pos = partial_out = 0
+    for article in corpus.sample:
+        if article.id not in corpus.family:
+            continue
+        start = time.perf_counter()
+        matches = index.match_text(article.text, limit=limit)
+        total_ms.append((time.perf_counter() - start) * 1000)
+        bands = analyse(article.text, index.config).bands
+        start = time.perf_counter()
+        index.candidates(bands)
+        lookup_ms.append((time.perf_counter() - start) * 1000)
+        fam = corpus.family[article.id]
+        expected += family_size[fam] - 1
+        hits = [m for m in matches if m.id != article.id]
+        found += sum(1 for m in hits if corpus.family.get(m.id) == fam)
+        false_pos += sum(1 for m in hits if _claims_copy(m) and corpus.family.get(m.id) != fam)
+        partial_out += sum(
+            1 for m in hits if not _claims_copy(m) and corpus.family.get(m.id) != fam
+        )
+        if time.monotonic() > deadline:
+            break
+    return {
+        "queries": len(total_ms),
+        **{f"total_{k}": v for k, v in _percentiles(total_ms).items()},
+        **{f"lookup_{k}": v for k, v in _percentiles(lookup_ms).items()},
+        "true_pairs_expected": expected,
+        "recall": found / expected if expected else 1.0,
+        "false_positives_per_query": false_pos / max(1, len(total_ms)),
+        "partial_other_family_per_query": partial_out / max(1, len(total_ms)),
+    }
+
+
+def _claims_copy(m: Match) -> bool:
+    return m.verdict in ("duplicate", "syndicated")
+
+
+# -- the datasketch baseline -------------------------------------------------------------
+def datasketch_baseline(
+    client: redis.Redis,
+    articles: Iterable[Article],
+    sample: list[Article],
+    config: PipelineConfig,
+    deadline: float,
+) -> dict[str, object]:
+    """datasketch ``MinHashLSH`` on Redis with the same bands, rows and signature
+    size: text -> word shingles -> ``update_batch`` -> ``insertion_session``."""
+    port = client.connection_pool.connection_kwargs["port"]
+    lsh = MinHashLSH(
+        num_perm=config.num_perm,
+        params=(config.b, config.r),
+        storage_config={
+            "type": "redis",
+            "basename": b"copydesk-bench",
+            "redis": {"host": "127.0.0.1", "port": port},
+        },
+        prepickle=False,
+    )
+
+    def minhash(text: str) -> MinHash:
+        m = MinHash(num_perm=config.num_perm, seed=config.seed)
+        m.update_batch(floor_shingles(text, config.k))
+        return m
+
+    used_before = int(client.info("memory")["used_memory"])
+    done = 0
+    complete = True
+    start = time.perf_counter()
+    with lsh.insertion_session(buffer_size=BATCH * config.b) as session:
+        for article in articles:
+            session.insert(article.id.encode(), minhash(article.text), check_duplication=False)
+            done += 1
+            if time.monotonic() > deadline:
+                complete = False
+                break
+    seconds = time.perf_counter() - start
+    used_after = int(client.info("memory")["used_memory"])
+    lookup_ms: list[float] = []
+    for article in sample[: max(1, len(sample))]:
+        m = minhash(article.text)
+        t0 = time.perf_counter()
+        lsh.query(m)
+        lookup_ms.append((time.perf_counter() - t0) * 1000)
+        if time.monotonic() > deadline + 60:
+            break
+    return {
+        "articles": done,
+        "seconds": seconds,
+        "per_s": _rate(done, seconds),
+        "complete": complete,
+        "used_memory_per_article": (used_after - used_before) / max(1, done),
+        "queries": len(lookup_ms),
+        **{f"lookup_{k}": v for k, v in _percentiles(lookup_ms).items()},
+    }
+
+
+# -- the HTTP path ------------------------------------------------------------------------
+def http_ingest(
+    redis_url: str, articles: list[Article], deadline: float, *, concurrency: int = 8
+) -> dict[str, object]:
+    """POST /articles against ``copydesk serve`` (uvicorn) on loopback, with a
+    bounded number of requests in flight."""
+    import httpx
+
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-c", "from service.cli import main; main()", "serve",
+         "--host", "127.0.0.1", "--port", str(port), "--redis-url", redis_url,
+         "--index", "bench-http", "--log-level", "warning"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_http(base, server, timeout=60)
+        latencies, failures, seconds = asyncio.run(
+            _post_all(httpx, base, articles, deadline, concurrency)
+        )
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return {
+        "articles": len(latencies),
+        "failures": failures,
+        "concurrency": concurrency,
+        "seconds": seconds,
+        "per_s": _rate(len(latencies), seconds),
+        **_percentiles(latencies),
+    }
+
+
+def _wait_http(base: str, server: subprocess.Popen[bytes], timeout: float) -> None:
+    import httpx
+
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if server.poll() is not None:
+            raise RuntimeError(f"copydesk serve exited with {server.returncode}")
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    raise RuntimeError(f"copydesk serve did not answer on {base} in {timeout}s")
+
+
+async def _post_all(
+    httpx: object, base: str, articles: list[Article], deadline: float, concurrency: int
+) -> tuple[list[float], int, float]:
+    latencies: list[float] = []
+    failures = 0
+    queue: asyncio.Queue[Article] = asyncio.Queue()
+    for a in articles:
+        queue.put_nowait(a)
+
+    async def worker(client: object) -> None:
+        nonlocal failures
+        while not queue.empty() and time.monotonic() < deadline:
+            body = queue.get_nowait().body()
+            t0 = time.perf_counter()
+            response = await client.post("/articles", json=body, params={"limit": 5})  # type: ignore[attr-defined]
+            if response.status_code in (200, 201):
+                latencies.append((time.perf_counter() - t0) * 1000)
+            else:
+                failures += 1
+
+    limits = httpx.Limits(max_connections=concurrency)  # type: ignore[attr-defined]
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:  # type: ignore[attr-defined]
+        start = time.perf_counter()
+        await asyncio.gather(*(worker(client) for _ in range(concurrency)))
+        return latencies, failures, time.perf_counter() - start
+
+
+# -- retention ------------------------------------------------------------------------------
+def retention(
+    index: Index, articles: list[Article], window: int, deadline: float
+) -> dict[str, object]:
+    """Ingest ``articles`` in time order with a retention period worth about
+    ``window`` articles, sweeping after every batch as the service's sweeper
+    would: memory must level off once the window is full."""
+    if len(articles) <= window:
+        raise ValueError("retention needs more articles than its window")
+    days = (articles[window].published_at - articles[0].published_at).total_seconds() / 86400
+    points: list[tuple[int, int, int]] = []  # ingested, live articles, used_memory
+    expired = 0
+    for i in range(0, len(articles), BATCH):
+        chunk = articles[i : i + BATCH]
+        index.put_many(article_in(a) for a in chunk)
+        now = _epoch(chunk[-1].published_at)
+        expired += sweep(index, days, now=now)
+        used = int(index.client.info("memory")["used_memory"])
+        points.append((i + len(chunk), index.count(), used))
+        if time.monotonic() > deadline:
+            break
+    full = [p for p in points if p[0] >= 2 * window] or points[-1:]
+    mem = [p[2] for p in full]
+    return {
+        "window_articles": window,
+        "retention_days": days,
+        "ingested": points[-1][0],
+        "expired": expired,
+        "live_at_end": points[-1][1],
+        "memory_after_window_min": min(mem),
+        "memory_after_window_max": max(mem),
+        "memory_growth_after_window": (mem[-1] - mem[0]) / mem[0] if mem[0] else 0.0,
+        "series": points,
+    }
+
+
+def _epoch(dt: datetime) -> float:
+    return dt.timestamp()

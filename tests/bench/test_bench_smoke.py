@@ -1,0 +1,30 @@
+"""The harness end to end at a tiny size: outputs exist and are sane (no timing)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bench.__main__ import main
+
+
+@pytest.mark.slow
+def test_harness_smoke(tmp_path: Path) -> None:
+    assert main(["all", "--size", "300", "--budget", "60", "--queries", "40",
+                 "--signature-articles", "40", "--http-articles", "60",
+                 "--retention-articles", "300", "--out", str(tmp_path)]) == 0  # fmt: skip
+    result = json.loads((tmp_path / "300.json").read_text())
+    table = (tmp_path / "300.md").read_text()
+    assert "| figure | copydesk | datasketch |" in table
+    assert result["machine"]["cores"] >= 1 and result["machine"]["redis"]
+    sig = result["signatures"]
+    assert sig["copydesk_per_s"] > 0 and sig["datasketch_update_per_s"] > 0
+    assert result["ingest"]["articles"] == 300 and result["ingest"]["complete"]
+    assert result["ingest"]["index_bytes"] > 0 and result["ingest"]["document_bytes"] > 0
+    assert result["query"]["queries"] > 0 and result["query"]["recall"] >= 0.9
+    assert result["datasketch"]["articles"] == 300
+    assert result["http"]["articles"] > 0 and result["http"]["failures"] == 0
+    retention = result["retention"]
+    assert retention["expired"] > 0 and retention["live_at_end"] < retention["ingested"]
