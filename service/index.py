@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import zlib
-from collections import Counter, OrderedDict
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
@@ -26,18 +26,19 @@ from service.keys import LAYOUT_VERSION, Keys, band_field, sig_offset
 from shingling import (
     Analysis,
     PipelineConfig,
-    Shingles,
     Thresholds,
     Verdict,
     analyse,
     band_keys,
     compare,
-    shingle,
 )
+from shingling.shingles import narrow, pack, unpack
 from shingling.signature import SIG_DTYPE
 
 _VERDICT_RANK = {Verdict.DUPLICATE: 0, Verdict.SYNDICATED: 1, Verdict.PARTIAL: 2}
 _META_FIELDS = ("title", "source", "url", "published_at")
+_IDENTITY_FIELDS = ("sha", *_META_FIELDS)
+_StoredVersion = tuple[list[bytes | None], np.ndarray]  # identity fields, signature
 _PACK = np.dtype("<u4")
 _MAX_RETRIES = 8
 
@@ -125,7 +126,6 @@ class Index:
         *,
         name: str = "default",
         max_candidates: int = 200,
-        cache_size: int = 4096,
     ) -> None:
         self.client = client
         self.config = config
@@ -134,8 +134,6 @@ class Index:
         self.max_candidates = max_candidates
         self._put = client.register_script(_script("put.lua"))
         self._remove = client.register_script(_script("remove.lua"))
-        self._shingle_cache: OrderedDict[int, Shingles] = OrderedDict()
-        self._cache_size = cache_size
         self._config_checked = False
 
     # -- configuration -------------------------------------------------
@@ -175,7 +173,7 @@ class Index:
         if analysis.empty:
             raise EmptyText("text has no words once page chrome is removed")
         article_id = article.id or self._new_id(article.text)
-        fields = self._doc_fields(article_id, article)
+        fields = self._doc_fields(article_id, article, analysis)
         for _ in range(_MAX_RETRIES):
             cur = self.client.hget(self.keys.ids, article_id)
             old: tuple[int, np.ndarray] | None = None
@@ -187,20 +185,94 @@ class Index:
                 old = (old_n, self._read_signature(old_n))
             n = int(self.client.hincrby(self.keys.meta, "next_doc", 1))
             if self._run_put(article_id, cur, n, analysis, fields, old) == b"OK":
-                self._shingle_cache[n] = analysis.shingles
                 matches = self._query(analysis, exclude={n}, limit=limit)
                 return PutResult(article_id, "replaced" if old else "created", matches)
         raise RuntimeError(f"article {article_id!r} kept changing under concurrent writes")
 
+    def put_many(self, articles: Iterable[ArticleIn]) -> list[PutResult | EmptyText]:
+        """Index many articles in a few round trips: bulk ingest.
+
+        Each article is still written by its own atomic script (fully indexed
+        or not at all); the scripts travel in one pipeline. Results come back
+        in input order, without matches (bulk ingest does not query); an
+        article with no words gives its ``EmptyText`` instead of a result. An
+        article whose id changed under a concurrent writer, or repeats within
+        the batch, falls back to ``put``, which re-reads and retries.
+        """
+        self._ensure()
+        batch = list(articles)
+        out: list[PutResult | EmptyText | None] = [None] * len(batch)
+        pending: list[tuple[int, str, Analysis, dict[str, bytes | str]]] = []
+        for i, article in enumerate(batch):
+            analysis = analyse(article.text, self.config)
+            if analysis.empty:
+                out[i] = EmptyText("text has no words once page chrome is removed")
+                continue
+            article_id = article.id or self._new_id(article.text)
+            fields = self._doc_fields(article_id, article, analysis)
+            pending.append((i, article_id, analysis, fields))
+
+        # One round trip for the ids' current doc numbers, one for what they hold.
+        current = self.client.hmget(self.keys.ids, [p[1] for p in pending]) if pending else []
+        stored = self._stored_versions([int(c) for c in current if c is not None])
+        writes = []
+        for (i, article_id, analysis, fields), cur in zip(pending, current, strict=True):
+            old: tuple[int, np.ndarray] | None = None
+            if cur is not None:
+                meta, sig = stored[int(cur)]
+                if self._same(meta, fields):
+                    out[i] = PutResult(article_id, "unchanged", [])
+                    continue
+                old = (int(cur), sig)
+            writes.append((i, article_id, analysis, fields, cur, old))
+
+        if writes:  # one counter bump reserves every new doc number
+            last = int(self.client.hincrby(self.keys.meta, "next_doc", len(writes)))
+            numbers = range(last - len(writes) + 1, last + 1)
+            pipe = self.client.pipeline(transaction=False)
+            for n, (_, article_id, analysis, fields, cur, old) in zip(numbers, writes, strict=True):
+                keys, args = self._put_args(article_id, cur, n, analysis, fields, old)
+                self._put(keys=keys, args=args, client=pipe)
+            replies = pipe.execute()
+            for write, reply in zip(writes, replies, strict=True):
+                i, article_id, _, _, _, old = write
+                if bytes(reply) == b"OK":
+                    out[i] = PutResult(article_id, "replaced" if old else "created", [])
+                else:  # CONFLICT: the id moved since it was read; the single path retries
+                    result = self.put(batch[i], limit=0)
+                    out[i] = PutResult(result.id, result.status, [])
+        return [r for r in out if r is not None]
+
+    def _stored_versions(self, numbers: list[int]) -> dict[int, _StoredVersion]:
+        """Identity fields and signature of each stored doc number, in one round trip."""
+        width = self.config.num_perm * 4
+        pipe = self.client.pipeline(transaction=False)
+        for n in numbers:
+            off = sig_offset(n, self.config.num_perm)
+            pipe.hmget(self.keys.doc(n), _IDENTITY_FIELDS)
+            pipe.getrange(self.keys.sig_block(n), off, off + width - 1)
+        replies = pipe.execute() if numbers else []
+        return {
+            n: (meta, np.frombuffer(raw.ljust(width, b"\0"), dtype=SIG_DTYPE))
+            for n, meta, raw in zip(numbers, replies[0::2], replies[1::2], strict=True)
+        }
+
     def _new_id(self, text: str) -> str:
         return _text_sha(text)[:16]
 
-    def _doc_fields(self, article_id: str, article: ArticleIn) -> dict[str, bytes | str]:
+    def _doc_fields(
+        self, article_id: str, article: ArticleIn, analysis: Analysis
+    ) -> dict[str, bytes | str]:
+        # "sh"/"nq": the shingle set itself (32-bit, sorted) and which of it is
+        # narrative, so verifying a candidate is a set intersection, not a re-parse.
+        hashes, narrative = pack(narrow(analysis.shingles))
         fields: dict[str, bytes | str] = {
             "id": article_id,
             "text": zlib.compress(article.text.encode("utf-8", "surrogatepass"), 6),
             "sha": _text_sha(article.text),
             "ingested_at": _iso(_now()),
+            "sh": hashes,
+            "nq": narrative,
         }
         for name in ("title", "source", "url"):
             value = getattr(article, name)
@@ -211,9 +283,13 @@ class Index:
         return fields
 
     def _unchanged(self, n: int, fields: dict[str, bytes | str]) -> bool:
-        names = ("sha", *_META_FIELDS)
-        stored = self.client.hmget(self.keys.doc(n), names)
-        return all(_s(v) == fields.get(name) for name, v in zip(names, stored, strict=True))
+        return self._same(self.client.hmget(self.keys.doc(n), _IDENTITY_FIELDS), fields)
+
+    @staticmethod
+    def _same(stored: list[bytes | None], fields: dict[str, bytes | str]) -> bool:
+        """Whether a stored doc has the same text and metadata as ``fields``."""
+        pairs = zip(_IDENTITY_FIELDS, stored, strict=True)
+        return all(_s(v) == fields.get(name) for name, v in pairs)
 
     def _read_signature(self, n: int) -> np.ndarray:
         width = self.config.num_perm * 4
@@ -235,6 +311,19 @@ class Index:
         fields: dict[str, bytes | str],
         old: tuple[int, np.ndarray] | None,
     ) -> bytes:
+        keys, args = self._put_args(article_id, cur, n, analysis, fields, old)
+        return bytes(self._put(keys=keys, args=args))
+
+    def _put_args(
+        self,
+        article_id: str,
+        cur: bytes | None,
+        n: int,
+        analysis: Analysis,
+        fields: dict[str, bytes | str],
+        old: tuple[int, np.ndarray] | None,
+    ) -> tuple[list[str], list[bytes | str | int | float]]:
+        """KEYS and ARGV of ``put.lua`` (its header documents them)."""
         new_keys, new_fields = self._band_args(analysis.bands)
         if old is not None:
             old_n, old_sig = old
@@ -248,36 +337,34 @@ class Index:
             old_packed, old_off = b"", 0
         score = self._time_score(fields)
         flat: list[bytes | str] = [x for kv in fields.items() for x in kv]
-        result = self._put(
-            keys=[
-                self.keys.ids,
-                self.keys.bytime,
-                self.keys.doc(n),
-                self.keys.sig_block(n),
-                old_doc,
-                old_block,
-                *new_keys,
-                *old_keys,
-            ],
-            args=[
-                article_id,
-                cur or b"",
-                n,
-                np.array([n], dtype=_PACK).tobytes(),
-                old_packed,
-                analysis.signature.astype(SIG_DTYPE).tobytes(),
-                sig_offset(n, self.config.num_perm),
-                old_off,
-                score,
-                len(new_keys),
-                len(old_keys),
-                len(fields),
-                *flat,
-                *new_fields,
-                *old_fields,
-            ],
-        )
-        return bytes(result)
+        keys = [
+            self.keys.ids,
+            self.keys.bytime,
+            self.keys.doc(n),
+            self.keys.sig_block(n),
+            old_doc,
+            old_block,
+            *new_keys,
+            *old_keys,
+        ]
+        args: list[bytes | str | int | float] = [
+            article_id,
+            cur or b"",
+            n,
+            np.array([n], dtype=_PACK).tobytes(),
+            old_packed,
+            analysis.signature.astype(SIG_DTYPE).tobytes(),
+            sig_offset(n, self.config.num_perm),
+            old_off,
+            score,
+            len(new_keys),
+            len(old_keys),
+            len(fields),
+            *flat,
+            *new_fields,
+            *old_fields,
+        ]
+        return keys, args
 
     @staticmethod
     def _time_score(fields: dict[str, bytes | str]) -> float:
@@ -292,31 +379,62 @@ class Index:
             if cur is None:
                 return False
             n = int(cur)
-            keys, fields = self._band_args(band_keys(self._read_signature(n), self.config))
-            result = self._remove(
-                keys=[
-                    self.keys.ids,
-                    self.keys.bytime,
-                    self.keys.doc(n),
-                    self.keys.sig_block(n),
-                    *keys,
-                ],
-                args=[
-                    article_id,
-                    cur,
-                    np.array([n], dtype=_PACK).tobytes(),
-                    sig_offset(n, self.config.num_perm),
-                    self.config.num_perm * 4,
-                    len(keys),
-                    *fields,
-                ],
-            )
+            keys, args = self._remove_args(article_id, n, self._read_signature(n))
+            result = self._remove(keys=keys, args=args)
             if result == b"OK":
-                self._shingle_cache.pop(n, None)
                 return True
             if result == b"MISSING":
                 return False
         raise RuntimeError(f"article {article_id!r} kept changing under concurrent writes")
+
+    def expire(self, before: float, *, batch: int = 500) -> int:
+        """Remove up to ``batch`` of the oldest articles whose time score
+        (``published_at``, else ingest time; epoch seconds) is below ``before``.
+
+        Each article leaves every structure (id, doc, signature slot, LSH
+        entries, time index) in one atomic script, as ``delete`` does; the
+        scripts travel in one pipeline. Returns how many were removed; call
+        again until it returns 0 (``service.retention.sweep`` does).
+        """
+        self._ensure()
+        members = self.client.zrangebyscore(self.keys.bytime, "-inf", f"({before}", 0, batch)
+        numbers = [int(m) for m in members]
+        if not numbers:
+            return 0
+        width = self.config.num_perm * 4
+        pipe = self.client.pipeline(transaction=False)
+        for n in numbers:
+            off = sig_offset(n, self.config.num_perm)
+            pipe.hget(self.keys.doc(n), "id")
+            pipe.getrange(self.keys.sig_block(n), off, off + width - 1)
+        replies = pipe.execute()
+        pipe = self.client.pipeline(transaction=False)
+        for n, article_id, raw in zip(numbers, replies[0::2], replies[1::2], strict=True):
+            if article_id is None:  # no doc behind the time entry: drop the entry alone
+                pipe.zrem(self.keys.bytime, n)
+                continue
+            sig = np.frombuffer(raw.ljust(width, b"\0"), dtype=SIG_DTYPE)
+            keys, args = self._remove_args(article_id, n, sig)
+            self._remove(keys=keys, args=args, client=pipe)
+        return sum(reply == b"OK" for reply in pipe.execute())
+
+    def _remove_args(
+        self, article_id: bytes | str, n: int, sig: np.ndarray
+    ) -> tuple[list[str], list[bytes | str | int]]:
+        """KEYS and ARGV of ``remove.lua`` (its header documents them)."""
+        keys, fields = self._band_args(band_keys(sig, self.config))
+        return (
+            [self.keys.ids, self.keys.bytime, self.keys.doc(n), self.keys.sig_block(n), *keys],
+            [
+                article_id,
+                str(n),
+                np.array([n], dtype=_PACK).tobytes(),
+                sig_offset(n, self.config.num_perm),
+                self.config.num_perm * 4,
+                len(keys),
+                *fields,
+            ],
+        )
 
     # -- reads -------------------------------------------------------------
     def get(self, article_id: str) -> StoredArticle | None:
@@ -390,32 +508,24 @@ class Index:
         return hits
 
     def _query(self, analysis: Analysis, *, exclude: set[int], limit: int) -> list[Match]:
+        """Candidates from the bands (one round trip), their stored shingle sets
+        and metadata (a second), exact scores, verdicts, ranking."""
         hits = self.candidates(analysis.bands)
         for n in exclude:
             hits.pop(n, None)
         ranked = [n for n, _ in hits.most_common(self.max_candidates)]
         if not ranked:
             return []
-        names = ("id", "text", "title", "source", "published_at")
         pipe = self.client.pipeline(transaction=False)
         for n in ranked:
-            if n in self._shingle_cache:
-                pipe.hmget(self.keys.doc(n), "id", "title", "source", "published_at")
-            else:
-                pipe.hmget(self.keys.doc(n), *names)
+            pipe.hmget(self.keys.doc(n), "id", "title", "source", "published_at", "sh", "nq")
+        query = narrow(analysis.shingles)
         matches: list[Match] = []
-        for n, row in zip(ranked, pipe.execute(), strict=True):
-            if row[0] is None:  # deleted since the band lookup
+        for row in pipe.execute():
+            doc_id, title, source, published, hashes, narrative = row
+            if doc_id is None or hashes is None:  # deleted since the band lookup
                 continue
-            if n in self._shingle_cache:
-                other = self._shingle_cache[n]
-                self._shingle_cache.move_to_end(n)
-                doc_id, title, source, published = row
-            else:
-                doc_id, text, title, source, published = row
-                other = shingle(zlib.decompress(text).decode("utf-8", "surrogatepass"), self.config)
-                self._remember(n, other)
-            scores = compare(analysis.shingles, other)
+            scores = compare(query, unpack(hashes, narrative or b""))
             verdict = scores.verdict(self.thresholds)
             if verdict is None:
                 continue
@@ -441,8 +551,3 @@ class Index:
             )
         )
         return matches[:limit]
-
-    def _remember(self, n: int, shingles: Shingles) -> None:
-        self._shingle_cache[n] = shingles
-        if len(self._shingle_cache) > self._cache_size:
-            self._shingle_cache.popitem(last=False)

@@ -5,19 +5,29 @@ scores every sentence pair from lexical evidence only, pairs sentences up and
 labels each one:
 
 * ``copied``: the same sentence up to small edits (token sequence similarity
-  of the pair at least ``AlignParams.copied_ratio``);
+  of the pair at least ``AlignParams.copied_ratio``), or a verbatim excerpt
+  of it (``AlignParams.excerpt_share``);
 * ``paraphrased``: the same content reworded (the pair decision says "same",
   the words differ more);
 * ``omitted`` (only in ``a``) / ``added`` (only in ``b``): no counterpart.
 
-Pair evidence (``FEATURES``): cosine of TF-IDF vectors over word uni- and
-bigrams (scikit-learn, with ``shingling.tokenise.words`` as the analyzer) and
-over character 3-5-grams, exact overlap of word 1/2/3-gram sets, IDF-weighted
-containment, agreement of the numbers and the length ratio. A logistic model
-over them (weights fitted on MRPC, see ``docs/quality.md``) gives the
-probability that two sentences say the same thing; ``pair_decision`` exposes
-exactly that decision for evaluation. IDF is fitted on the sentences of the
-two texts being aligned, so weights depend on the pair of documents.
+Pair evidence (``FEATURES``): cosine of scikit-learn TF-IDF vectors over
+word uni- and bigrams (counted by a ``CountVectorizer`` whose ``analyzer=``
+runs ``shingling.tokenise.words``, the project's one tokeniser) and over
+character 3-5-grams; exact overlap of word 1-4-gram and 5-letter-prefix
+sets; IDF-weighted containment; unshared word counts; agreement of the
+numbers; length ratio and difference; difflib's ratio of the two token
+sequences. A logistic model over the features and their squares (weights
+fitted on MRPC, see ``docs/quality.md``) gives the probability that two
+sentences say the same thing; ``pair_decision`` exposes exactly that
+decision for evaluation. IDF is fitted on the sentences of the two texts
+being aligned, so weights depend on the pair of documents; the model was
+fitted with IDF over a whole corpus (MRPC), so probabilities on two short
+texts are less well calibrated.
+
+Pairs with a clause of their own (a merged sentence) or in which one
+sentence is only a fragment are the weak spot of a symmetric score; they
+are handled by the containment passes below, not by the model.
 
 Pairing: a one-to-one assignment maximising the summed probability over
 pairs above the threshold (Hungarian algorithm, order-free, so reordered
@@ -35,14 +45,15 @@ from __future__ import annotations
 
 import difflib
 import math
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, cast
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 from scipy.sparse import csr_matrix, diags
-from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer, TfidfVectorizer
 
 from shingling.normalise import fold
 from shingling.sentences import SentenceSpan, split_sentences
@@ -52,16 +63,22 @@ Label = Literal["copied", "paraphrased", "added", "omitted"]
 OpKind = Literal["equal", "replace", "delete", "insert"]
 
 #: Names of the pair features, in the order of ``AlignParams.weights``.
+#: ``_min``/``_max``: the smaller/larger of the two directions (share of a's
+#: items found in b, share of b's found in a), so every feature is symmetric.
 FEATURES: tuple[str, ...] = (
-    "word_cos",  # TF-IDF cosine, word 1-2-grams
+    "word_cos",  # TF-IDF cosine, word 1-2-grams (sublinear tf)
     "char_cos",  # TF-IDF cosine, character 3-5-grams inside word boundaries
-    "uni_min",  # shared word types / word types of the shorter sentence
-    "uni_max",  # shared word types / word types of the longer sentence
-    "bi_max",  # shared word bigrams / bigrams of the longer sentence
-    "tri_max",  # shared word trigrams / trigrams of the longer sentence
-    "wcont_min",  # IDF-weighted containment of the less-contained side
+    "uni_min", "uni_max",  # shared word types
+    "bi_min", "bi_max",  # shared word bigrams
+    "tri_min", "tri_max",  # shared word trigrams
+    "quad_min", "quad_max",  # shared word 4-grams
+    "stem_min", "stem_max",  # shared 5-letter word prefixes (a crude stemmer)
+    "wcont_min", "wcont_max",  # IDF-weighted share of the word types
+    "unshared_min", "unshared_max",  # log(1 + word types not in the other)
     "num_agree",  # Jaccard of the number tokens (1 when neither has numbers)
     "len_ratio",  # shorter / longer, in tokens
+    "len_diff",  # |difference in tokens| / 10
+    "seq_ratio",  # difflib ratio of the two token sequences (see _features)
 )
 
 
@@ -69,32 +86,48 @@ FEATURES: tuple[str, ...] = (
 class AlignParams:
     """Decision constants of the aligner.
 
-    ``weights``/``bias``: logistic regression over ``FEATURES``, fitted on
-    the MRPC training split (``copydesk eval mrpc --fit``); ``threshold``:
+    ``weights``/``bias``: logistic regression over ``FEATURES`` and their
+    squares (``design``), fitted on
+    the MRPC training split (``copydesk eval mrpc PATH`` prints them); ``threshold``:
     the probability above which two sentences are "the same content", chosen
     by cross-validated accuracy there. ``copied_ratio``: difflib ratio of the
     two token sequences above which a pair is ``copied`` rather than
-    ``paraphrased``. ``extra_containment``/``extra_min_words``: a leftover
+    ``paraphrased``; ``excerpt_share``: a pair is also ``copied`` when this
+    share of the shorter side's words appears in order in the longer one (a
+    verbatim excerpt). ``min_words``: a pair whose shorter sentence has fewer
+    words must be copied to match at all. ``extra_containment``/``extra_min_words``: a leftover
     sentence joins a neighbour's pair when at least this IDF-weighted share
     of its words (and at least this many distinct words) occur in the
     partner. ``quote_share``: a pair is a shared quotation when at least
     this share of its shared words is inside direct quotation marks.
     """
 
+    # Fitted on the MRPC training split; `copydesk eval mrpc PATH` prints them.
     weights: tuple[float, ...] = (
-        1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0,
+        # FEATURES, in order
+        -1.2528, 2.2467, -2.5944, 0.3146, -0.4835, -0.7669, -0.2839, -0.509, -1.7025, -2.0068,
+        0.5505, 3.1714, 1.6471, 1.0007, 0.534, -5.7437, -1.2561, 0.1792, -0.4398, 1.1809,
+        # FEATURES squared
+        -0.0609, -0.0486, -2.1162, -1.5621, 2.5313, -0.3206, 0.0965, -1.6698, 1.2169, 2.2394,
+        1.6626, 1.4498, 2.9332, -0.5812, 0.0037, 1.2643, 1.5646, -1.0812, -1.782, 4.2727,
     )
-    bias: float = -5.0
-    threshold: float = 0.5
+    bias: float = 1.9795
+    threshold: float = 0.5446
     copied_ratio: float = 0.8
     extra_containment: float = 0.7
     extra_min_words: int = 4
     quote_share: float = 0.5
     position_weight: float = 0.01
+    exact_floor: float = 0.02
+    min_words: int = 3
+    excerpt_share: float = 0.9
 
     def __post_init__(self) -> None:
-        if len(self.weights) != len(FEATURES):
-            raise ValueError(f"weights needs {len(FEATURES)} values, got {len(self.weights)}")
+        if len(self.weights) != 2 * len(FEATURES):
+            raise ValueError(
+                f"weights needs {2 * len(FEATURES)} values (each feature, then each "
+                f"feature squared), got {len(self.weights)}"
+            )
         if not 0.0 < self.threshold < 1.0:
             raise ValueError(f"threshold must be in (0, 1), got {self.threshold}")
 
@@ -167,126 +200,142 @@ class PairDecision:
 # ----------------------------------------------------------------- features
 
 
-def _ngrams(n: int):  # type: ignore[no-untyped-def]
-    def analyzer(text: str) -> list[str]:
-        toks = words(text)
-        return [" ".join(toks[i : i + n]) for i in range(len(toks) - n + 1)]
-
-    return analyzer
-
-
-def _uni_bi(text: str) -> list[str]:
+def _items(text: str) -> list[str]:
+    """Everything counted about a sentence, tagged by kind: word 1-4-grams
+    (``"1 "`` ... ``"4 "``), 5-letter prefixes (``"p "``) and numbers (``"d "``).
+    The analyzer of the one ``CountVectorizer`` behind all the features."""
     toks = words(text)
-    return toks + [f"{x} {y}" for x, y in zip(toks, toks[1:], strict=False)]
+    out = [f"1 {t}" for t in toks]
+    for n in (2, 3, 4):
+        out += [f"{n} " + " ".join(toks[i : i + n]) for i in range(len(toks) - n + 1)]
+    out += [f"p {t[:5]}" for t in toks]
+    out += [f"d {t}" for t in toks if any(c.isdigit() for c in t)]
+    return out
 
 
-def _numbers(text: str) -> list[str]:
-    return [t for t in words(text) if any(c.isdigit() for c in t)]
+def _row_sums(m: csr_matrix) -> np.ndarray:
+    return np.asarray(m.sum(axis=1), dtype=float).ravel()
 
 
-def _row_normalise(m: csr_matrix) -> csr_matrix:
-    norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
-    return diags(1.0 / np.maximum(norms, 1e-12)) @ m
+class _Pairs:
+    """Row-by-row (``paired``: ``a[i]`` with ``b[i]``, ``n`` values) or
+    all-pairs (``n_a x n_b`` values) arithmetic on two sentence lists, with
+    every vectoriser fitted once on ``context + a + b``."""
 
-
-class _Pairing:
-    """Dot products of rows of two sparse matrices: all pairs (``paired=False``,
-    an ``n_a x n_b`` array) or row by row (``paired=True``, ``n`` values)."""
-
-    def __init__(self, paired: bool) -> None:
+    def __init__(self, a: Sequence[str], b: Sequence[str], context: Sequence[str], paired: bool):
+        self.corpus = [*context, *a, *b]
+        self.rows_a = slice(len(context), len(context) + len(a))
+        self.rows_b = slice(len(context) + len(a), len(self.corpus))
         self.paired = paired
+
+    def split(self, m: csr_matrix) -> tuple[csr_matrix, csr_matrix]:
+        m = m.tocsr()
+        return m[self.rows_a], m[self.rows_b]
 
     def dot(self, x: csr_matrix, y: csr_matrix) -> np.ndarray:
         if self.paired:
-            return np.asarray(x.multiply(y).sum(axis=1)).ravel()
-        return np.asarray((x @ y.T).todense())
+            return np.asarray(x.multiply(y).sum(axis=1), dtype=float).ravel()
+        return np.asarray((x @ y.T).todense(), dtype=float)
 
     def sides(self, u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Per-row quantities shaped to broadcast against ``dot``'s result."""
+        """Per-sentence quantities shaped to broadcast against ``dot``'s result."""
         return (u, v) if self.paired else (u[:, None], v[None, :])
+
+    def overlap(self, xa: csr_matrix, xb: csr_matrix) -> tuple[np.ndarray, ...]:
+        """Shared distinct items, and the distinct items of each side."""
+        ba, bb = (xa > 0).astype(float), (xb > 0).astype(float)
+        return (self.dot(ba, bb), *self.sides(_row_sums(ba), _row_sums(bb)))
 
 
 def _ratio(num: np.ndarray, den: np.ndarray, empty: float = 0.0) -> np.ndarray:
-    out = np.full(np.broadcast(num, den).shape, empty, dtype=float)
+    num, den = np.broadcast_arrays(num, den)
+    out = np.full(num.shape, empty, dtype=float)
     np.divide(num, den, out=out, where=den > 0)
     return out
 
 
+def _min_max(shared: np.ndarray, size_a: np.ndarray, size_b: np.ndarray) -> list[np.ndarray]:
+    share_a, share_b = _ratio(shared, size_a), _ratio(shared, size_b)
+    return [np.minimum(share_a, share_b), np.maximum(share_a, share_b)]
+
+
 def _features(
-    a: Sequence[str], b: Sequence[str], context: Sequence[str], paired: bool
+    a: Sequence[str],
+    b: Sequence[str],
+    context: Sequence[str],
+    paired: bool,
+    params: AlignParams | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Feature array (``... x len(FEATURES)``) plus the two directional
-    IDF-weighted containments (a in b, b in a)."""
-    pairing = _Pairing(paired)
-    corpus = [*context, *a, *b]
-    na = len(a)
+    """Features (``... x len(FEATURES)``) plus the two directional
+    IDF-weighted containments (share of a's words in b, of b's words in a).
 
-    def fit(vec: CountVectorizer) -> tuple[csr_matrix, csr_matrix]:
-        vec.fit(corpus)
-        return vec.transform(a).tocsr(), vec.transform(b).tocsr()
+    ``seq_ratio`` costs a difflib run per pair, too much for all pairs of two
+    long articles: in all-pairs mode it is computed only where the pair could
+    reach ``params.exact_floor`` probability; elsewhere it keeps an upper
+    bound (``2 * sum(count_a * count_b) / (len_a + len_b)``), so those
+    probabilities are upper bounds below the floor and no decision changes.
+    """
+    px = _Pairs(a, b, context, paired)
+    counts = CountVectorizer(analyzer=_items)
+    all_counts = counts.fit_transform(px.corpus).tocsc()
+    kinds = np.array([k[0] for k in counts.get_feature_names_out()])
 
-    wa, wb = fit(TfidfVectorizer(analyzer=_uni_bi, sublinear_tf=True))
-    ca, cb = fit(
-        TfidfVectorizer(
-            analyzer="char_wb", ngram_range=(3, 5), preprocessor=fold, lowercase=False,
-            sublinear_tf=True,
-        )
+    def kind(*tags: str) -> tuple[csr_matrix, csr_matrix]:
+        return px.split(all_counts[:, np.flatnonzero(np.isin(kinds, tags))])
+
+    # scikit-learn TF-IDF over our tokens: word 1-2-grams, and characters.
+    tfidf = TfidfTransformer(sublinear_tf=True)
+    word_cos = px.dot(*px.split(tfidf.fit_transform(all_counts[:, np.isin(kinds, ("1", "2"))])))
+    chars = TfidfVectorizer(
+        analyzer="char_wb", ngram_range=(3, 5), preprocessor=fold, lowercase=False,
+        sublinear_tf=True,
     )
-    word_cos = pairing.dot(wa, wb)
-    char_cos = pairing.dot(ca, cb)
+    char_cos = px.dot(*px.split(chars.fit_transform(px.corpus)))
 
-    uni = TfidfVectorizer(analyzer=words, binary=True, use_idf=True, norm=None)
-    ua, ub = fit(uni)  # binary term presence times idf
-    idf = uni.idf_
-    ua_bin, ub_bin = (ua > 0).astype(float), (ub > 0).astype(float)
-    shared_uni = pairing.dot(ua_bin, ub_bin)
-    weighted_shared_a = pairing.dot(ua, ub_bin)  # idf of shared types
-    mass_a, mass_b = pairing.sides(
-        np.asarray(ua.sum(axis=1)).ravel(), np.asarray(ub.sum(axis=1)).ravel()
+    ca, cb = kind("1")
+    shared, types_a, types_b = px.overlap(ca, cb)
+    # IDF-weighted word types (smooth IDF, as scikit-learn computes it).
+    uni = all_counts[:, np.flatnonzero(kinds == "1")]
+    df = np.asarray((uni > 0).sum(axis=0), dtype=float).ravel()
+    idf = np.log((1 + len(px.corpus)) / (1 + df)) + 1
+    wa, wb = (ca > 0).astype(float) @ diags(idf), (cb > 0).astype(float)
+    mass_a, mass_b = px.sides(_row_sums(wa), _row_sums(wb @ diags(idf)))
+    shared_mass = px.dot(wa, wb)
+    cont_a, cont_b = _ratio(shared_mass, mass_a), _ratio(shared_mass, mass_b)
+    unshared = np.log1p(np.stack(np.broadcast_arrays(types_a - shared, types_b - shared)))
+    n_shared, n_a, n_b = px.overlap(*kind("d"))
+    len_a, len_b = px.sides(_row_sums(ca), _row_sums(cb))
+    columns = [
+        word_cos,
+        char_cos,
+        *_min_max(shared, types_a, types_b),
+        *(mm for n in "234" for mm in _min_max(*px.overlap(*kind(n)))),
+        *_min_max(*px.overlap(*kind("p"))),
+        np.minimum(cont_a, cont_b),
+        np.maximum(cont_a, cont_b),
+        unshared.min(axis=0),
+        unshared.max(axis=0),
+        _ratio(n_shared, n_a + n_b - n_shared, empty=1.0),
+        _ratio(np.minimum(len_a, len_b), np.maximum(len_a, len_b)),
+        np.abs(len_a - len_b) / 10.0,
+    ]
+    toks_a, toks_b = [words(s) for s in a], [words(s) for s in b]
+    if paired:
+        seq = np.array([_tokens_ratio(x, y) for x, y in zip(toks_a, toks_b, strict=True)])
+        return np.stack([*np.broadcast_arrays(*columns), seq], axis=-1), cont_a, cont_b
+    seq = np.minimum(1.0, _ratio(2.0 * px.dot(ca.astype(float), cb.astype(float)), len_a + len_b))
+    stacked = np.stack([*np.broadcast_arrays(*columns), seq], axis=-1)
+    params = params or AlignParams()
+    # The bound bounds the probability only where it grows with seq_ratio on
+    # [0, 1]: linear weight w1 and square weight w2 with w1 >= 0, w1 + 2 w2 >= 0.
+    w1, w2 = params.weights[len(FEATURES) - 1], params.weights[-1]
+    exact = (
+        probability(stacked, params) >= params.exact_floor
+        if w1 >= 0 and w1 + 2 * w2 >= 0
+        else np.ones(seq.shape, dtype=bool)
     )
-    cont_a = _ratio(weighted_shared_a, mass_a)
-    cont_b = _ratio(weighted_shared_a, mass_b)
-    del idf
-    types_a, types_b = pairing.sides(
-        np.asarray(ua_bin.sum(axis=1)).ravel(), np.asarray(ub_bin.sum(axis=1)).ravel()
-    )
-    uni_min = _ratio(shared_uni, np.minimum(types_a, types_b))
-    uni_max = _ratio(shared_uni, np.maximum(types_a, types_b))
-
-    def set_overlap(n: int) -> np.ndarray:
-        xa, xb = fit(CountVectorizer(analyzer=_ngrams(n), binary=True))
-        shared = pairing.dot(xa.astype(float), xb.astype(float))
-        sa, sb = pairing.sides(
-            np.asarray(xa.sum(axis=1)).ravel(), np.asarray(xb.sum(axis=1)).ravel()
-        )
-        return _ratio(shared, np.maximum(sa, sb))
-
-    bi_max, tri_max = set_overlap(2), set_overlap(3)
-
-    num_vec = CountVectorizer(analyzer=_numbers, binary=True)
-    try:
-        nxa, nxb = fit(num_vec)
-        n_shared = pairing.dot(nxa.astype(float), nxb.astype(float))
-        n_a, n_b = pairing.sides(
-            np.asarray(nxa.sum(axis=1)).ravel(), np.asarray(nxb.sum(axis=1)).ravel()
-        )
-        num_agree = _ratio(n_shared, n_a + n_b - n_shared, empty=1.0)
-    except ValueError:  # no number anywhere: empty vocabulary
-        num_agree = np.ones(word_cos.shape)
-
-    len_a, len_b = pairing.sides(
-        np.array([len(words(s)) for s in a], dtype=float),
-        np.array([len(words(s)) for s in b], dtype=float),
-    )
-    len_ratio = _ratio(np.minimum(len_a, len_b), np.maximum(len_a, len_b))
-    del na
-    stacked = np.stack(
-        [
-            word_cos, char_cos, uni_min, uni_max, bi_max, tri_max,
-            np.minimum(cont_a, cont_b), num_agree, len_ratio,
-        ],
-        axis=-1,
-    )
+    for i, j in zip(*np.nonzero(exact), strict=True):
+        stacked[i, j, -1] = _tokens_ratio(toks_a[i], toks_b[j])
     return stacked, cont_a, cont_b
 
 
@@ -306,10 +355,15 @@ def pair_features(
     return _features(a, b, context, paired=True)[0]
 
 
+def design(features: np.ndarray) -> np.ndarray:
+    """The model's inputs: every feature and its square (a curve per feature)."""
+    return np.concatenate([features, features**2], axis=-1)
+
+
 def probability(features: np.ndarray, params: AlignParams) -> np.ndarray:
     """The logistic model: probability that each pair says the same thing."""
-    z = features @ np.asarray(params.weights) + params.bias
-    return 1.0 / (1.0 + np.exp(-z))
+    z = design(features) @ np.asarray(params.weights) + params.bias
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -50.0, 50.0)))
 
 
 def _tokens_ratio(x: Sequence[str], y: Sequence[str]) -> float:
@@ -321,11 +375,25 @@ def pair_decision(
 ) -> PairDecision:
     """The aligner's decision on one sentence pair (used to evaluate on MRPC)."""
     params = params or AlignParams()
-    feats = pair_features([s1], [s2], context)[0]
-    p = float(probability(feats[None, :], params)[0])
-    same = p >= params.threshold
-    copied = same and _tokens_ratio(words(s1), words(s2)) >= params.copied_ratio
-    return PairDecision(p, same, copied, dict(zip(FEATURES, map(float, feats), strict=True)))
+    feats = pair_features([s1], [s2], context)
+    p = probability(feats, params)
+    w1, w2 = words(s1), words(s2)
+    same = bool(decide(p, feats, np.array([min(len(w1), len(w2))]), params)[0])
+    matcher = difflib.SequenceMatcher(None, w1, w2, autojunk=False)
+    copied = same and _copied(matcher, len(w1), len(w2), params)
+    named = dict(zip(FEATURES, map(float, feats[0]), strict=True))
+    return PairDecision(float(p[0]), same, copied, named)
+
+
+def decide(
+    prob: np.ndarray, features: np.ndarray, shorter: np.ndarray, params: AlignParams
+) -> np.ndarray:
+    """Which pairs say the same thing: probability at or above the threshold,
+    and, when the shorter sentence has fewer than ``params.min_words`` words
+    (a fragment, a one-word line), nearly the same words too: the model was
+    fitted on full sentences and says little about fragments."""
+    fragment = shorter < params.min_words
+    return (prob >= params.threshold) & (~fragment | (features[..., -1] >= params.copied_ratio))
 
 
 # ---------------------------------------------------------------- alignment
@@ -360,10 +428,10 @@ class _Side:
         return [(i, t) for i in sorted(idx) for t in range(*self.bounds[i])]
 
 
-def _assign(prob: np.ndarray, params: AlignParams) -> dict[int, int]:
-    """One-to-one pairs (a index -> b index) maximising summed probability."""
+def _assign(prob: np.ndarray, ok: np.ndarray, params: AlignParams) -> dict[int, int]:
+    """One-to-one pairs (a index -> b index) among the ``ok`` ones,
+    maximising the summed probability."""
     na, nb = prob.shape
-    ok = prob >= params.threshold
     if not ok.any():
         return {}
     # A small bonus for similar relative position only breaks ties between
@@ -379,24 +447,41 @@ def _assign(prob: np.ndarray, params: AlignParams) -> dict[int, int]:
 def _extras(
     main: dict[int, int],
     cont: np.ndarray,
-    n_types: np.ndarray,
-    n_self: int,
+    own: _Side,
+    other: _Side,
     params: AlignParams,
 ) -> dict[int, int]:
-    """Leftover sentences of one side that belong to a neighbour's pair.
+    """Leftover sentences of ``own`` that are the other half of a neighbour's pair.
 
-    ``main`` maps this side's index to the partner; ``cont[x, y]`` is the
-    share of ``x``'s words found in ``y`` (IDF-weighted).
+    ``main`` maps ``own`` indexes to partners in ``other``; ``cont[x, y]``
+    is the IDF-weighted share of ``x``'s words found in ``y``. A leftover
+    ``x`` next to a paired sentence joins that pair's partner ``y`` when
+    most of its words are in the part of ``y`` that ``y``'s main partner
+    does not already account for: a sentence split in two, or two merged.
     """
     extra: dict[int, int] = {}
-    for x in range(n_self):
-        if x in main or n_types[x] < params.extra_min_words:
+    for x in range(len(own.spans)):
+        words_x = own.values(x)
+        if x in main or len(set(words_x)) < params.extra_min_words:
             continue
         partners = {main[n] for n in (x - 1, x + 1) if n in main}
         best = max(partners, key=lambda y: cont[x, y], default=None)
-        if best is not None and cont[x, best] >= params.extra_containment:
+        if best is None or cont[x, best] < params.extra_containment:
+            continue
+        z = next(k for k, y in main.items() if y == best)
+        if _share_in_rest(words_x, other.values(best), own.values(z)) >= params.extra_containment:
             extra[x] = best
     return extra
+
+
+def _share_in_rest(x: Sequence[str], y: Sequence[str], z: Sequence[str]) -> float:
+    """Share of ``x``'s words found in what of ``y`` is not matched by ``z``."""
+    matcher = difflib.SequenceMatcher(None, list(z), list(y), autojunk=False)
+    rest: Counter[str] = Counter(y)
+    for block in matcher.get_matching_blocks():
+        rest.subtract(y[block.b : block.b + block.size])
+    found = sum((Counter(x) & +rest).values())
+    return found / len(x) if x else 0.0
 
 
 def _orphan_pairs(
@@ -405,35 +490,32 @@ def _orphan_pairs(
 ) -> dict[int, int]:
     """Unpaired sentences, one mostly contained in the other (a long sentence
     cut in two halves scores low on symmetric measures): greedy, best first."""
-    used_b = set(main.values())
-    free_a = [i for i in range(cont_a.shape[0]) if i not in main]
-    free_b = [j for j in range(cont_a.shape[1]) if j not in used_b]
-    cands = []
-    for i in free_a:
-        for j in free_b:
-            c = max(
-                cont_a[i, j] if types_a[i] >= params.extra_min_words else 0.0,
-                cont_b[i, j] if types_b[j] >= params.extra_min_words else 0.0,
-            )
-            if c >= params.extra_containment:
-                cands.append((c, i, j))
+    m = params.extra_min_words
+    c = np.maximum(
+        np.where(types_a[:, None] >= m, cont_a, 0.0), np.where(types_b[None, :] >= m, cont_b, 0.0)
+    )
+    c[list(main), :] = 0.0
+    c[:, list(main.values())] = 0.0
+    rows, cols = np.nonzero(c >= params.extra_containment)
+    order = np.lexsort((-cols, -rows, -c[rows, cols]))  # best first, ties by index
     out: dict[int, int] = {}
     taken_b: set[int] = set()
-    for _, i, j in sorted(cands, reverse=True):
+    for i, j in zip(rows[order].tolist(), cols[order].tolist(), strict=True):
         if i not in out and j not in taken_b:
             out[i] = j
             taken_b.add(j)
     return out
 
 
-def _ops(side_name: str, opcodes, which: int) -> list[tuple[OpKind, int, int]]:  # type: ignore[no-untyped-def]
+def _ops(
+    opcodes: list[tuple[str, int, int, int, int]], which: int
+) -> list[tuple[OpKind, int, int]]:
     """Token ranges of one side (``which`` 0 = a, 1 = b) from difflib opcodes."""
     out: list[tuple[OpKind, int, int]] = []
     for tag, i1, i2, j1, j2 in opcodes:
         lo, hi = (i1, i2) if which == 0 else (j1, j2)
         if hi > lo:
-            out.append((tag, lo, hi))
-    del side_name
+            out.append((cast(OpKind, tag), lo, hi))
     return out
 
 
@@ -445,19 +527,28 @@ def align(a_text: str, b_text: str, params: AlignParams | None = None) -> Alignm
     a_sents = [s.text for s in sa.spans]
     b_sents = [s.text for s in sb.spans]
     if na and nb:
-        feats, cont_a, cont_b = _features(a_sents, b_sents, (), paired=False)
+        feats, cont_a, cont_b = _features(a_sents, b_sents, (), paired=False, params=params)
         prob = probability(feats, params)
+        lengths_a = np.array([hi - lo for lo, hi in sa.bounds])
+        lengths_b = np.array([hi - lo for lo, hi in sb.bounds])
+        ok = decide(prob, feats, np.minimum(lengths_a[:, None], lengths_b[None, :]), params)
     else:
         prob = np.zeros((na, nb))
         cont_a = cont_b = prob
+        ok = prob > 0
     types_a = np.array([len(set(sa.values(i))) for i in range(na)])
     types_b = np.array([len(set(sb.values(j))) for j in range(nb)])
 
-    main = _assign(prob, params)
-    main.update(_orphan_pairs(main, cont_a, cont_b, types_a, types_b, params))
+    main = _assign(prob, ok, params)
+    # Evidence of each main pair: its probability, or for a pair found by
+    # containment alone (one sentence inside the other), that containment.
+    evidence = {(i, j): float(prob[i, j]) for i, j in main.items()}
+    orphans = _orphan_pairs(main, cont_a, cont_b, types_a, types_b, params)
+    evidence.update({(i, j): float(max(cont_a[i, j], cont_b[i, j])) for i, j in orphans.items()})
+    main.update(orphans)
     inverse = {j: i for i, j in main.items()}
-    extra_a = _extras(main, cont_a, types_a, na, params)  # a extra -> b partner
-    extra_b = _extras(inverse, cont_b.T, types_b, nb, params)  # b extra -> a partner
+    extra_a = _extras(main, cont_a, sa, sb, params)  # a extra -> b partner
+    extra_b = _extras(inverse, cont_b.T, sb, sa, params)  # b extra -> a partner
 
     labels_a: dict[int, tuple[Label, int, float, bool]] = {}
     labels_b: dict[int, tuple[Label, int, float, bool]] = {}
@@ -471,16 +562,16 @@ def align(a_text: str, b_text: str, params: AlignParams | None = None) -> Alignm
         vb = [sb.tokens.values[t] for _, t in tb]
         matcher = difflib.SequenceMatcher(None, va, vb, autojunk=False)
         codes = matcher.get_opcodes()
-        label: Label = "copied" if matcher.ratio() >= params.copied_ratio else "paraphrased"
+        label: Label = "copied" if _copied(matcher, len(va), len(vb), params) else "paraphrased"
         quote = _is_quote(codes, sa.tokens, ta, sb.tokens, tb, params.quote_share)
         for side, toks, diffs, which in ((sa, ta, diff_a, 0), (sb, tb, diff_b, 1)):
-            for tag, lo, hi in _ops("", codes, which):
+            for tag, lo, hi in _ops(codes, which):
                 _add_ops(side, toks[lo:hi], tag, diffs)
         for x in group_a:
-            score = float(prob[i, j]) if x == i else float(cont_a[x, j])
+            score = evidence[i, j] if x == i else float(cont_a[x, j])
             labels_a[x] = (label, j, score, quote)
         for y in group_b:
-            score = float(prob[i, j]) if y == j else float(cont_b[i, y])
+            score = evidence[i, j] if y == j else float(cont_b[i, y])
             labels_b[y] = (label, i, score, quote)
 
     best_a = prob.max(axis=1) if nb else np.zeros(na)
@@ -502,6 +593,17 @@ def align(a_text: str, b_text: str, params: AlignParams | None = None) -> Alignm
     return Alignment(side_a, side_b, summary)
 
 
+def _copied(matcher: difflib.SequenceMatcher[str], na: int, nb: int, params: AlignParams) -> bool:
+    """Nearly the same words in the same order, or a verbatim excerpt: all
+    but a few words of the shorter side appear, in order, in the longer
+    (an outlet that cuts a wire sentence short still copies it)."""
+    if matcher.ratio() >= params.copied_ratio:
+        return True
+    equal = sum(block.size for block in matcher.get_matching_blocks())
+    shorter = min(na, nb)
+    return shorter >= params.min_words and equal >= params.excerpt_share * shorter
+
+
 def _is_quote(  # type: ignore[no-untyped-def]
     codes, tok_a: Tokens, ta: list[tuple[int, int]], tok_b: Tokens,
     tb: list[tuple[int, int]], share: float,
@@ -510,7 +612,7 @@ def _is_quote(  # type: ignore[no-untyped-def]
     (on either side: a quotation one outlet prints and the other reports
     without marks is still the speaker's words)."""
     shared = quoted = 0
-    for tag, i1, i2, j1, j2 in codes:
+    for tag, i1, i2, j1, _ in codes:
         if tag != "equal":
             continue
         shared += i2 - i1

@@ -22,8 +22,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from shingling.normalise import normalise
-
 #: Generic interface vocabulary of news pages (not tied to any one site).
 _UI_PHRASES = re.compile(
     r"""\b(
@@ -50,34 +48,47 @@ _LIST_HEADING = re.compile(
 _REL_TIME = re.compile(
     r"\b\d+\s+(second|minute|min|hour|hr|day|week|month)s?\s+ago\b|\s//\s", re.IGNORECASE
 )
-_WORD = re.compile(r"\w+")
+_BLANK = re.compile(r"[^\r\n]")
 _TERMINAL = tuple('.!?:;"\'\u201d\u2019)')
 
 SHORT_LINE_WORDS = 7
 TITLE_LINE_WORDS = 16
+_LONG_LINE_CHARS = 240
+_LONG_LINE_WORDS = 40
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class _Line:
     start: int
     end: int
     text: str
-    words: int
+    words: int  # whitespace-separated words (capped for long lines: prose, not chrome)
 
     @property
     def blank(self) -> bool:
         return self.words == 0
 
     @property
+    def short(self) -> bool:
+        return 0 < self.words <= SHORT_LINE_WORDS
+
+    @property
     def punctuated(self) -> bool:
         return self.text.rstrip().endswith(_TERMINAL)
+
+    @property
+    def key(self) -> str:
+        """What makes two short lines "the same line" (case and spacing aside)."""
+        return " ".join(self.text.split()).casefold()
 
 
 def _lines(text: str) -> list[_Line]:
     out, pos = [], 0
     for raw in text.splitlines(keepends=True):
         body = raw.rstrip("\r\n")
-        out.append(_Line(pos, pos + len(body), body, len(_WORD.findall(body))))
+        # A line this long is prose whatever its word count: skip the split.
+        words = _LONG_LINE_WORDS if len(body) > _LONG_LINE_CHARS else len(body.split())
+        out.append(_Line(pos, pos + len(body), body, words))
         pos += len(raw)
     return out
 
@@ -87,10 +98,11 @@ def _is_shouting(line: _Line) -> bool:
     return len(letters) >= 4 and all(c.isupper() for c in letters)
 
 
-def _short_chrome(line: _Line, repeated: bool) -> bool:
-    if line.blank or line.words > SHORT_LINE_WORDS:
-        return False
-    return bool(_UI_PHRASES.search(line.text)) or _is_shouting(line) or repeated
+def _short_chrome(line: _Line, repeats: set[str]) -> bool:
+    """A short line with a boilerplate signal. Long lines are never chrome alone."""
+    return line.short and (
+        line.key in repeats or _is_shouting(line) or bool(_UI_PHRASES.search(line.text))
+    )
 
 
 def _looks_like_link_list(lines: list[_Line], repeats: set[str]) -> bool:
@@ -101,9 +113,9 @@ def _looks_like_link_list(lines: list[_Line], repeats: set[str]) -> bool:
         1
         for ln in body
         if (ln.words <= TITLE_LINE_WORDS and not ln.punctuated)
-        or normalise(ln.text) in repeats
+        or (ln.short and ln.key in repeats)
         or _REL_TIME.search(ln.text)
-        or _UI_PHRASES.search(ln.text) and ln.words <= SHORT_LINE_WORDS
+        or (ln.short and _UI_PHRASES.search(ln.text))
     )
     return listy / len(body) >= 0.5
 
@@ -111,17 +123,14 @@ def _looks_like_link_list(lines: list[_Line], repeats: set[str]) -> bool:
 def chrome_spans(text: str) -> list[tuple[int, int]]:
     """Character spans ``[start, end)`` of ``text`` that are page chrome."""
     lines = _lines(text)
+    short = [ln for ln in lines if ln.short]
+    if not short:  # prose only: the common case for clean article text
+        return []
     seen: dict[str, int] = {}
-    for ln in lines:
-        if not ln.blank and ln.words <= SHORT_LINE_WORDS:
-            key = normalise(ln.text)
-            seen[key] = seen.get(key, 0) + 1
+    for ln in short:
+        seen[ln.key] = seen.get(ln.key, 0) + 1
     repeats = {key for key, n in seen.items() if n > 1}
-    spans = [
-        (ln.start, ln.end)
-        for ln in lines
-        if _short_chrome(ln, normalise(ln.text) in repeats)
-    ]
+    spans = [(ln.start, ln.end) for ln in short if _short_chrome(ln, repeats)]
     # A teaser block needs an article before it: a quarter of the page at least.
     quarter = len(text) // 4
     for i, ln in enumerate(lines):
@@ -147,14 +156,21 @@ def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return merged
 
 
-def mask_chrome(text: str) -> str:
-    """``text`` with every chrome span blanked (newlines kept, length unchanged)."""
-    chars = list(text)
-    for s, e in chrome_spans(text):
-        for i in range(s, e):
-            if chars[i] not in "\r\n":
-                chars[i] = " "
-    return "".join(chars)
+def mask_chrome(text: str, spans: list[tuple[int, int]] | None = None) -> str:
+    """``text`` with every chrome span blanked (newlines kept, length unchanged).
+
+    ``spans`` are ``chrome_spans(text)``, computed here when not given.
+    """
+    spans = chrome_spans(text) if spans is None else spans
+    if not spans:
+        return text
+    parts, pos = [], 0
+    for s, e in spans:
+        parts.append(text[pos:s])
+        parts.append(_BLANK.sub(" ", text[s:e]))
+        pos = e
+    parts.append(text[pos:])
+    return "".join(parts)
 
 
 def strip_chrome(text: str) -> str:

@@ -13,7 +13,7 @@ import json
 from dataclasses import asdict, dataclass, fields
 
 #: Bumped whenever normalisation, chrome removal or tokenisation changes output.
-NORMALISER_VERSION = 1
+NORMALISER_VERSION = 2
 
 
 @dataclass(frozen=True)

@@ -23,12 +23,22 @@ _FOLD = str.maketrans(
         "\u00ad": "",
     }
 )
+_FOLD_MAP = {chr(c): str(v or "") for c, v in _FOLD.items()}
+_FOLDED = re.compile("[" + re.escape("".join(_FOLD_MAP)) + "]")
 _WS = re.compile(r"\s+")
+
+
+def _fold_char(m: re.Match[str]) -> str:
+    return _FOLD_MAP[m.group()]
 
 
 def fold(text: str) -> str:
     """NFKC, typographic quotes and dashes to ASCII, then case folding."""
-    return unicodedata.normalize("NFKC", text).translate(_FOLD).casefold()
+    # Fast paths, same result: ASCII is NFKC already, and substituting the few
+    # typographic characters beats str.translate over the whole text.
+    if not text.isascii() and not unicodedata.is_normalized("NFKC", text):
+        text = unicodedata.normalize("NFKC", text)
+    return _FOLDED.sub(_fold_char, text).casefold()
 
 
 def normalise(text: str) -> str:

@@ -14,8 +14,11 @@ Three things are added around pysbd, because news copy needs them:
   punctuation (headlines, bylines, "(With ANI Inputs)") unless the text
   obviously continues (the next line starts in lower case, or the line ends
   with a comma, colon or dash, as a dateline on its own line does). Blank
-  lines always end a sentence. Blocks are segmented one at a time, which
-  also keeps pysbd's cost linear in the number of paragraphs.
+  lines always end a sentence. A text wrapped at a fixed width (many lines
+  end mid-sentence and go on in lower case, see ``WRAPPED_SHARE``) has its
+  single line breaks ignored: there they are layout, not structure. Blocks
+  are segmented one at a time, which keeps pysbd's cost linear in their
+  number.
 * Quotations. pysbd keeps a multi-sentence direct quotation as one
   sentence; for alignment we want its sentences, so the inside of a quote
   is segmented again and the quote is cut there (the closing mark stays
@@ -29,6 +32,7 @@ sentence that ends with one, can still be cut wrongly.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -41,6 +45,8 @@ from shingling.tokenise import quote_spans
 _TERMINAL = tuple('.!?\u2026"\'\u201d\u2019)]')
 _CONTINUES = tuple(",;:-\u2013\u2014(")
 _HAS_WORD = re.compile(r"\w")
+#: Share of line breaks that must look like wrapping for a text to count as hard-wrapped.
+WRAPPED_SHARE = 0.2
 _QUOTE_MARKS = '"\u201c\u201d\u201e\u00ab\u00bb'
 _NEWLINES = str.maketrans("\r\n", "  ")
 
@@ -60,14 +66,34 @@ def _segmenter() -> pysbd.Segmenter:
     return pysbd.Segmenter(language="en", clean=False, char_span=False)
 
 
-def _blocks(masked: str) -> list[tuple[int, int]]:
-    """Spans of text that may hold several sentences but never cross a hard break."""
+def _lines(masked: str) -> list[tuple[int, int]]:
     lines: list[tuple[int, int]] = []
     pos = 0
     for raw in masked.splitlines(keepends=True):
         body = raw.rstrip("\r\n")
         lines.append((pos, pos + len(body)))
         pos += len(raw)
+    return lines
+
+
+def _hard_wrapped(masked: str, lines: list[tuple[int, int]]) -> bool:
+    """Whether single line breaks are layout (text wrapped at a fixed width)
+    rather than structure: many lines end mid-sentence and the next line
+    goes on in lower case."""
+    joins = breaks = 0
+    for (s, e), (ns, ne) in itertools.pairwise(lines):
+        line, nxt = masked[s:e].rstrip(), masked[ns:ne].lstrip()
+        if not line or not nxt:
+            continue
+        breaks += 1
+        joins += not line.endswith(_TERMINAL) and nxt[0].islower()
+    return breaks >= 4 and joins >= WRAPPED_SHARE * breaks
+
+
+def _blocks(masked: str) -> list[tuple[int, int]]:
+    """Spans of text that may hold several sentences but never cross a hard break."""
+    lines = _lines(masked)
+    wrapped = _hard_wrapped(masked, lines)
     blocks: list[tuple[int, int]] = []
     open_start: int | None = None
     for i, (s, e) in enumerate(lines):
@@ -80,7 +106,7 @@ def _blocks(masked: str) -> list[tuple[int, int]]:
         if open_start is None:
             open_start = s
         nxt = masked[lines[i + 1][0] : lines[i + 1][1]].strip() if i + 1 < len(lines) else ""
-        if not nxt or _line_ends_sentence(line, nxt):
+        if not nxt or (not wrapped and _line_ends_sentence(line, nxt)):
             blocks.append((open_start, e))
             open_start = None
     return blocks
@@ -88,10 +114,10 @@ def _blocks(masked: str) -> list[tuple[int, int]]:
 
 def _line_ends_sentence(line: str, nxt: str) -> bool:
     """Whether a line break between ``line`` and a non-blank ``nxt`` is a boundary."""
-    if nxt[0].islower() or line.endswith(_CONTINUES):
-        return False  # a hard-wrapped sentence, or a dateline line
-    # One paragraph per line, or a headline/byline without final punctuation.
-    return True
+    # Otherwise: one paragraph per line, or a headline/byline without final
+    # punctuation. A lower-case start or a trailing comma/dash means the
+    # sentence continues: hard-wrapped text, or a dateline on its own line.
+    return not (nxt[0].islower() or line.endswith(_CONTINUES))
 
 
 def _locate(block: str, pieces: list[str]) -> list[tuple[int, int]]:

@@ -10,17 +10,23 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
+from itertools import chain
 
 import numpy as np
 
 from shingling.chrome import mask_chrome
 from shingling.normalise import fold
 
-# Words, keeping internal apostrophes, hyphens and digit groups together:
-# "People's", "Tae-yul", "10,000", "U.S".
-_TOKEN = re.compile(r"\w+(?:(?:['\u2019\-]|(?<=\d)[.,](?=\d)|(?<=\b\w)\.(?=\w\b))\w+)*")
+# Words, keeping internal apostrophes, hyphens, points and commas together:
+# "People's", "Tae-yul", "10,000", "3.5", "U.S". (A point or comma joins only
+# when no space follows it, which in running text means inside a token.)
+_TOKEN = re.compile(r"\w+(?:[-'\u2019.,]\w+)*")
 _OPEN_CLOSE = '"\u201c\u201d\u201e\u00ab\u00bb'
+_QUOTE_MARK = re.compile(f"[{_OPEN_CLOSE}]")
 _PARAGRAPH = re.compile(r"\n\s*\n")
+# Folding is per token and news vocabulary repeats: fold each distinct token once.
+_fold = lru_cache(maxsize=1 << 18)(fold)
 
 
 @dataclass(frozen=True)
@@ -49,10 +55,9 @@ def quote_spans(text: str) -> list[tuple[int, int]]:
     for m in [*_PARAGRAPH.finditer(text), None]:
         para_end = m.start() if m else len(text)
         opened: int | None = None
-        for i in range(para_start, para_end):
-            ch = text[i]
-            if ch not in _OPEN_CLOSE:
-                continue
+        # Only the quotation marks matter: visit them, not every character.
+        for q in _QUOTE_MARK.finditer(text, para_start, para_end):
+            i, ch = q.start(), q.group()
             if opened is None and ch != "\u201d":
                 opened = i
             elif opened is not None and ch != "\u201c":
@@ -68,14 +73,39 @@ def tokenise(text: str, *, strip_chrome: bool = True) -> Tokens:
     """Tokens of ``text``; chrome lines are skipped unless ``strip_chrome`` is False."""
     source = mask_chrome(text) if strip_chrome else text
     matches = list(_TOKEN.finditer(source))
-    starts = np.fromiter((m.start() for m in matches), dtype=np.int64, count=len(matches))
-    ends = np.fromiter((m.end() for m in matches), dtype=np.int64, count=len(matches))
+    flat = chain.from_iterable(map(re.Match.span, matches))
+    spans = np.fromiter(flat, dtype=np.int64, count=2 * len(matches)).reshape(-1, 2)
+    starts, ends = spans[:, 0].copy(), spans[:, 1].copy()
     quoted = np.zeros(len(matches), dtype=bool)
     for s, e in quote_spans(source):
         quoted |= (starts >= s) & (ends <= e)
-    return Tokens(tuple(fold(m.group()) for m in matches), starts, ends, quoted)
+    return Tokens(tuple(map(_fold, map(re.Match.group, matches))), starts, ends, quoted)
+
+
+def token_values(text: str) -> tuple[list[str], np.ndarray]:
+    """Folded token values and their quotation flags, without offsets: the
+    indexing path.
+
+    The text is cut at the quotation spans (whose ends are quotation marks or
+    paragraph breaks, so no token is split); each piece is folded whole and
+    tokenised by one ``findall``. This gives ``tokenise``'s values except where
+    folding itself changes a word boundary (a soft hyphen inside a word is
+    dropped, joining its halves), which is the better reading anyway.
+    """
+    source = mask_chrome(text)
+    values: list[str] = []
+    flags: list[np.ndarray] = []
+    pos = 0
+    for s, e in [*quote_spans(source), (len(source), len(source))]:
+        for lo, hi, quoted in ((pos, s, False), (s, e, True)):
+            if hi > lo:
+                found = _TOKEN.findall(fold(source[lo:hi]))
+                values.extend(found)
+                flags.append(np.full(len(found), quoted, dtype=bool))
+        pos = e
+    return values, (np.concatenate(flags) if flags else np.zeros(0, dtype=bool))
 
 
 def words(text: str) -> list[str]:
     """Folded word tokens of a short text (no chrome removal): the sklearn analyzer."""
-    return [fold(m.group()) for m in _TOKEN.finditer(text)]
+    return list(map(_fold, _TOKEN.findall(text)))

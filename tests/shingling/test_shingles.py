@@ -37,3 +37,17 @@ def test_narrative_excludes_quoted_windows() -> None:
     text = 'The spokesman told reporters on Monday: "we will not accept this deal at all" today.'
     s = shingle(text, CFG)
     assert 0 < len(s.narrative) < len(s.hashes)
+
+
+def test_pack_round_trip_and_narrow_scores(seed_texts: dict[str, str]) -> None:
+    from shingling import compare
+    from shingling.shingles import narrow, pack, unpack
+
+    a, b = shingle(seed_texts["000"], CFG), shingle(seed_texts["001"], CFG)
+    back = unpack(*pack(narrow(b)))
+    assert np.array_equal(back.hashes, narrow(b).hashes)
+    assert np.array_equal(back.narrative, narrow(b).narrative)
+    wide, slim = compare(a, b), compare(narrow(a), back)
+    assert (wide.shared, wide.shared_narrative, wide.jaccard) == (
+        slim.shared, slim.shared_narrative, slim.jaccard
+    )

@@ -40,3 +40,20 @@ def test_unclosed_quote_runs_to_paragraph_end() -> None:
     spans = quote_spans(text)
     assert spans[0] == (0, text.index("\n\n"))
     assert text[spans[1][0] : spans[1][1]] == '"Second paragraph,"'
+
+
+def test_token_values_equal_tokenise(seed_texts: dict[str, str]) -> None:
+    from shingling.tokenise import token_values
+
+    samples = [
+        *seed_texts.values(),
+        'He said "unclosed quote runs on\n\nNext "para" here.',
+        '"Whole text quoted."',
+        "",
+        "ADVERTISEMENT",
+    ]
+    for text in samples:
+        toks = tokenise(text)
+        values, quoted = token_values(text)
+        assert values == list(toks.values)
+        assert quoted.tolist() == toks.quoted.tolist()
