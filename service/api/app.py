@@ -14,10 +14,12 @@ from dataclasses import dataclass
 
 import redis
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from starlette.exceptions import HTTPException
 
 from service.api.middleware import BodyLimit
 from service.index import ConfigMismatch, Index
@@ -61,7 +63,7 @@ def _routers() -> list[object]:
 
 
 #: Routers of features that live in their own modules (aligner, clustering).
-OPTIONAL_ROUTERS: list[str] = []
+OPTIONAL_ROUTERS: list[str] = ["service.api.routes.clusters", "service.api.routes.alignments"]
 
 
 def _validation_detail(exc: RequestValidationError) -> tuple[int, str]:
@@ -71,8 +73,13 @@ def _validation_detail(exc: RequestValidationError) -> tuple[int, str]:
         return 400, f"body is not valid JSON ({ctx.get('error', 'parse error')}); fix the JSON"
     parts = []
     for e in errors:
-        loc = ".".join(str(p) for p in e.get("loc", ()) if p not in ("body",))
+        where = list(e.get("loc", ()))
+        if where[:1] == ["body"]:  # only the leading "body": a field may be named so
+            where = where[1:]
+        loc = ".".join(str(p) for p in where)
         msg = str(e.get("msg", "invalid")).removeprefix("Value error, ")
+        if e.get("type") == "extra_forbidden":
+            msg = "unknown field; remove it (see the schema at /docs)"
         parts.append(f"{loc}: {msg}" if loc else msg)
     return 422, "; ".join(parts) or "invalid request"
 
@@ -121,7 +128,32 @@ def create_app(settings: Settings, *, client: redis.Redis | None = None) -> Fast
     return app
 
 
+#: FastAPI's detail when the body is not decodable at all (not UTF-8, nested too
+#: deep, a number too long): it does not say what to fix, so it is replaced.
+_UNPARSED = "There was an error parsing the body"
+
+
+def _unparsed_detail(exc: BaseException) -> str:
+    cause = exc.__cause__
+    if isinstance(cause, UnicodeDecodeError):
+        why = f"it is not UTF-8: byte {cause.start} is not valid"
+    elif isinstance(cause, RecursionError):
+        why = "it is nested too deeply"
+    elif cause is not None:
+        why = str(cause).split("\n")[0][:200] or type(cause).__name__
+    else:
+        why = "parse error"
+    return f"body could not be read as JSON ({why}); send UTF-8 encoded JSON"
+
+
 def _install_handlers(app: FastAPI, settings: Settings) -> None:
+    @app.exception_handler(HTTPException)
+    async def _http(request: Request, exc: HTTPException) -> JSONResponse:
+        if exc.status_code == 400 and exc.detail == _UNPARSED:
+            return JSONResponse({"detail": _unparsed_detail(exc)}, status_code=400)
+        response: JSONResponse = await http_exception_handler(request, exc)
+        return response
+
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         status, detail = _validation_detail(exc)

@@ -21,6 +21,12 @@ app.add_typer(eval_app, name="eval")
 
 COMMAND_MODULES = [
     "service.cli.core",
+    "service.cli.verdicts_cmd",
+    "service.cli.check_cmd",
+    "service.cli.cluster_cmd",
+    "service.cli.retention_cmd",
+    "service.cli.align_cmd",
+    "service.cli.eval_cmd",
 ]
 
 for _name in COMMAND_MODULES:

@@ -23,7 +23,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 
-from shingling.align import FEATURES, AlignParams, pair_features, probability
+from shingling.align import FEATURES, AlignParams, design, pair_features, probability
 from shingling.tokenise import words
 
 
@@ -70,7 +70,7 @@ def load(path: Path, limit: int | None = None) -> list[Pair]:
                     continue  # header row ("Quality  #1 ID ...")
                 raise ValueError(f"{path}:{lineno}: label must be 0 or 1, got {row[0]!r}")
             if len(row) < 5:
-                raise ValueError(f"{path}:{lineno}: expected 5 tab-separated columns, got {len(row)}")
+                raise ValueError(f"{path}:{lineno}: expected 5 tab-separated columns")
             pairs.append(Pair(int(row[0]), row[3], row[4]))
             if limit is not None and len(pairs) >= limit:
                 break
@@ -93,8 +93,8 @@ def _best_threshold(prob: np.ndarray, y: np.ndarray) -> float:
 
 
 def _fit(x: np.ndarray, y: np.ndarray) -> AlignParams:
-    model = LogisticRegression(C=1.0, max_iter=2000)
-    model.fit(x, y)
+    model = LogisticRegression(C=10.0, max_iter=10000)
+    model.fit(design(x), y)
     weights = tuple(round(float(w), 4) for w in model.coef_[0])
     base = AlignParams(weights=weights, bias=round(float(model.intercept_[0]), 4))
     threshold = _best_threshold(probability(x, base), y)

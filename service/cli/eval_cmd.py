@@ -1,0 +1,152 @@
+"""`copydesk eval mrpc PATH` and `copydesk eval pan PATH`: the aligner's quality."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import time
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from service.cli.common import err_console
+
+
+def _machine() -> str:
+    return f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def mrpc(
+    path: Annotated[Path, typer.Argument(help="MRPC TSV (msr_paraphrase_train.txt layout).")],
+    folds: Annotated[int, typer.Option(help="Cross-validation folds.")] = 10,
+    limit: Annotated[int, typer.Option(help="Use only the first N pairs (0 = all).")] = 0,
+    seed: Annotated[int, typer.Option(help="Seed of the fold shuffle.")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Accuracy, F1 and ROC-AUC of the aligner's pair decision under cross-validation."""
+    from service.evaluation import mrpc as ev
+
+    started = time.perf_counter()
+    try:
+        pairs = ev.load(path, limit=limit or None)
+        report = ev.evaluate(pairs, folds=folds, seed=seed)
+    except (OSError, ValueError) as exc:
+        err_console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    took = time.perf_counter() - started
+    if as_json:
+        typer.echo(json.dumps(asdict(report), indent=2, default=str))
+        return
+    f = report.fitted
+    lines = [
+        f"MRPC: {report.pairs} pairs ({report.positives} paraphrases), {report.folds}-fold "
+        f"stratified CV, seed {seed}; {took:.0f} s on {_machine()}, "
+        f"{datetime.now(UTC):%Y-%m-%d}",
+        "",
+        "| | accuracy | F1 | ROC-AUC |",
+        "|---|---|---|---|",
+        f"| aligner decision, cross-validated | {report.cv.accuracy:.3f} "
+        f"(fold mean {report.fold_accuracy[0]:.3f} ± {report.fold_accuracy[1]:.3f}) "
+        f"| {report.cv.f1:.3f} | {report.cv.roc_auc:.3f} |",
+        f"| shipped AlignParams, all pairs (in-sample) | {report.shipped.accuracy:.3f} "
+        f"| {report.shipped.f1:.3f} | {report.shipped.roc_auc:.3f} |",
+        f"| unigram Jaccard baseline | | | {report.baseline_auc:.3f} |",
+        "",
+        "Fitted on all pairs (paste into shingling.align.AlignParams to ship):",
+        f"    weights={f.weights}",
+        f"    bias={f.bias}, threshold={f.threshold}",
+    ]
+    typer.echo("\n".join(lines))
+
+
+def pan(
+    path: Annotated[Path, typer.Argument(help="The pan13_train folder (PAN 2013 layout).")],
+    limit: Annotated[int, typer.Option(help="Annotated pairs per subset (0 = all).")] = 50,
+    sample: Annotated[
+        bool, typer.Option("--sample/--first", help="A seeded random sample, or the first N.")
+    ] = True,
+    seed: Annotated[int, typer.Option(help="Seed of the sample.")] = 0,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    subset: Annotated[
+        list[str] | None, typer.Option(help="Only these subset folders (repeatable).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Sentence labels per obfuscation type and PAN character measures of the aligner."""
+    from rich.progress import Progress
+
+    from service.evaluation import pan as ev
+
+    started = time.perf_counter()
+    try:
+        everything = ev.load(path, tuple(subset) if subset else ev.SUBSETS)
+    except (OSError, ValueError) as exc:
+        err_console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    chosen = ev.select(everything, limit or None, sample, seed)
+    skipped = sum(not p.annotated for p in everything)
+    with Progress(console=err_console, transient=True) as bar:
+        task = bar.add_task("aligning PAN pairs", total=len(chosen))
+        report = ev.evaluate(
+            chosen, workers=max(1, workers), progress=lambda n: bar.advance(task, n),
+            skipped=skipped,
+        )
+    took = time.perf_counter() - started
+    if as_json:
+        typer.echo(json.dumps(asdict(report), indent=2, default=str))
+        return
+    typer.echo(markdown(report, took, limit, sample, seed))
+
+
+def markdown(report, took: float, limit: int, sample: bool, seed: int) -> str:  # type: ignore[no-untyped-def]
+    """The PAN report as Markdown tables (as pasted into docs/quality.md)."""
+    from service.evaluation.pan import CLASSES
+
+    how = (f"{'a seeded sample (seed ' + str(seed) + ')' if sample else 'the first'} "
+           f"{limit} annotated pairs per subset" if limit else "all annotated pairs")
+    want = {"none": "copied", "outside": "added"}
+    out = [
+        f"PAN 2013 train: {report.pairs} pairs ({how}; {report.skipped} unannotated summary "
+        f"pairs skipped); {took:.0f} s on {_machine()}, {datetime.now(UTC):%Y-%m-%d}",
+        "",
+        "| gold class | sentences | copied | paraphrased | added | target label rate |",
+        "|---|---|---|---|---|---|",
+    ]
+    for g in CLASSES:
+        row = report.confusion.get(g)
+        if not row:
+            continue
+        total = sum(row.values())
+        target = want.get(g, "copied+paraphrased")
+        rate = report.rate(g, *target.split("+"))
+        out.append(
+            f"| {g} | {total} | {report.rate(g, 'copied'):.3f} | "
+            f"{report.rate(g, 'paraphrased'):.3f} | {report.rate(g, 'added'):.3f} | "
+            f"{target}: **{rate:.3f}** |"
+        )
+    out += [
+        "",
+        "| subset | pairs flagged (>= 1 reused sentence) | char precision | char recall "
+        "| granularity | plagdet |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, (flagged, total) in report.pair_flags.items():
+        m = report.chars[name]
+        out.append(
+            f"| {name} | {flagged}/{total} | {m.precision:.3f} | {m.recall:.3f} | "
+            f"{m.granularity:.3f} | {m.plagdet:.3f} |"
+        )
+    m = report.overall
+    out.append(
+        f"| all | | {m.precision:.3f} | {m.recall:.3f} | {m.granularity:.3f} | {m.plagdet:.3f} |"
+    )
+    return "\n".join(out)
+
+
+def register(app: typer.Typer, eval_app: typer.Typer) -> None:
+    eval_app.command("mrpc")(mrpc)
+    eval_app.command("pan")(pan)

@@ -1,0 +1,64 @@
+"""`copydesk align` and `copydesk eval mrpc|pan` through the Typer app."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from service.cli import app
+from service.index import ArticleIn, Index
+from tests.conftest import SEEDS, RedisProcess
+
+runner = CliRunner()
+A = SEEDS / "000_3a13d4dc9571d926.txt"
+B = SEEDS / "001_d7f4fccf9dbf45e7.txt"
+
+
+def test_align_files_side_by_side(tmp_path: Path) -> None:
+    page = tmp_path / "view.html"
+    r = runner.invoke(app, ["align", str(A), str(B), "--html", str(page)], env={"COLUMNS": "160"})
+    assert r.exit_code == 0, r.output
+    assert "A-4" in r.output and "B-3" in r.output
+    assert "copied" in r.output and "added" in r.output
+    html = page.read_text(encoding="utf-8")
+    assert 'class="s copied"' in html and "000_3a13d4dc9571d926.txt" in html
+
+
+def test_align_json() -> None:
+    r = runner.invoke(app, ["align", str(A), str(B), "--json"])
+    assert r.exit_code == 0, r.output
+    body = json.loads(r.output)
+    assert set(body["summary"]) == {"copied", "paraphrased", "added", "omitted"}
+    assert body["summary"]["added"] == sum(s["label"] == "added" for s in body["b"])
+    assert all({"diff", "quote", "match"} <= set(s) for s in body["a"])
+
+
+def test_align_stored_ids(redis_server: RedisProcess, index: Index) -> None:
+    index.put(ArticleIn(text=A.read_text(encoding="utf-8"), id="ani", title="ANI copy"))
+    r = runner.invoke(
+        app, ["align", "ani", str(B), "--json", "--redis-url", redis_server.url]
+    )
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output)["summary"]["copied"] >= 4
+    missing = runner.invoke(app, ["align", "no-such-id", str(B), "--redis-url", redis_server.url])
+    assert missing.exit_code == 2
+    assert "no-such-id" in missing.output
+
+
+def test_eval_mrpc_and_pan_report_bad_paths(tmp_path: Path) -> None:
+    r = runner.invoke(app, ["eval", "mrpc", str(tmp_path / "missing.tsv")])
+    assert r.exit_code == 2 and "error" in r.output
+    r = runner.invoke(app, ["eval", "pan", str(tmp_path)])
+    assert r.exit_code == 2 and "not a PAN 2013 corpus" in r.output
+
+
+def test_eval_pan_on_mini_corpus(tmp_path: Path) -> None:
+    from tests.service.evaluation.test_pan import write_corpus
+
+    write_corpus(tmp_path)
+    r = runner.invoke(app, ["eval", "pan", str(tmp_path), "--limit", "5", "--first"])
+    assert r.exit_code == 0, r.output
+    assert "| none | 2 | 1.000 |" in r.output
+    assert "| 02-no-obfuscation | 1/1 |" in r.output

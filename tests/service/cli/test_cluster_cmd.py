@@ -1,0 +1,86 @@
+"""copydesk cluster (over files and over the index) through the Typer app."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from service.cli import app
+from service.clustering import JobStore
+from service.keys import Keys
+from tests.conftest import SEEDS, RedisProcess
+
+runner = CliRunner()
+SEED_PAIR = ["000_3a13d4dc9571d926", "001_d7f4fccf9dbf45e7"]
+
+
+@pytest.fixture
+def url(redis_server: RedisProcess, redis_client) -> str:  # type: ignore[no-untyped-def]
+    return redis_server.url
+
+
+def test_corpus_of_seed_files_gives_one_cluster(tmp_path: Path) -> None:
+    out = tmp_path / "clusters.json"
+    res = runner.invoke(app, ["cluster", "--corpus", str(SEEDS), "-q", "--output", str(out)])
+    assert res.exit_code == 0, res.output
+    clusters = json.loads(out.read_text())["clusters"]
+    assert [c["members"] for c in clusters] == [SEED_PAIR]
+    assert clusters[0]["origin"] in SEED_PAIR
+
+
+def test_corpus_jsonl_uses_published_at_for_the_origin_and_writes_csv(
+    tmp_path: Path, seed_texts: dict[str, str]
+) -> None:
+    lines = [
+        {"id": "late", "text": seed_texts["000"], "published_at": "2024-03-02T10:00:00Z"},
+        {"id": "early", "text": seed_texts["001"], "published_at": "2024-03-01T09:00:00Z"},
+        {"id": "other", "text": seed_texts["003"], "published_at": "2024-02-01T09:00:00Z"},
+    ]
+    src = tmp_path / "batch.jsonl"
+    src.write_text("".join(json.dumps(x) + "\n" for x in lines))
+    res = runner.invoke(app, ["cluster", "--corpus", str(src), "-q", "--format", "csv"])
+    assert res.exit_code == 0, res.output
+    rows = list(csv.DictReader(res.stdout.splitlines()))
+    assert {r["id"] for r in rows} == {"late", "early"}
+    assert {r["origin"] for r in rows} == {"early"}
+    assert len({r["cluster_id"] for r in rows}) == 1
+
+
+def test_estimate_verification_agrees_on_the_seeds(tmp_path: Path) -> None:
+    out = tmp_path / "c.json"
+    res = runner.invoke(
+        app, ["cluster", "--corpus", str(SEEDS), "-q", "--verify", "estimate", "-o", str(out)]
+    )
+    assert res.exit_code == 0, res.output
+    assert [c["members"] for c in json.loads(out.read_text())["clusters"]] == [SEED_PAIR]
+
+
+def test_missing_corpus_is_a_clear_error(tmp_path: Path) -> None:
+    res = runner.invoke(app, ["cluster", "--corpus", str(tmp_path / "nowhere")])
+    assert res.exit_code == 2 and "no such file" in res.output
+
+
+def test_cluster_over_the_index_records_a_job(url: str, redis_client, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    ingest = runner.invoke(app, ["ingest", str(SEEDS), "--redis-url", url, "-q"])
+    assert ingest.exit_code == 0, ingest.output
+    out = tmp_path / "clusters.json"
+    res = runner.invoke(app, ["cluster", "--redis-url", url, "-q", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    clusters = json.loads(out.read_text())["clusters"]
+    assert [c["members"] for c in clusters] == [SEED_PAIR]
+    jobs = JobStore(redis_client, Keys("default")).recent()
+    assert [j.status for j in jobs] == ["done"]
+    assert jobs[0].summary["clusters"] == 1
+
+
+def test_cluster_over_an_empty_index(url: str, tmp_path: Path) -> None:
+    out = tmp_path / "c.csv"
+    res = runner.invoke(
+        app, ["cluster", "--redis-url", url, "-q", "--format", "csv", "-o", str(out)]
+    )
+    assert res.exit_code == 0, res.output
+    assert out.read_text().splitlines() == ["cluster_id,origin,id"]

@@ -1,0 +1,118 @@
+"""The alignment page in a real headless Chromium, served by uvicorn on 127.0.0.1.
+
+Needs the Debian ``chromium`` package (/usr/bin/chromium) and the python
+``playwright`` package; Playwright's own browser download is never used.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import redis
+import uvicorn
+
+from tests.conftest import free_port
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+@pytest.fixture
+def server(settings, redis_client: redis.Redis) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    from service.api import create_app
+
+    port = free_port()
+    config = uvicorn.Config(
+        create_app(settings, client=redis_client), host="127.0.0.1", port=port, log_level="warning"
+    )
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        assert thread.is_alive(), "uvicorn exited"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        srv.should_exit = True
+        thread.join(timeout=10)
+
+
+def test_view_in_chromium(server: str, seed_texts: dict[str, str], tmp_path: Path) -> None:
+    assert shutil.which(CHROMIUM) or Path(CHROMIUM).exists(), (
+        f"{CHROMIUM} not found: apt-get install -y chromium (see .ci/run)"
+    )
+    from playwright.sync_api import expect, sync_playwright
+
+    for aid, key, title, source in (
+        ("ani-000", "000", "Blinken: 10,000 North Korean troops in Russia", "ANI"),
+        ("out-001", "001", "Zelenskyy responds to North Korean deployment", "Outlet B"),
+    ):
+        r = httpx.post(f"{server}/articles", json={
+            "id": aid, "text": seed_texts[key], "title": title, "source": source,
+        })
+        assert r.status_code in (200, 201), r.text
+    summary = httpx.get(f"{server}/alignments/ani-000/out-001").json()["summary"]
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1366, "height": 900})
+            page.goto(f"{server}/alignments/ani-000/out-001/view")
+            expect(page.locator("h1").first).to_contain_text("Blinken")
+            expect(page.get_by_text("Outlet B").first).to_be_visible()
+            for label in ("copied", "paraphrased", "added", "omitted"):
+                expect(page.locator(f".s.{label}").first).to_be_visible()
+                expect(page.locator(f".legend .swatch.{label}")).to_be_visible()
+            counts = page.locator(".summary [data-count=added] .count")
+            expect(counts).to_have_text(str(summary["added"]))
+            expect(page.locator(".summary [data-count=copied] .count")).to_have_text(
+                str(summary["copied"])
+            )
+            expect(page.locator("mark.replace").first).to_be_visible()
+
+            # Clicking a copied sentence in B highlights its counterpart in A.
+            sentence = page.locator(".s.copied[id^=b-]").first
+            partner_id = sentence.get_attribute("data-partner")
+            assert partner_id and partner_id.startswith("a-")
+            sentence.click(position={"x": 200, "y": 10})
+            expect(page.locator(f"#{partner_id}")).to_have_class(re.compile(r"\bactive\b"))
+            expect(sentence).to_have_class(re.compile(r"\bactive\b"))
+            outline = page.locator(f"#{partner_id}").evaluate(
+                "el => getComputedStyle(el).outlineStyle"
+            )
+            assert outline == "solid"
+            # The highlight follows the click: another sentence takes it over.
+            other = page.locator(".s.copied[id^=b-]").nth(1)
+            other.click(position={"x": 200, "y": 10})
+            expect(page.locator(f"#{partner_id}")).not_to_have_class(
+                re.compile(r"\bactive\b")
+            )
+            shot = tmp_path / "alignment.png"
+            page.screenshot(path=str(shot), full_page=True)
+            assert shot.stat().st_size > 10_000
+            if os.environ.get("ALIGNMENT_SCREENSHOT"):
+                shutil.copy(shot, os.environ["ALIGNMENT_SCREENSHOT"])
+
+            # Without JavaScript the counterpart is reached by its anchor (:target).
+            nojs = browser.new_context(java_script_enabled=False).new_page()
+            nojs.goto(f"{server}/alignments/ani-000/out-001/view#{partner_id}")
+            style = nojs.locator(f"#{partner_id}").evaluate(
+                "el => getComputedStyle(el).outlineStyle"
+            )
+            assert style == "solid"
+        finally:
+            browser.close()

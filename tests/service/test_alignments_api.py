@@ -1,0 +1,123 @@
+"""/alignments routes through FastAPI's TestClient, on a real Redis (conftest)."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+
+HOSTILE_TEXT = (
+    'The minister said <script>alert("x")</script> was "not acceptable" & left.\n\n'
+    "Talks on the trade deal resumed in Geneva on Monday after a two-week pause."
+)
+
+
+def post_article(api: TestClient, **body: str) -> None:
+    r = api.post("/articles", json=body)
+    assert r.status_code in (200, 201), r.text
+
+
+def test_post_alignment_of_seeds(api: TestClient, seed_texts: dict[str, str]) -> None:
+    r = api.post("/alignments", json={"a": seed_texts["000"], "b": seed_texts["001"]})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert set(body) >= {"a", "b", "summary"}
+    assert set(body["summary"]) == {"copied", "paraphrased", "added", "omitted"}
+    labels_b = {s["label"] for s in body["b"]}
+    assert labels_b <= {"copied", "paraphrased", "added"} and "copied" in labels_b
+    assert {s["label"] for s in body["a"]} <= {"copied", "paraphrased", "omitted"}
+    for side, text in (("a", seed_texts["000"]), ("b", seed_texts["001"])):
+        for s in body[side]:
+            assert text[s["start"] : s["end"]] == s["text"]
+            assert set(s) >= {"index", "text", "start", "end", "label", "match", "score"}
+            for op in s["diff"]:
+                assert text[op["start"] : op["end"]] == op["text"]
+    summary = body["summary"]
+    assert summary["added"] == sum(s["label"] == "added" for s in body["b"])
+    assert summary["omitted"] == sum(s["label"] == "omitted" for s in body["a"])
+    copied = [s for s in body["b"] if s["label"] == "copied"]
+    assert all(body["a"][s["match"]]["match"] is not None for s in copied)
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"a": "", "b": "Some text."}, "a"),
+        ({"a": "Some text.", "b": "  \n\t "}, "b"),
+    ],
+)
+def test_post_empty_text_is_422(api: TestClient, body: dict[str, str], field: str) -> None:
+    r = api.post("/alignments", json=body)
+    assert r.status_code == 422
+    assert re.search(rf"\b{field}\b.*empty", r.json()["detail"])
+
+
+def test_post_lone_surrogate_is_422(api: TestClient) -> None:
+    raw = b'{"a": "Fine text.", "b": "Broken \\ud800 text."}'
+    r = api.post("/alignments", content=raw, headers={"content-type": "application/json"})
+    assert r.status_code == 422
+    assert "surrogate" in r.json()["detail"]
+
+
+def test_post_missing_field_is_422(api: TestClient) -> None:
+    r = api.post("/alignments", json={"a": "Only one text."})
+    assert r.status_code == 422
+    assert "b" in r.json()["detail"]
+
+
+def test_get_stored_alignment(api: TestClient, seed_texts: dict[str, str]) -> None:
+    post_article(api, id="ani-000", text=seed_texts["000"], title="Blinken: 10,000 troops")
+    post_article(api, id="ani-001", text=seed_texts["001"], title="Zelenskyy responds")
+    r = api.get("/alignments/ani-000/ani-001")
+    assert r.status_code == 200, r.text
+    direct = api.post("/alignments", json={"a": seed_texts["000"], "b": seed_texts["001"]})
+    assert r.json()["summary"] == direct.json()["summary"]
+
+
+def test_unknown_id_is_404_naming_it(api: TestClient, seed_texts: dict[str, str]) -> None:
+    post_article(api, id="known", text=seed_texts["000"])
+    for path in ("/alignments/known/nope-42", "/alignments/nope-42/known/view"):
+        r = api.get(path)
+        assert r.status_code == 404
+        assert "'nope-42'" in r.json()["detail"] and "known'" not in r.json()["detail"]
+    r = api.get("/alignments/x1/x2")
+    assert "'x1'" in r.json()["detail"] and "'x2'" in r.json()["detail"]
+
+
+def test_view_page(api: TestClient, seed_texts: dict[str, str]) -> None:
+    post_article(api, id="a", text=seed_texts["000"], title="Blinken", source="ANI")
+    post_article(api, id="b", text=seed_texts["001"], title="Zelenskyy", source="Outlet B")
+    r = api.get("/alignments/a/b/view")
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("text/html")
+    page = r.text
+    for label in ("copied", "paraphrased", "added", "omitted"):
+        assert f'class="s {label}"' in page  # every label is present in the seeds
+        assert f'class="swatch {label}"' in page  # and in the legend
+    assert "ANI" in page and "Outlet B" in page
+    assert 'id="a-0"' in page and 'href="#b-' in page
+    assert "<mark class=" in page  # word-level differences are marked
+    summary = api.get("/alignments/a/b").json()["summary"]
+    assert f'<span class="count">{summary["added"]}</span> added' in page
+
+
+def test_view_escapes_article_text(api: TestClient) -> None:
+    post_article(
+        api,
+        id="evil-a",
+        text=HOSTILE_TEXT,
+        title='Title "><img src=x onerror=alert(1)>',
+        url='https://example.org/"><script>alert(2)</script>',
+    )
+    post_article(api, id="evil-b", text=HOSTILE_TEXT.replace("Monday", "Tuesday"), title="B")
+    page = api.get("/alignments/evil-a/evil-b/view").text
+    assert "<script>alert" not in page
+    assert "<img src=x" not in page
+    assert html.escape('<script>alert("x")</script>', quote=True) in page or (
+        "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page
+    )
+    # The one <script> element is the page's own.
+    assert page.count("<script>") == 1
+    assert 'href="https://example.org/&#34;&gt;&lt;script&gt;' in page

@@ -1,0 +1,309 @@
+"""shingling.clusters: union-find, banding, verification, origins, stable ids."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+from shingling import PipelineConfig, Scores, Thresholds, analyse
+from shingling.clusters import (
+    LINKING,
+    ClusterParams,
+    ShingleVerifier,
+    SignatureVerifier,
+    UnionFind,
+    candidate_pairs,
+    choose_origin,
+    cluster_id,
+    cluster_signatures,
+    estimate_cardinality,
+    link_mask,
+)
+
+CONFIG = PipelineConfig()
+NAN = float("nan")
+
+
+def _words(rng: random.Random, n: int) -> list[str]:
+    return [f"w{rng.randrange(50_000)}" for _ in range(n)]
+
+
+def _corpus() -> tuple[list[str], list[str], list[int]]:
+    """Three families (a wire story and reworked copies) and unrelated singletons."""
+    rng = random.Random(3)
+    ids, texts, family = [], [], []
+    for f in range(3):
+        wire = _words(rng, 400)
+        variants = [
+            wire,
+            wire[:250],  # trimmed
+            _words(rng, 60) + wire[:300],  # new lede
+            wire + _words(rng, 150),  # local paragraphs
+        ]
+        for v, words in enumerate(variants):
+            ids.append(f"f{f}-{v}")
+            texts.append(" ".join(words))
+            family.append(f)
+    for s in range(6):
+        ids.append(f"solo-{s}")
+        texts.append(" ".join(_words(rng, 300)))
+        family.append(100 + s)
+    return ids, texts, family
+
+
+@pytest.fixture(scope="module")
+def corpus():  # type: ignore[no-untyped-def]
+    ids, texts, family = _corpus()
+    analyses = [analyse(t, CONFIG) for t in texts]
+    sigs = np.stack([a.signature for a in analyses])
+    return ids, analyses, sigs, family
+
+
+def _exact(analyses):  # type: ignore[no-untyped-def]
+    return ShingleVerifier(lambda rows: [analyses[r].shingles for r in rows], Thresholds())
+
+
+# -- union-find ------------------------------------------------------------------
+def test_union_find_scalar_and_groups() -> None:
+    uf = UnionFind(6)
+    assert uf.union(0, 3)
+    assert uf.union(3, 5)
+    assert not uf.union(5, 0)
+    assert uf.find(5) == uf.find(0) == 0
+    assert uf.find(1) == 1
+    assert [g.tolist() for g in uf.groups()] == [[0, 3, 5]]
+    assert [g.tolist() for g in uf.groups(min_size=1)] == [[0, 3, 5], [1], [2], [4]]
+
+
+def test_union_many_equals_scalar_unions() -> None:
+    rng = np.random.default_rng(0)
+    a, b = rng.integers(0, 500, 400), rng.integers(0, 500, 400)
+    bulk, scalar = UnionFind(500), UnionFind(500)
+    bulk.union_many(a, b)
+    for x, y in zip(a, b, strict=True):
+        scalar.union(int(x), int(y))
+    assert np.array_equal(bulk.roots(), scalar.roots())
+
+
+def test_union_many_chain_with_conflicting_writes() -> None:
+    # Every edge writes the same root on the first sweep: all must still join.
+    uf = UnionFind(10)
+    uf.union_many(np.zeros(9, dtype=int), np.arange(1, 10))
+    assert len(uf.groups()) == 1 and len(uf.groups()[0]) == 10
+
+
+# -- banding ---------------------------------------------------------------------
+def test_candidate_pairs_all_pairs_in_small_runs() -> None:
+    keys = np.array([7, 1, 7, 3, 7, 1], dtype=np.uint32)
+    a, b, oversized = candidate_pairs(keys, max_bucket=8)
+    assert sorted(zip(a.tolist(), b.tolist(), strict=True)) == [(0, 2), (0, 4), (1, 5), (2, 4)]
+    assert oversized == 0
+    assert (a < b).all()
+
+
+def test_candidate_pairs_window_guards_huge_buckets() -> None:
+    keys = np.zeros(1000, dtype=np.uint32)  # one bucket holding everything
+    a, b, oversized = candidate_pairs(keys, max_bucket=4)
+    assert oversized == 1
+    assert len(a) == 3 * 1000 - 6  # each row with its next 3, not 1000*999/2
+    uf = UnionFind(1000)
+    uf.union_many(a, b)
+    assert len(uf.groups()) == 1  # the window still connects the whole run
+
+
+def test_candidate_pairs_none_when_all_keys_differ() -> None:
+    a, b, oversized = candidate_pairs(np.arange(50, dtype=np.uint32), max_bucket=4)
+    assert len(a) == len(b) == oversized == 0
+
+
+# -- verification -----------------------------------------------------------------
+def test_link_mask_matches_scores_verdict() -> None:
+    rng = np.random.default_rng(1)
+    t = Thresholds()
+    n = 2000
+    j, c, r = rng.random(n), rng.random(n), rng.random(n)
+    shared, narrative = rng.integers(0, 60, n), rng.integers(0, 60, n)
+    mask = link_mask(j, c, r, shared, narrative, t)
+    for i in range(n):
+        s = Scores(float(j[i]), float(c[i]), float(r[i]), int(shared[i]), int(narrative[i]))
+        assert mask[i] == (s.verdict(t) in LINKING)
+
+
+def test_cardinality_estimate_within_a_few_standard_errors(corpus) -> None:  # type: ignore[no-untyped-def]
+    _, analyses, sigs, _ = corpus
+    true = np.array([len(a.shingles) for a in analyses])
+    rel = np.abs(estimate_cardinality(sigs) - true) / true
+    assert np.median(rel) < 0.15  # ~1/sqrt(128) = 9% per signature
+    assert rel.max() < 0.45
+
+
+def test_signature_verifier_agrees_with_exact_on_clear_cases(corpus) -> None:  # type: ignore[no-untyped-def]
+    ids, analyses, sigs, family = corpus
+    n = len(ids)
+    a, b = np.triu_indices(n, 1)
+    exact = _exact(analyses)(a, b)
+    est = SignatureVerifier(sigs, CONFIG, Thresholds())(a, b)
+    same_family = np.array(family)[a] == np.array(family)[b]
+    assert exact[same_family].all()
+    assert not exact[~same_family].any()
+    assert (est == exact).all()
+
+
+# -- whole job ----------------------------------------------------------------
+@pytest.mark.parametrize("verifier", ["exact", "estimate"])
+def test_families_found_and_singletons_left_out(corpus, verifier) -> None:  # type: ignore[no-untyped-def]
+    ids, analyses, sigs, family = corpus
+    verify = (
+        _exact(analyses) if verifier == "exact" else SignatureVerifier(sigs, CONFIG, Thresholds())
+    )
+    result = cluster_signatures(sigs, ids, np.full(len(ids), NAN), CONFIG, verify)
+    got = sorted(c.members for c in result.clusters)
+    assert got == [[f"f{f}-{v}" for v in range(4)] for f in range(3)]
+    assert result.stats.linked_pairs >= 9  # 3 families x (4 - 1) joins at least
+
+
+def test_rerun_gives_same_ids_and_adding_elsewhere_keeps_them(corpus) -> None:  # type: ignore[no-untyped-def]
+    ids, analyses, sigs, _ = corpus
+    published = np.arange(len(ids), dtype=float) * 60
+    first = cluster_signatures(sigs, ids, published, CONFIG, _exact(analyses))
+    again = cluster_signatures(sigs, ids, published, CONFIG, _exact(analyses))
+    assert first.clusters == again.clusters
+    # A later copy of family 0 and a new unrelated article.
+    extra = [
+        analyse(" ".join(analyses_text) + " breaking update", CONFIG)
+        for analyses_text in [_corpus()[1][0].split()]
+    ]
+    extra.append(analyse(" ".join(_words(random.Random(99), 300)), CONFIG))
+    ids2 = [*ids, "late-copy", "new-solo"]
+    an2 = [*analyses, *extra]
+    sigs2 = np.vstack([sigs, np.stack([e.signature for e in extra])])
+    pub2 = np.r_[published, published.max() + 600, published.max() + 700]
+    grown = cluster_signatures(sigs2, ids2, pub2, CONFIG, _exact(an2))
+    before = {c.cluster_id: c for c in first.clusters}
+    after = {c.cluster_id: c for c in grown.clusters}
+    assert set(before) == set(after)  # every id survives, including the grown cluster's
+    grown_one = next(c for c in after.values() if "late-copy" in c.members)
+    assert before[grown_one.cluster_id].origin == grown_one.origin == "f0-0"
+    for cid, c in before.items():
+        if cid != grown_one.cluster_id:
+            assert after[cid] == c
+
+
+def test_earlier_article_moves_origin_and_id(corpus) -> None:  # type: ignore[no-untyped-def]
+    ids, analyses, sigs, _ = corpus
+    published = np.arange(len(ids), dtype=float) * 60 + 1000
+    before = cluster_signatures(sigs, ids, published, CONFIG, _exact(analyses))
+    published[2] = 0.0  # f0-2 turns out to be the earliest of family 0
+    after = cluster_signatures(sigs, ids, published, CONFIG, _exact(analyses))
+    fam0 = next(c for c in after.clusters if "f0-0" in c.members)
+    assert fam0.origin == "f0-2" and fam0.cluster_id == cluster_id("f0-2")
+    assert {c.cluster_id for c in before.clusters} - {c.cluster_id for c in after.clusters} == {
+        cluster_id("f0-0")
+    }
+
+
+# -- origin rules ---------------------------------------------------------------------
+def _containment(m: list[list[float]]):  # type: ignore[no-untyped-def]
+    full = np.array(m, dtype=float)
+    return lambda rows: full[np.ix_(rows, rows)]
+
+
+def test_origin_is_earliest_published_where_known() -> None:
+    ids = ["b", "a", "c"]
+    published = np.array([NAN, 200.0, 100.0])
+    assert choose_origin(ids, published, _containment([[1, 1, 1]] * 3)) == 2
+
+
+def test_origin_without_dates_is_most_contained_then_smallest_id() -> None:
+    # Row 1's text is found in both others (a wire story they cut and extend).
+    m = [[1, 0.3, 0.2], [0.9, 1, 0.8], [0.1, 0.2, 1]]
+    assert choose_origin(["x", "y", "z"], np.full(3, NAN), _containment(m)) == 1
+    flat = [[1, 0.5], [0.5, 1]]
+    assert choose_origin(["q", "p"], np.full(2, NAN), _containment(flat)) == 1
+
+
+def test_origin_tie_on_time_uses_containment() -> None:
+    m = [[1, 0.1, 0.1], [0.9, 1, 0.9], [0.5, 0.5, 1]]
+    published = np.array([50.0, 50.0, 10.0])
+    assert choose_origin(["a", "b", "c"], published, _containment(m)) == 2
+    published[2] = 60.0
+    assert choose_origin(["a", "b", "c"], published, _containment(m)) == 1
+
+
+def test_cluster_id_is_stable_and_distinct() -> None:
+    assert cluster_id("000") == cluster_id("000")
+    assert cluster_id("000") != cluster_id("001")
+    assert cluster_id("000").startswith("c") and len(cluster_id("000")) == 17
+
+
+def test_params_validated() -> None:
+    with pytest.raises(ValueError, match="max_bucket"):
+        ClusterParams(max_bucket=1)
+
+
+def test_empty_input() -> None:
+    sigs = np.empty((0, CONFIG.num_perm), dtype=np.uint32)
+    result = cluster_signatures(
+        sigs, [], np.empty(0), CONFIG, SignatureVerifier(sigs, CONFIG, Thresholds())
+    )
+    assert result.clusters == [] and result.stats.articles == 0
+
+
+def test_origin_in_a_huge_undated_cluster_compares_a_bounded_sample() -> None:
+    n = 1000
+    ids = [f"id{i:04d}" for i in range(n)]
+    asked: list[int] = []
+
+    def containment(rows: np.ndarray) -> np.ndarray:
+        asked.append(len(rows))
+        m = np.full((len(rows), len(rows)), 0.1)
+        m[list(rows).index(7)] = 0.9 if 7 in rows else 0.1  # id0007 is the wire story
+        return m
+
+    assert choose_origin(ids, np.full(n, NAN), containment, sample=50) == 7
+    assert asked == [50]
+
+
+def test_signature_margin_leaves_grey_pairs_apart_unless_refined(corpus) -> None:  # type: ignore[no-untyped-def]
+    ids, analyses, sigs, _ = corpus
+    a, b = np.array([0]), np.array([1])  # f0 wire and its trimmed copy: J about 0.6
+    strict = SignatureVerifier(sigs, CONFIG, Thresholds(syndicated_containment=0.99), z=0)
+    assert not strict(a, b)[0]
+    # Containment of the trimmed copy in the wire is 1.0 exactly; its estimate is
+    # close, so a threshold just below 1 is in the grey zone at z=3.
+    t = Thresholds(syndicated_containment=0.9)
+    point = SignatureVerifier(sigs, CONFIG, t, z=0)
+    margin = SignatureVerifier(sigs, CONFIG, t, z=3)
+    refined = SignatureVerifier(sigs, CONFIG, t, z=3, refine=_exact_with(analyses, t))
+    assert point(a, b)[0] and not margin(a, b)[0] and margin.grey_pairs == 1
+    assert refined(a, b)[0]  # exact containment 1.0 >= 0.9
+
+
+def _exact_with(analyses, t: Thresholds) -> ShingleVerifier:  # type: ignore[no-untyped-def]
+    return ShingleVerifier(lambda rows: [analyses[r].shingles for r in rows], t)
+
+
+def test_slot_bands_find_a_short_text_reused_inside_a_long_one() -> None:
+    rng = random.Random(8)
+    long_words = _words(rng, 4000)
+    short = " ".join(_words(rng, 40) + long_words[1000:1160])
+    texts = [" ".join(long_words), short, " ".join(_words(rng, 400))]
+    analyses = [analyse(t, CONFIG) for t in texts]
+    sigs = np.stack([a.signature for a in analyses])
+    exact = _exact(analyses)
+    assert exact(np.array([0]), np.array([1]))[0]  # the online rule links them...
+    # ... but their Jaccard (~0.04) makes them an r=2 candidate only ~10% of the time.
+    assert CONFIG.candidate_probability(exact.score(0, 1).jaccard) < 0.2
+    with_slots = cluster_signatures(
+        sigs,
+        ["long", "short", "other"],
+        np.full(3, NAN),
+        CONFIG,
+        exact,
+        params=ClusterParams(slot_bands=128),
+    )
+    assert [c.members for c in with_slots.clusters] == [["long", "short"]]
+    plain = cluster_signatures(sigs, ["long", "short", "other"], np.full(3, NAN), CONFIG, exact)
+    assert with_slots.stats.candidate_pairs > plain.stats.candidate_pairs
