@@ -363,7 +363,8 @@ def design(features: np.ndarray) -> np.ndarray:
 def probability(features: np.ndarray, params: AlignParams) -> np.ndarray:
     """The logistic model: probability that each pair says the same thing."""
     z = design(features) @ np.asarray(params.weights) + params.bias
-    return 1.0 / (1.0 + np.exp(-np.clip(z, -50.0, 50.0)))
+    out: np.ndarray = 1.0 / (1.0 + np.exp(-np.clip(z, -50.0, 50.0)))
+    return out
 
 
 def _tokens_ratio(x: Sequence[str], y: Sequence[str]) -> float:
@@ -508,7 +509,7 @@ def _orphan_pairs(
 
 
 def _ops(
-    opcodes: list[tuple[str, int, int, int, int]], which: int
+    opcodes: Sequence[tuple[str, int, int, int, int]], which: int
 ) -> list[tuple[OpKind, int, int]]:
     """Token ranges of one side (``which`` 0 = a, 1 = b) from difflib opcodes."""
     out: list[tuple[OpKind, int, int]] = []

@@ -89,7 +89,7 @@ def align_cmd(
     from shingling.align import align
 
     loaded = _load([a, b], data_dir, redis_url, index)
-    (a_text, a_meta), (b_text, b_meta) = loaded  # type: ignore[misc]
+    (a_text, a_meta), (b_text, b_meta) = loaded
     result = align(a_text, b_text)
     if html is not None:
         html.write_text(render(result, a_meta, b_meta), encoding="utf-8")
