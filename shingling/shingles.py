@@ -8,9 +8,6 @@ with probability about n^2 / 2^65: negligible for articles.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import lru_cache
-
 import numpy as np
 import xxhash
 
@@ -23,20 +20,23 @@ _M2 = np.uint64(0xC4CEB9FE1A85EC53)
 _S33 = np.uint64(33)
 
 
-@lru_cache(maxsize=8)
-def _token_hasher(seed: int) -> Callable[[str], int]:
-    """The cached hash function of one seed (a one-argument cache is the fastest)."""
-
-    @lru_cache(maxsize=1 << 18)
-    def token_hash(value: str) -> int:
-        return xxhash.xxh3_64_intdigest(value.encode("utf-8", "surrogatepass"), seed)
-
-    return token_hash
+#: Per seed, token -> 64-bit hash. News vocabulary repeats, so most tokens are
+#: found here; the cache is emptied when it reaches _CACHE_LIMIT entries.
+_TOKEN_CACHE: dict[int, dict[str, int]] = {}
+_CACHE_LIMIT = 1 << 20
 
 
 def token_hashes(values: tuple[str, ...] | list[str], seed: int) -> np.ndarray:
-    """Seeded 64-bit hash of each token (cached: news vocabulary repeats)."""
-    return np.fromiter(map(_token_hasher(seed), values), dtype=np.uint64, count=len(values))
+    """Seeded 64-bit xxh3 hash of each token."""
+    cache = _TOKEN_CACHE.setdefault(seed, {})
+    try:
+        return np.fromiter(map(cache.__getitem__, values), dtype=np.uint64, count=len(values))
+    except KeyError:
+        if len(cache) > _CACHE_LIMIT:
+            cache.clear()
+        for value in set(values).difference(cache):
+            cache[value] = xxhash.xxh3_64_intdigest(value.encode("utf-8", "surrogatepass"), seed)
+        return np.fromiter(map(cache.__getitem__, values), dtype=np.uint64, count=len(values))
 
 
 def _fmix64(h: np.ndarray) -> np.ndarray:

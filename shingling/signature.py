@@ -39,11 +39,15 @@ def signature(shingle_hashes: np.ndarray, config: PipelineConfig) -> np.ndarray:
     a, b = permutations(config.num_perm, config.seed)
     if len(shingle_hashes) == 0:
         return np.full(config.num_perm, _EMPTY, dtype=SIG_DTYPE)
-    hv = _fmix(to_hash32(shingle_hashes).reshape(-1, 1), 32)
-    # Chunked so a very long text never builds one huge (n x num_perm) matrix.
+    hv = _fmix(to_hash32(shingle_hashes), 32)
+    b_col = b.reshape(-1, 1)
+    # (num_perm x n), reduced along the contiguous axis; chunked so a very long
+    # text never builds one huge matrix.
     out = np.full(config.num_perm, _EMPTY, dtype=np.uint32)
     for i in range(0, len(hv), 4096):
-        np.minimum(out, (hv[i : i + 4096] * a + b).min(axis=0), out=out)
+        m = np.multiply.outer(a, hv[i : i + 4096])
+        m += b_col
+        np.minimum(out, m.min(axis=1), out=out)
     return out.astype(SIG_DTYPE)
 
 

@@ -23,8 +23,7 @@ from shingling.normalise import fold
 # when no space follows it, which in running text means inside a token.)
 _TOKEN = re.compile(r"\w+(?:[-'\u2019.,]\w+)*")
 _OPEN_CLOSE = '"\u201c\u201d\u201e\u00ab\u00bb'
-_QUOTE_MARK = re.compile(f"[{_OPEN_CLOSE}]")
-_PARAGRAPH = re.compile(r"\n\s*\n")
+_QUOTE_OR_PARAGRAPH = re.compile(f"[{_OPEN_CLOSE}]|\\n\\s*\\n")
 # Folding is per token and news vocabulary repeats: fold each distinct token once.
 _fold = lru_cache(maxsize=1 << 18)(fold)
 
@@ -51,21 +50,21 @@ def quote_spans(text: str) -> list[tuple[int, int]]:
     mostly apostrophes. Approximate by nature.
     """
     spans: list[tuple[int, int]] = []
-    para_start = 0
-    for m in [*_PARAGRAPH.finditer(text), None]:
-        para_end = m.start() if m else len(text)
-        opened: int | None = None
-        # Only the quotation marks matter: visit them, not every character.
-        for q in _QUOTE_MARK.finditer(text, para_start, para_end):
-            i, ch = q.start(), q.group()
-            if opened is None and ch != "\u201d":
-                opened = i
-            elif opened is not None and ch != "\u201c":
-                spans.append((opened, i + 1))
+    opened: int | None = None
+    # One pass over the quotation marks and paragraph breaks only.
+    for m in _QUOTE_OR_PARAGRAPH.finditer(text):
+        i, ch = m.start(), m.group()
+        if len(ch) > 1 or ch == "\n":  # a paragraph break closes an open quote
+            if opened is not None:
+                spans.append((opened, i))
                 opened = None
-        if opened is not None:
-            spans.append((opened, para_end))
-        para_start = m.end() if m else len(text)
+        elif opened is None and ch != "\u201d":
+            opened = i
+        elif opened is not None and ch != "\u201c":
+            spans.append((opened, i + 1))
+            opened = None
+    if opened is not None:
+        spans.append((opened, len(text)))
     return spans
 
 
