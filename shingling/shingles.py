@@ -39,6 +39,17 @@ def token_hashes(values: tuple[str, ...] | list[str], seed: int) -> np.ndarray:
         return np.fromiter(map(cache.__getitem__, values), dtype=np.uint64, count=len(values))
 
 
+def sorted_unique(values: np.ndarray) -> np.ndarray:
+    """``np.unique`` for a small 1-D array, by sorting (several times faster here)."""
+    if len(values) < 2:
+        return np.sort(values)
+    s = np.sort(values)
+    keep = np.empty(len(s), dtype=bool)
+    keep[0] = True
+    np.not_equal(s[1:], s[:-1], out=keep[1:])
+    return s[keep]
+
+
 def _fmix64(h: np.ndarray) -> np.ndarray:
     h = h ^ (h >> _S33)
     h = h * _M1
@@ -80,7 +91,7 @@ class Shingles:
     @property
     def narrative(self) -> np.ndarray:
         if self._narrative is None:
-            self._narrative = np.unique(self._windows)
+            self._narrative = sorted_unique(self._windows)
         return self._narrative
 
     def __len__(self) -> int:
@@ -102,7 +113,7 @@ def shingles_from_values(
         # A window is narrative when none of its tokens is quoted.
         q = np.convolve(quoted.astype(np.int64), np.ones(width, dtype=np.int64), "valid")
         narrative = positional[q == 0]
-    return Shingles(np.unique(positional), narrative)
+    return Shingles(sorted_unique(positional), narrative)
 
 
 _LOW32 = np.uint64(0xFFFFFFFF)
@@ -117,7 +128,7 @@ def narrow(shingles: Shingles) -> Shingles:
     shared-shingle count is off by one about once in ten thousand pairs.
     """
     return Shingles(
-        np.unique((shingles.hashes & _LOW32).astype(np.uint32)),
+        sorted_unique((shingles.hashes & _LOW32).astype(np.uint32)),
         (shingles.narrative & _LOW32).astype(np.uint32),
     )
 

@@ -21,9 +21,9 @@ from shingling.normalise import fold
 # Words, keeping internal apostrophes, hyphens, points and commas together:
 # "People's", "Tae-yul", "10,000", "3.5", "U.S". (A point or comma joins only
 # when no space follows it, which in running text means inside a token.)
-_TOKEN = re.compile(r"\w+(?:[-'\u2019.,]\w+)*")
+_TOKEN = re.compile(r"\w++(?:[-'\u2019.,]\w++)*+")  # possessive: no backtracking
 _OPEN_CLOSE = '"\u201c\u201d\u201e\u00ab\u00bb'
-_QUOTE_OR_PARAGRAPH = re.compile(f"[{_OPEN_CLOSE}]|\\n\\s*\\n")
+_QUOTE_OR_NEWLINE = re.compile(f"[{_OPEN_CLOSE}\\n]")
 # Folding is per token and news vocabulary repeats: fold each distinct token once.
 _fold = lru_cache(maxsize=1 << 18)(fold)
 
@@ -51,11 +51,13 @@ def quote_spans(text: str) -> list[tuple[int, int]]:
     """
     spans: list[tuple[int, int]] = []
     opened: int | None = None
-    # One pass over the quotation marks and paragraph breaks only.
-    for m in _QUOTE_OR_PARAGRAPH.finditer(text):
+    # One pass over the quotation marks and line ends only.
+    for m in _QUOTE_OR_NEWLINE.finditer(text):
         i, ch = m.start(), m.group()
-        if len(ch) > 1 or ch == "\n":  # a paragraph break closes an open quote
-            if opened is not None:
+        if ch == "\n":
+            # A paragraph break (a line end followed by a blank line) closes a quote.
+            nxt = text.find("\n", i + 1)
+            if opened is not None and nxt != -1 and not text[i + 1 : nxt].strip():
                 spans.append((opened, i))
                 opened = None
         elif opened is None and ch != "\u201d":
@@ -93,16 +95,16 @@ def token_values(text: str) -> tuple[list[str], np.ndarray]:
     """
     source = mask_chrome(text)
     values: list[str] = []
-    flags: list[np.ndarray] = []
+    counts: list[int] = []  # tokens per piece; pieces alternate outside/inside quotes
     pos = 0
     for s, e in [*quote_spans(source), (len(source), len(source))]:
-        for lo, hi, quoted in ((pos, s, False), (s, e, True)):
-            if hi > lo:
-                found = _TOKEN.findall(fold(source[lo:hi]))
-                values.extend(found)
-                flags.append(np.full(len(found), quoted, dtype=bool))
+        for lo, hi in ((pos, s), (s, e)):
+            found = _TOKEN.findall(fold(source[lo:hi])) if hi > lo else []
+            values.extend(found)
+            counts.append(len(found))
         pos = e
-    return values, (np.concatenate(flags) if flags else np.zeros(0, dtype=bool))
+    quoted = np.resize(np.array([False, True]), len(counts))
+    return values, np.repeat(quoted, counts)
 
 
 def words(text: str) -> list[str]:
