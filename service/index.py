@@ -22,7 +22,7 @@ from typing import Literal
 import numpy as np
 import redis
 
-from service.keys import LAYOUT_VERSION, Keys, band_field, sig_offset
+from service.keys import LAYOUT_VERSION, SIG_BLOCK_BITS, Keys, band_field, sig_offset
 from shingling import (
     Analysis,
     PipelineConfig,
@@ -135,6 +135,7 @@ class Index:
         self._put = client.register_script(_script("put.lua"))
         self._remove = client.register_script(_script("remove.lua"))
         self._config_checked = False
+        self._sig_block_bytes = (1 << SIG_BLOCK_BITS) * config.num_perm * 4
 
     # -- configuration -------------------------------------------------
     def check_config(self) -> None:
@@ -363,6 +364,7 @@ class Index:
             *flat,
             *new_fields,
             *old_fields,
+            self._sig_block_bytes,
         ]
         return keys, args
 

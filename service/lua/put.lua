@@ -9,7 +9,8 @@
 -- ARGV[5] old doc number packed ('' when no old)
 -- ARGV[6] signature bytes     ARGV[7] new signature offset  ARGV[8] old signature offset
 -- ARGV[9] time score          ARGV[10] nb   ARGV[11] nob   ARGV[12] number of doc fields (pairs)
--- then 2*ARGV[12] doc field/value args, nb new band fields, nob old band fields.
+-- then 2*ARGV[12] doc field/value args, nb new band fields, nob old band fields,
+-- and last the byte length of a full signature block.
 -- Returns 'OK', or 'CONFLICT' when the id changed since the caller read it
 -- (the caller re-reads and retries). Every check precedes the first write.
 local cur = redis.call('HGET', KEYS[1], ARGV[1])
@@ -51,6 +52,11 @@ for i = 0, nf - 1 do
 end
 redis.call('HSET', KEYS[3], unpack(doc))
 redis.call('SETRANGE', KEYS[4], tonumber(ARGV[7]), ARGV[6])
+-- SETRANGE grows a string with up to 2x spare room; when a block reaches its
+-- full length, copy it once into an exactly sized string.
+if tonumber(ARGV[7]) + #ARGV[6] == tonumber(ARGV[#ARGV]) and redis.call('STRLEN', KEYS[4]) == tonumber(ARGV[#ARGV]) then
+  redis.call('SET', KEYS[4], redis.call('GET', KEYS[4]))
+end
 redis.call('ZADD', KEYS[2], ARGV[9], ARGV[3])
 local packed = ARGV[4]
 for j = 1, nb do
