@@ -185,7 +185,8 @@ class Index:
                     return PutResult(article_id, "unchanged", matches)
                 old = (old_n, self._read_signature(old_n))
             n = int(self.client.hincrby(self.keys.meta, "next_doc", 1))
-            if self._run_put(article_id, cur, n, analysis, fields, old) == b"OK":
+            keys, args = self._put_args(article_id, cur, n, analysis, fields, old)
+            if self._put(keys=keys, args=args) == b"OK":
                 matches = self._query(analysis, exclude={n}, limit=limit)
                 return PutResult(article_id, "replaced" if old else "created", matches)
         raise RuntimeError(f"article {article_id!r} kept changing under concurrent writes")
@@ -302,18 +303,6 @@ class Index:
         keys = [self.keys.lsh(i, int(bk)) for i, bk in enumerate(bands)]
         fields = [band_field(i, int(bk)) for i, bk in enumerate(bands)]
         return keys, fields
-
-    def _run_put(
-        self,
-        article_id: str,
-        cur: bytes | None,
-        n: int,
-        analysis: Analysis,
-        fields: dict[str, bytes | str],
-        old: tuple[int, np.ndarray] | None,
-    ) -> bytes:
-        keys, args = self._put_args(article_id, cur, n, analysis, fields, old)
-        return bytes(self._put(keys=keys, args=args))
 
     def _put_args(
         self,

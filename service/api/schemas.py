@@ -17,7 +17,8 @@ _EXAMPLE_TEXT = (
 )
 
 
-def _clean(value: str | None, name: str) -> str | None:
+def clean_unicode(value: str | None, name: str) -> str | None:
+    """``value`` unless it holds a NUL or a lone surrogate (which Redis and JSON can't keep)."""
     if value is None:
         return None
     bad = _BAD_CHARS.search(value)
@@ -63,7 +64,7 @@ class ArticleBody(BaseModel):
     @field_validator("text", "html", "title", "source", "url", "id")
     @classmethod
     def _valid_unicode(cls, v: str | None, info: object) -> str | None:
-        return _clean(v, getattr(info, "field_name", "field"))
+        return clean_unicode(v, getattr(info, "field_name", "field"))
 
     @field_validator("published_at")
     @classmethod

@@ -18,15 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
+from service.evaluation.pan import SUBSETS
 from shingling import PipelineConfig, Thresholds, analyse, compare
 
-SUBSETS = (
-    "01-no-plagiarism",
-    "02-no-obfuscation",
-    "03-random-obfuscation",
-    "04-translation-obfuscation",
-    "05-summary-obfuscation",
-)
 _PAIR = re.compile(r"^(suspicious-document\d+)-(source-document\d+)\.xml$")
 
 

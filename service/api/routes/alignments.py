@@ -6,7 +6,6 @@ its thread pool instead of blocking the event loop.
 
 from __future__ import annotations
 
-import re
 from typing import Literal
 
 from fastapi import APIRouter, HTTPException
@@ -15,11 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from service.alignment_view import Meta, render
 from service.api.deps import IndexDep
-from service.api.schemas import ERRORS
+from service.api.schemas import ERRORS, clean_unicode
 from service.index import Index, StoredArticle
 from shingling.align import Alignment, Sentence, WordOp, align
-
-_BAD_CHARS = re.compile(r"[\x00\ud800-\udfff]")
 
 router = APIRouter(prefix="/alignments", tags=["alignments"], responses=ERRORS)
 
@@ -50,13 +47,7 @@ class AlignIn(BaseModel):
         name = info.field_name
         if not value.strip():
             raise ValueError(f"{name} is empty or only whitespace; send the text to align")
-        bad = _BAD_CHARS.search(value)
-        if bad:
-            what = "a NUL byte" if bad.group() == "\x00" else "a lone UTF-16 surrogate"
-            raise ValueError(
-                f"{name} contains {what} at character {bad.start()}; send valid Unicode text"
-            )
-        return value
+        return clean_unicode(value, name)
 
 
 class WordOpOut(BaseModel):
