@@ -6,7 +6,7 @@ import re
 from datetime import UTC, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 ID_PATTERN = r"^[\w.:@~+=\-]{1,200}$"
 _BAD_CHARS = re.compile(r"[\x00\ud800-\udfff]")
@@ -17,17 +17,14 @@ _EXAMPLE_TEXT = (
 )
 
 
-def clean_unicode(value: str | None, name: str) -> str | None:
-    """``value`` unless it holds a NUL or a lone surrogate (which Redis and JSON can't keep)."""
-    if value is None:
-        return None
+def check_unicode(value: str, name: str) -> None:
+    """Refuse a NUL or a lone surrogate (which Redis and JSON can't keep) in ``value``."""
     bad = _BAD_CHARS.search(value)
     if bad:
         what = "a NUL byte" if bad.group() == "\x00" else "a lone UTF-16 surrogate"
         raise ValueError(
             f"{name} contains {what} at character {bad.start()}; send valid Unicode text"
         )
-    return value
 
 
 class ArticleBody(BaseModel):
@@ -63,8 +60,10 @@ class ArticleBody(BaseModel):
 
     @field_validator("text", "html", "title", "source", "url", "id")
     @classmethod
-    def _valid_unicode(cls, v: str | None, info: object) -> str | None:
-        return clean_unicode(v, getattr(info, "field_name", "field"))
+    def _valid_unicode(cls, v: str | None, info: ValidationInfo) -> str | None:
+        if v is not None:
+            check_unicode(v, info.field_name or "field")
+        return v
 
     @field_validator("published_at")
     @classmethod

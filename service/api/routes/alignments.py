@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from service.alignment_view import Meta, render
 from service.api.deps import IndexDep
-from service.api.schemas import ERRORS, clean_unicode
+from service.api.schemas import ERRORS, check_unicode
 from service.index import Index, StoredArticle
 from shingling.align import Alignment, Sentence, WordOp, align
 
@@ -47,7 +47,8 @@ class AlignIn(BaseModel):
         name = info.field_name
         if not value.strip():
             raise ValueError(f"{name} is empty or only whitespace; send the text to align")
-        return clean_unicode(value, name)
+        check_unicode(value, name or "text")
+        return value
 
 
 class WordOpOut(BaseModel):
