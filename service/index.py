@@ -32,7 +32,7 @@ from shingling import (
     band_keys,
     compare,
 )
-from shingling.shingles import narrow, pack, unpack
+from shingling.shingles import Shingles, narrow, pack, unpack
 from shingling.signature import SIG_DTYPE
 
 _VERDICT_RANK = {Verdict.DUPLICATE: 0, Verdict.SYNDICATED: 1, Verdict.PARTIAL: 2}
@@ -134,6 +134,7 @@ class Index:
         self.max_candidates = max_candidates
         self._put = client.register_script(_script("put.lua"))
         self._remove = client.register_script(_script("remove.lua"))
+        self._query_script = client.register_script(_script("query.lua"))
         self._config_checked = False
         self._sig_block_bytes = (1 << SIG_BLOCK_BITS) * config.num_perm * 4
 
@@ -477,46 +478,54 @@ class Index:
         if cur is None:
             return None
         n = int(cur)
-        raw = self.client.hget(self.keys.doc(n), "text")
-        if raw is None:
+        width = self.config.num_perm * 4
+        off = sig_offset(n, self.config.num_perm)
+        pipe = self.client.pipeline(transaction=False)
+        pipe.hmget(self.keys.doc(n), "sh", "nq")
+        pipe.getrange(self.keys.sig_block(n), off, off + width - 1)
+        (hashes, narrative), raw_sig = pipe.execute()
+        if hashes is None:
             return None
-        text = zlib.decompress(raw).decode("utf-8", "surrogatepass")
-        return self._query(analyse(text, self.config), exclude={n}, limit=limit)
+        sig = np.frombuffer(raw_sig.ljust(width, b"\0"), dtype=SIG_DTYPE)
+        query = unpack(hashes, narrative or b"")
+        return self._query_narrow(query, band_keys(sig, self.config), {n}, limit)
 
     def candidates(self, bands: np.ndarray) -> Counter[int]:
         """Doc numbers sharing at least one band bucket, with the number shared.
 
-        One round trip: every band lookup goes in one pipeline.
+        One round trip (``lua/query.lua``), as for a full query.
         """
+        rows = self._lookup(bands, exclude=set(), limit=0, with_docs=False)
+        return Counter({int.from_bytes(row[0], "little"): int(row[1]) for row in rows})
+
+    def _lookup(
+        self, bands: np.ndarray, *, exclude: set[int], limit: int, with_docs: bool
+    ) -> list[list[bytes | int | None]]:
         keys, fields = self._band_args(bands)
-        pipe = self.client.pipeline(transaction=False)
-        for key, field in zip(keys, fields, strict=True):
-            pipe.hget(key, field)
-        hits: Counter[int] = Counter()
-        for raw in pipe.execute():
-            if raw:
-                hits.update(np.frombuffer(raw, dtype=_PACK).tolist())
-        return hits
+        excluded = np.array(sorted(exclude), dtype=_PACK).tobytes()
+        rows: list[list[bytes | int | None]] = self._query_script(
+            keys=keys,
+            args=[self.keys.doc_prefix, limit, excluded, "1" if with_docs else "0", *fields],
+        )
+        return rows
 
     def _query(self, analysis: Analysis, *, exclude: set[int], limit: int) -> list[Match]:
-        """Candidates from the bands (one round trip), their stored shingle sets
-        and metadata (a second), exact scores, verdicts, ranking."""
-        hits = self.candidates(analysis.bands)
-        for n in exclude:
-            hits.pop(n, None)
-        ranked = [n for n, _ in hits.most_common(self.max_candidates)]
-        if not ranked:
-            return []
-        pipe = self.client.pipeline(transaction=False)
-        for n in ranked:
-            pipe.hmget(self.keys.doc(n), "id", "title", "source", "published_at", "sh", "nq")
-        query = narrow(analysis.shingles)
+        return self._query_narrow(narrow(analysis.shingles), analysis.bands, exclude, limit)
+
+    def _query_narrow(
+        self, query: Shingles, bands: np.ndarray, exclude: set[int], limit: int
+    ) -> list[Match]:
+        """Candidates, the most shared bands first, with their stored shingle sets
+        and metadata, in one round trip; then exact scores, verdicts, ranking."""
+        rows = self._lookup(bands, exclude=exclude, limit=self.max_candidates, with_docs=True)
         matches: list[Match] = []
-        for row in pipe.execute():
-            doc_id, title, source, published, hashes, narrative = row
-            if doc_id is None or hashes is None:  # deleted since the band lookup
-                continue
-            scores = compare(query, unpack(hashes, narrative or b""))
+        for row in rows:
+            doc_id, title, source, published, hashes, narrative = row[2:8]
+            if not isinstance(doc_id, bytes) or not isinstance(hashes, bytes):
+                continue  # deleted since its band entry was read
+            scores = compare(
+                query, unpack(hashes, narrative if isinstance(narrative, bytes) else b"")
+            )
             verdict = scores.verdict(self.thresholds)
             if verdict is None:
                 continue

@@ -47,7 +47,12 @@ class Keys:
         return f"{self.prefix}:bytime"
 
     def doc(self, n: int) -> str:
-        return f"{self.prefix}:doc:{n}"
+        return f"{self.doc_prefix}{n}"
+
+    @property
+    def doc_prefix(self) -> str:
+        """``doc(n)`` is this plus the decimal doc number (``lua/query.lua`` builds it so)."""
+        return f"{self.prefix}:doc:"
 
     def sig_block(self, n: int) -> str:
         return f"{self.prefix}:sig:{n >> SIG_BLOCK_BITS}"

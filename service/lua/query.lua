@@ -1,0 +1,48 @@
+-- Candidates of one query, and (optionally) what verifying them needs: one round trip.
+-- KEYS[1 .. b]   LSH shard of each band entry of the query
+-- ARGV[1]        doc key prefix ("{cd:<index>}:doc:")
+-- ARGV[2]        how many candidates to return, most shared bands first (0 = all)
+-- ARGV[3]        doc numbers to leave out, packed uint32 LE ('' = none)
+-- ARGV[4]        '1' to return each candidate's doc fields, '0' for numbers and counts only
+-- ARGV[5 .. 4+b] band fields (same order as KEYS)
+-- Returns a list of {doc number packed, shared bands, id, title, source, published_at, sh, nq}
+-- (the last six only with ARGV[4] == '1'; a deleted doc has a nil id).
+local excluded = {}
+for j = 1, #ARGV[3], 4 do excluded[string.sub(ARGV[3], j, j + 3)] = true end
+
+local counts, found = {}, {}
+for i = 1, #KEYS do
+  local v = redis.call('HGET', KEYS[i], ARGV[4 + i])
+  if v then
+    for j = 1, #v, 4 do
+      local n = string.sub(v, j, j + 3)
+      if not excluded[n] then
+        if counts[n] == nil then
+          counts[n] = 0
+          found[#found + 1] = n
+        end
+        counts[n] = counts[n] + 1
+      end
+    end
+  end
+end
+table.sort(found, function(x, y)
+  if counts[x] ~= counts[y] then return counts[x] > counts[y] end
+  return x < y
+end)
+
+local limit = tonumber(ARGV[2])
+if limit == 0 or limit > #found then limit = #found end
+local with_docs = ARGV[4] == '1'
+local out = {}
+for k = 1, limit do
+  local n = found[k]
+  local row = {n, counts[n]}
+  if with_docs then
+    local key = ARGV[1] .. struct.unpack('<I4', n)
+    local doc = redis.call('HMGET', key, 'id', 'title', 'source', 'published_at', 'sh', 'nq')
+    for f = 1, 6 do row[2 + f] = doc[f] end
+  end
+  out[k] = row
+end
+return out
