@@ -22,7 +22,7 @@ from typing import Literal
 import numpy as np
 import redis
 
-from service.keys import LAYOUT_VERSION, SIG_BLOCK_BITS, Keys, band_field, sig_offset
+from service.keys import LAYOUT_VERSION, LSH_SHARDS, SIG_BLOCK_BITS, Keys, sig_offset
 from shingling import (
     Analysis,
     PipelineConfig,
@@ -300,10 +300,14 @@ class Index:
         raw = self.client.getrange(self.keys.sig_block(n), off, off + width - 1)
         return np.frombuffer(raw.ljust(width, b"\0"), dtype=SIG_DTYPE)
 
-    def _band_args(self, bands: np.ndarray) -> tuple[list[str], list[bytes]]:
-        keys = [self.keys.lsh(i, int(bk)) for i, bk in enumerate(bands)]
-        fields = [band_field(i, int(bk)) for i, bk in enumerate(bands)]
-        return keys, fields
+    def _lsh_args(self) -> list[str | int]:
+        """The LSH key prefix and shard count: the scripts build each band's
+        shard key and field from them exactly as ``Keys.lsh`` and ``band_field`` do."""
+        return [self.keys.lsh_prefix, LSH_SHARDS]
+
+    @staticmethod
+    def _packed(values: np.ndarray) -> bytes:
+        return np.asarray(values, dtype=_PACK).tobytes()
 
     def _put_args(
         self,
@@ -315,19 +319,16 @@ class Index:
         old: tuple[int, np.ndarray] | None,
     ) -> tuple[list[str], list[bytes | str | int | float]]:
         """KEYS and ARGV of ``put.lua`` (its header documents them)."""
-        new_keys, new_fields = self._band_args(analysis.bands)
         if old is not None:
             old_n, old_sig = old
-            old_keys, old_fields = self._band_args(band_keys(old_sig, self.config))
+            old_bands = self._packed(band_keys(old_sig, self.config))
             old_doc, old_block = self.keys.doc(old_n), self.keys.sig_block(old_n)
-            old_packed = np.array([old_n], dtype=_PACK).tobytes()
+            old_packed = self._packed(np.array([old_n]))
             old_off = sig_offset(old_n, self.config.num_perm)
         else:
-            old_keys, old_fields = [], []
+            old_bands = b""
             old_doc, old_block = self.keys.doc(n), self.keys.sig_block(n)
             old_packed, old_off = b"", 0
-        score = self._time_score(fields)
-        flat: list[bytes | str] = [x for kv in fields.items() for x in kv]
         keys = [
             self.keys.ids,
             self.keys.bytime,
@@ -335,26 +336,22 @@ class Index:
             self.keys.sig_block(n),
             old_doc,
             old_block,
-            *new_keys,
-            *old_keys,
         ]
         args: list[bytes | str | int | float] = [
             article_id,
             cur or b"",
             n,
-            np.array([n], dtype=_PACK).tobytes(),
+            self._packed(np.array([n])),
             old_packed,
             analysis.signature.astype(SIG_DTYPE).tobytes(),
             sig_offset(n, self.config.num_perm),
             old_off,
-            score,
-            len(new_keys),
-            len(old_keys),
-            len(fields),
-            *flat,
-            *new_fields,
-            *old_fields,
+            self._time_score(fields),
             self._sig_block_bytes,
+            *self._lsh_args(),
+            self._packed(analysis.bands),
+            old_bands,
+            *(x for kv in fields.items() for x in kv),
         ]
         return keys, args
 
@@ -414,17 +411,16 @@ class Index:
         self, article_id: bytes | str, n: int, sig: np.ndarray
     ) -> tuple[list[str], list[bytes | str | int]]:
         """KEYS and ARGV of ``remove.lua`` (its header documents them)."""
-        keys, fields = self._band_args(band_keys(sig, self.config))
         return (
-            [self.keys.ids, self.keys.bytime, self.keys.doc(n), self.keys.sig_block(n), *keys],
+            [self.keys.ids, self.keys.bytime, self.keys.doc(n), self.keys.sig_block(n)],
             [
                 article_id,
                 str(n),
-                np.array([n], dtype=_PACK).tobytes(),
+                self._packed(np.array([n])),
                 sig_offset(n, self.config.num_perm),
                 self.config.num_perm * 4,
-                len(keys),
-                *fields,
+                *self._lsh_args(),
+                self._packed(band_keys(sig, self.config)),
             ],
         )
 
@@ -501,11 +497,16 @@ class Index:
     def _lookup(
         self, bands: np.ndarray, *, exclude: set[int], limit: int, with_docs: bool
     ) -> list[list[bytes | int | None]]:
-        keys, fields = self._band_args(bands)
-        excluded = np.array(sorted(exclude), dtype=_PACK).tobytes()
         rows: list[list[bytes | int | None]] = self._query_script(
-            keys=keys,
-            args=[self.keys.doc_prefix, limit, excluded, "1" if with_docs else "0", *fields],
+            keys=[self.keys.ids],
+            args=[
+                self.keys.doc_prefix,
+                limit,
+                self._packed(np.array(sorted(exclude))),
+                "1" if with_docs else "0",
+                *self._lsh_args(),
+                self._packed(bands),
+            ],
         )
         return rows
 

@@ -18,6 +18,7 @@ Layout (``p`` = ``{cd:<index>}``)::
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 LAYOUT_VERSION = 1
@@ -58,7 +59,18 @@ class Keys:
         return f"{self.prefix}:sig:{n >> SIG_BLOCK_BITS}"
 
     def lsh(self, band: int, bucket: int) -> str:
-        return f"{self.prefix}:lsh:{(band * 0x9E3779B1 + bucket) % LSH_SHARDS}"
+        """The shard of a band entry. The Lua scripts compute the same from
+        ``lsh_prefix`` and LSH_SHARDS: change both together."""
+        return f"{self.lsh_prefix}{(band * 0x9E3779B1 + bucket) % LSH_SHARDS}"
+
+    def band_entries(self, bands: Iterable[int]) -> tuple[list[str], list[bytes]]:
+        """Shard key and field of each band's bucket, in band order."""
+        pairs = [(self.lsh(i, int(b)), band_field(i, int(b))) for i, b in enumerate(bands)]
+        return [k for k, _ in pairs], [f for _, f in pairs]
+
+    @property
+    def lsh_prefix(self) -> str:
+        return f"{self.prefix}:lsh:"
 
     def job(self, job_id: str) -> str:
         return f"{self.prefix}:job:{job_id}"

@@ -66,7 +66,7 @@ class RedisProcess:
                 return
             except redis.ConnectionError:
                 if self.proc.poll() is not None:
-                    raise RuntimeError(f"redis-server exited with {self.proc.returncode}")
+                    raise RuntimeError(f"redis-server exited with {self.proc.returncode}") from None
                 time.sleep(0.05)
         raise RuntimeError(f"redis-server did not answer on port {self.port} in {timeout}s")
 

@@ -2,40 +2,45 @@
 -- KEYS[1] ids hash            KEYS[2] bytime zset
 -- KEYS[3] new doc hash        KEYS[4] new signature block
 -- KEYS[5] old doc hash        KEYS[6] old signature block (KEYS[3], KEYS[4] when no old)
--- KEYS[7 .. 6+nb]             LSH shard of each new band entry
--- KEYS[7+nb .. 6+nb+nob]      LSH shard of each old band entry
 -- ARGV[1] article id          ARGV[2] expected current doc number ('' = absent)
 -- ARGV[3] new doc number      ARGV[4] new doc number packed (uint32 LE)
 -- ARGV[5] old doc number packed ('' when no old)
 -- ARGV[6] signature bytes     ARGV[7] new signature offset  ARGV[8] old signature offset
--- ARGV[9] time score          ARGV[10] nb   ARGV[11] nob   ARGV[12] number of doc fields (pairs)
--- then 2*ARGV[12] doc field/value args, nb new band fields, nob old band fields,
--- and last the byte length of a full signature block.
+-- ARGV[9] time score          ARGV[10] byte length of a full signature block
+-- ARGV[11] LSH key prefix ("{cd:<index>}:lsh:")   ARGV[12] number of LSH shards
+-- ARGV[13] new band buckets, packed uint32 LE, one per band in band order
+-- ARGV[14] old band buckets, the same ('' when no old)
+-- ARGV[15 ..] doc field/value pairs
+-- The LSH shard and field of band i, bucket k are service/keys.py's
+-- Keys.lsh(i, k) and band_field(i, k), computed here from the packed buckets
+-- (the shards share the index's hash tag, so they live in KEYS[1]'s slot).
 -- Returns 'OK', or 'CONFLICT' when the id changed since the caller read it
 -- (the caller re-reads and retries). Every check precedes the first write.
+if #KEYS ~= 6 or #ARGV < 16 or (#ARGV - 14) % 2 ~= 0 or #ARGV[13] % 4 ~= 0
+    or #ARGV[14] % 4 ~= 0 then
+  return redis.error_reply('put.lua: malformed call (see the KEYS/ARGV list in its header)')
+end
 local cur = redis.call('HGET', KEYS[1], ARGV[1])
 if (cur or '') ~= ARGV[2] then return 'CONFLICT' end
 
-local nb, nob, nf = tonumber(ARGV[10]), tonumber(ARGV[11]), tonumber(ARGV[12])
-local fields_at = 13
-local bands_at = fields_at + 2 * nf
-
-local function remove_packed(v, packed)
-  for i = 1, #v, 4 do
-    if string.sub(v, i, i + 3) == packed then
-      return string.sub(v, 1, i - 1) .. string.sub(v, i + 4)
-    end
-  end
-  return v
+local prefix, shards = ARGV[11], tonumber(ARGV[12])
+local function band_entry(packed, i)  -- i counts from 0
+  local bucket = struct.unpack('<I4', packed, 4 * i + 1)
+  return prefix .. ((i * 2654435761 + bucket) % shards), struct.pack('<BI4', i, bucket)
 end
 
 if ARGV[2] ~= '' then
-  local old_packed = ARGV[5]
-  for j = 1, nob do
-    local key, field = KEYS[6 + nb + j], ARGV[bands_at + nb + j - 1]
+  local old_packed, old_bands = ARGV[5], ARGV[14]
+  for i = 0, #old_bands / 4 - 1 do
+    local key, field = band_entry(old_bands, i)
     local v = redis.call('HGET', key, field)
     if v then
-      v = remove_packed(v, old_packed)
+      for j = 1, #v, 4 do
+        if string.sub(v, j, j + 3) == old_packed then
+          v = string.sub(v, 1, j - 1) .. string.sub(v, j + 4)
+          break
+        end
+      end
       if #v == 0 then redis.call('HDEL', key, field) else redis.call('HSET', key, field, v) end
     end
   end
@@ -46,21 +51,19 @@ end
 
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
 local doc = {}
-for i = 0, nf - 1 do
-  doc[#doc + 1] = ARGV[fields_at + 2 * i]
-  doc[#doc + 1] = ARGV[fields_at + 2 * i + 1]
-end
+for i = 15, #ARGV do doc[#doc + 1] = ARGV[i] end
 redis.call('HSET', KEYS[3], unpack(doc))
 redis.call('SETRANGE', KEYS[4], tonumber(ARGV[7]), ARGV[6])
 -- SETRANGE grows a string with up to 2x spare room; when a block reaches its
 -- full length, copy it once into an exactly sized string.
-if tonumber(ARGV[7]) + #ARGV[6] == tonumber(ARGV[#ARGV]) and redis.call('STRLEN', KEYS[4]) == tonumber(ARGV[#ARGV]) then
+local full = tonumber(ARGV[10])
+if tonumber(ARGV[7]) + #ARGV[6] == full and redis.call('STRLEN', KEYS[4]) == full then
   redis.call('SET', KEYS[4], redis.call('GET', KEYS[4]))
 end
 redis.call('ZADD', KEYS[2], ARGV[9], ARGV[3])
-local packed = ARGV[4]
-for j = 1, nb do
-  local key, field = KEYS[6 + j], ARGV[bands_at + j - 1]
+local packed, new_bands = ARGV[4], ARGV[13]
+for i = 0, #new_bands / 4 - 1 do
+  local key, field = band_entry(new_bands, i)
   local v = redis.call('HGET', key, field)
   redis.call('HSET', key, field, (v or '') .. packed)
 end

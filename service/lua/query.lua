@@ -1,18 +1,22 @@
 -- Candidates of one query, and (optionally) what verifying them needs: one round trip.
--- KEYS[1 .. b]   LSH shard of each band entry of the query
+-- KEYS[1]        the index's ids hash (names the slot; the LSH shards and docs share it)
 -- ARGV[1]        doc key prefix ("{cd:<index>}:doc:")
 -- ARGV[2]        how many candidates to return, most shared bands first (0 = all)
 -- ARGV[3]        doc numbers to leave out, packed uint32 LE ('' = none)
 -- ARGV[4]        '1' to return each candidate's doc fields, '0' for numbers and counts only
--- ARGV[5 .. 4+b] band fields (same order as KEYS)
+-- ARGV[5]        LSH key prefix   ARGV[6] number of LSH shards
+-- ARGV[7]        the query's band buckets, packed uint32 LE, in band order (as in put.lua)
 -- Returns a list of {doc number packed, shared bands, id, title, source, published_at, sh, nq}
 -- (the last six only with ARGV[4] == '1'; a deleted doc has a nil id).
 local excluded = {}
 for j = 1, #ARGV[3], 4 do excluded[string.sub(ARGV[3], j, j + 3)] = true end
 
+local prefix, shards, bands = ARGV[5], tonumber(ARGV[6]), ARGV[7]
 local counts, found = {}, {}
-for i = 1, #KEYS do
-  local v = redis.call('HGET', KEYS[i], ARGV[4 + i])
+for i = 0, #bands / 4 - 1 do
+  local bucket = struct.unpack('<I4', bands, 4 * i + 1)
+  local key = prefix .. ((i * 2654435761 + bucket) % shards)
+  local v = redis.call('HGET', key, struct.pack('<BI4', i, bucket))
   if v then
     for j = 1, #v, 4 do
       local n = string.sub(v, j, j + 3)

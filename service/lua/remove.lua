@@ -1,21 +1,27 @@
 -- Remove one article and every trace of it, atomically.
 -- KEYS[1] ids hash   KEYS[2] bytime zset   KEYS[3] doc hash   KEYS[4] signature block
--- KEYS[5 .. 4+nb]    LSH shard of each band entry
 -- ARGV[1] article id   ARGV[2] expected doc number   ARGV[3] doc number packed (uint32 LE)
--- ARGV[4] signature offset   ARGV[5] signature length in bytes   ARGV[6] nb
--- ARGV[7 .. 6+nb] band fields
+-- ARGV[4] signature offset   ARGV[5] signature length in bytes
+-- ARGV[6] LSH key prefix   ARGV[7] number of LSH shards
+-- ARGV[8] band buckets, packed uint32 LE, one per band in band order
+-- (shards and fields as in put.lua).
 -- Returns 'OK', 'MISSING' (id not indexed) or 'CONFLICT' (changed since read).
+if #KEYS ~= 4 or #ARGV ~= 8 or #ARGV[8] % 4 ~= 0 then
+  return redis.error_reply('remove.lua: malformed call (see the KEYS/ARGV list in its header)')
+end
 local cur = redis.call('HGET', KEYS[1], ARGV[1])
 if not cur then return 'MISSING' end
 if cur ~= ARGV[2] then return 'CONFLICT' end
-local packed = ARGV[3]
-for j = 1, tonumber(ARGV[6]) do
-  local key, field = KEYS[4 + j], ARGV[6 + j]
+local packed, prefix, shards, bands = ARGV[3], ARGV[6], tonumber(ARGV[7]), ARGV[8]
+for i = 0, #bands / 4 - 1 do
+  local bucket = struct.unpack('<I4', bands, 4 * i + 1)
+  local key = prefix .. ((i * 2654435761 + bucket) % shards)
+  local field = struct.pack('<BI4', i, bucket)
   local v = redis.call('HGET', key, field)
   if v then
-    for i = 1, #v, 4 do
-      if string.sub(v, i, i + 3) == packed then
-        v = string.sub(v, 1, i - 1) .. string.sub(v, i + 4)
+    for j = 1, #v, 4 do
+      if string.sub(v, j, j + 3) == packed then
+        v = string.sub(v, 1, j - 1) .. string.sub(v, j + 4)
         break
       end
     end

@@ -150,3 +150,19 @@ def test_no_pickle_in_redis(index: Index, redis_client: redis.Redis,
         )
         for v in values:
             assert not v.startswith(b"\x80"), f"pickle protocol header in {key!r}"
+
+
+def test_scripts_place_band_entries_where_keys_says(
+    index: Index, redis_client: redis.Redis, seed_texts: dict[str, str]
+) -> None:
+    # The Lua scripts build shard keys and fields themselves: they must agree
+    # with service.keys (which check, clustering and tests use).
+    from service.keys import band_field
+    from shingling import analyse
+
+    index.put(ArticleIn(text=seed_texts["004"], id="k"))
+    n = int(redis_client.hget(index.keys.ids, "k"))
+    bands = analyse(seed_texts["004"], index.config).bands
+    for i, bucket in enumerate(bands.tolist()):
+        raw = redis_client.hget(index.keys.lsh(i, bucket), band_field(i, bucket))
+        assert raw is not None and n in np.frombuffer(raw, dtype="<u4").tolist()

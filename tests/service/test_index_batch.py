@@ -24,7 +24,7 @@ def _fully_indexed(index: Index, article_id: str) -> bool:
     n = int(cur)
     sig = index._read_signature(n)
     packed = np.array([n], dtype="<u4").tobytes()
-    keys, fields = index._band_args(_bands(index, sig))
+    keys, fields = index.keys.band_entries(_bands(index, sig))
     entries = [index.client.hget(k, f) or b"" for k, f in zip(keys, fields, strict=True)]
     in_bands = all(packed in [e[i : i + 4] for i in range(0, len(e), 4)] for e in entries)
     return (

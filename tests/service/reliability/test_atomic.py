@@ -214,7 +214,7 @@ def test_replace_leaves_no_old_band_entries(
 ) -> None:
     index.put(ArticleIn(article_text(20), id="x"))
     old_n = _doc_number(redis_client, "x")
-    old_bands = index._band_args(  # noqa: SLF001
+    old_bands = index.keys.band_entries(  # noqa: SLF001
         __import__("shingling").analyse(article_text(20), index.config).bands
     )
     index.put(ArticleIn(article_text(21), id="x"))
