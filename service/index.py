@@ -271,7 +271,8 @@ class Index:
         hashes, narrative = pack(narrow(analysis.shingles))
         fields: dict[str, bytes | str] = {
             "id": article_id,
-            "text": zlib.compress(article.text.encode("utf-8", "surrogatepass"), 6),
+            # Level 1: a third of the CPU of the default for ~10 % more bytes.
+            "text": zlib.compress(article.text.encode("utf-8", "surrogatepass"), 1),
             "sha": _text_sha(article.text),
             "ingested_at": _iso(_now()),
             "sh": hashes,

@@ -135,7 +135,9 @@ def narrow(shingles: Shingles) -> Shingles:
 
 def pack(narrowed: Shingles) -> tuple[bytes, bytes]:
     """Bytes of a narrowed set: sorted uint32 hashes, and a bitmap of which are narrative."""
-    flags = np.isin(narrowed.hashes, narrowed.narrative, assume_unique=True)
+    # narrative is a subset of hashes, both sorted: mark its positions.
+    flags = np.zeros(len(narrowed.hashes), dtype=bool)
+    flags[np.searchsorted(narrowed.hashes, narrowed.narrative)] = True
     return narrowed.hashes.astype(_PACKED).tobytes(), np.packbits(flags).tobytes()
 
 
