@@ -60,6 +60,7 @@ from shingling.clusters import (
     link,
     name_clusters,
 )
+from shingling.shingles import narrow, unpack
 from shingling.signature import SIG_DTYPE
 
 log = logging.getLogger("copydesk.clustering")
@@ -70,8 +71,8 @@ ACTIVE = ("queued", "running")
 
 #: Finished jobs and their results expire after this long (seconds).
 JOB_TTL = 7 * 24 * 3600
-#: ``auto`` verification is exact (re-shingling stored texts, ~3-5 ms an
-#: article) up to this many articles, then estimated from signatures.
+#: ``auto`` verification is exact (the stored shingle sets, read in bulk)
+#: up to this many articles, then estimated from signatures.
 EXACT_LIMIT = 20_000
 _BLOCKS_PER_ROUND_TRIP = 32
 _DOCS_PER_ROUND_TRIP = 500
@@ -396,18 +397,25 @@ def _published(client: redis.Redis, keys: Keys, docs: np.ndarray) -> np.ndarray:
 def _shingles_from_redis(
     client: redis.Redis, keys: Keys, config: PipelineConfig, docs: np.ndarray
 ) -> Callable[[Sequence[int]], list[Shingles]]:
-    empty = Shingles(np.empty(0, np.uint64), np.empty(0, np.uint64))
+    """The stored shingle sets (``sh``/``nq``, 32-bit, as the online path scores
+    them) of doc rows, pipelined; re-shingled from the text where a document
+    has no stored set."""
+    empty = Shingles(np.empty(0, np.uint32), np.empty(0, np.uint32))
 
     def fetch(rows: Sequence[int]) -> list[Shingles]:
         out: list[Shingles] = []
         for i in range(0, len(rows), _DOCS_PER_ROUND_TRIP):
             pipe = client.pipeline(transaction=False)
             for r in rows[i : i + _DOCS_PER_ROUND_TRIP]:
-                pipe.hget(keys.doc(int(docs[r])), "text")
-            for raw in pipe.execute():
-                # Deleted since the snapshot: an empty set links to nothing.
-                text = zlib.decompress(raw).decode("utf-8", "surrogatepass") if raw else ""
-                out.append(shingle(text, config) if text else empty)
+                pipe.hmget(keys.doc(int(docs[r])), "sh", "nq", "text")
+            for hashes, narrative, raw in pipe.execute():
+                if hashes is not None:
+                    out.append(unpack(hashes, narrative or b""))
+                elif raw:
+                    text = zlib.decompress(raw).decode("utf-8", "surrogatepass")
+                    out.append(narrow(shingle(text, config)))
+                else:  # deleted since the snapshot: an empty set links to nothing
+                    out.append(empty)
         return out
 
     return fetch

@@ -22,8 +22,8 @@ Verification comes in two flavours with the same interface:
 
 - ``ShingleVerifier``: exact. ``compare`` on the shingle sets of the two
   texts, then ``verdict``, exactly as ``Index`` does for a posted article.
-- ``SignatureVerifier``: an estimate for when the texts are too many to
-  re-shingle (about 3-5 ms an article). Jaccard is the share of equal
+- ``SignatureVerifier``: an estimate for when the sets are too many to
+  fetch or re-shingle (3-5 ms an article from text). Jaccard is the share of equal
   signature slots (standard error ``sqrt(J(1-J)/num_perm)``), set sizes are
   the MinHash cardinality estimate (about ``1/sqrt(num_perm)`` relative
   error, ~9% at 128), containment follows from those, and quotations cannot

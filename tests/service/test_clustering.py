@@ -212,3 +212,16 @@ def test_runner_runs_the_job_in_a_child_process(index: Index, seed_texts) -> Non
     owner = index.client.hget(index.keys.job(job_id), "owner").decode()
     assert owner.endswith(f":{pid}")  # it ran in the child, not here
     assert [c["members"] for c in json.loads(store.result(job_id))["clusters"]] == [["000", "001"]]
+
+
+def test_exact_verification_reads_the_stored_sets(index: Index, seed_texts) -> None:  # type: ignore[no-untyped-def]
+    _seed(index, seed_texts)
+    # Without its text the stored set must still be enough to link 000 and 001.
+    for key in ("000", "001"):
+        n = int(index.client.hget(index.keys.ids, key))
+        index.client.hdel(index.keys.doc(n), "text")
+    summary, clusters = run_clusters(
+        index.client, index.keys, index.config, index.thresholds, JobParams(verify="exact")
+    )
+    assert summary["verify"] == "exact"
+    assert [c.members for c in clusters] == [["000", "001"]]
