@@ -23,6 +23,7 @@ from starlette.exceptions import HTTPException
 
 from service import retention
 from service.api.middleware import BodyLimit
+from service.clustering import JobStore
 from service.index import ConfigMismatch, Index
 from service.settings import Settings
 from service.store import StoreUnavailable, describe, open_redis
@@ -101,6 +102,10 @@ def create_app(settings: Settings, *, client: redis.Redis | None = None) -> Fast
             )
             try:
                 app.state.index.check_config()  # ConfigMismatch stops the start-up
+                # A clustering job left 'running' by a previous process reads 'failed'.
+                reaped = JobStore(conn, app.state.index.keys).sweep()
+                if reaped:
+                    log.warning("clustering jobs interrupted by a restart, now failed: %s", reaped)
             except redis.RedisError as exc:
                 log.warning("%s not ready at start-up (%s); /readyz will say when it is",
                             describe(settings), exc)

@@ -225,3 +225,16 @@ def test_exact_verification_reads_the_stored_sets(index: Index, seed_texts) -> N
     )
     assert summary["verify"] == "exact"
     assert [c.members for c in clusters] == [["000", "001"]]
+
+
+def test_service_start_fails_jobs_left_running(index: Index, settings) -> None:  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
+    from service.api import create_app
+
+    store = JobStore(index.client, index.keys)
+    job_id = store.create(JobParams())
+    store.claim(job_id, f"{socket.gethostname()}:{_dead_pid()}")
+    with TestClient(create_app(settings, client=index.client)):
+        # Read the raw record: the API's own read would reap it anyway.
+        assert index.client.hget(index.keys.job(job_id), "status") == b"failed"
