@@ -33,7 +33,7 @@ class Thresholds:
     """
 
     duplicate_jaccard: float = 0.8
-    syndicated_containment: float = 0.2
+    syndicated_containment: float = 0.3
     syndicated_narrative: int = 25
     partial_shared: int = 8
 

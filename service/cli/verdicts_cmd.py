@@ -16,9 +16,13 @@ def verdicts(
 ) -> None:
     """How the index's verdicts and LSH candidacy fall on each kind of PAN reuse."""
     from service.evaluation.verdicts import evaluate, markdown
+    from service.settings import get_settings
 
+    settings = get_settings()  # COPYDESK_* thresholds and pipeline, as the service uses
     try:
-        results = evaluate(path, limit=limit or None)
+        results = evaluate(
+            path, limit=limit or None, config=settings.pipeline(), thresholds=settings.thresholds()
+        )
     except FileNotFoundError as exc:
         err_console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
