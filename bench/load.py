@@ -93,10 +93,24 @@ def _start_server(data_dir: Path, port: int, timeout: float = 90.0) -> subproces
     env = {k: v for k, v in os.environ.items() if not k.startswith("COPYDESK_")}
     env["PYTHONPATH"] = str(ROOT)
     proc = subprocess.Popen(
-        [sys.executable, "-c", "from service.cli import main; main()", "serve",
-         "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir),
-         "--log-level", "warning"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-c",
+            "from service.cli import main; main()",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--data-dir",
+            str(data_dir),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -124,10 +138,14 @@ def run(clients: int, seconds: float, max_requests: int, match_share: float) -> 
             async def main() -> None:
                 stop_at = time.monotonic() + seconds
                 await asyncio.wait_for(
-                    asyncio.gather(*(
-                        _client(f"http://127.0.0.1:{port}", c, stats, stop_at, budget, match_share)
-                        for c in range(clients)
-                    )),
+                    asyncio.gather(
+                        *(
+                            _client(
+                                f"http://127.0.0.1:{port}", c, stats, stop_at, budget, match_share
+                            )
+                            for c in range(clients)
+                        )
+                    ),
                     seconds + 60,  # in-flight requests get a bounded grace period
                 )
 
@@ -158,8 +176,12 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--max-requests", type=int, default=20_000)
-    parser.add_argument("--match-share", type=float, default=0.5,
-                        help="share of requests that are POST /articles/match")
+    parser.add_argument(
+        "--match-share",
+        type=float,
+        default=0.5,
+        help="share of requests that are POST /articles/match",
+    )
     args = parser.parse_args()
     result = run(args.clients, args.seconds, args.max_requests, args.match_share)
     print(json.dumps(result, indent=2))

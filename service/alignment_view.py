@@ -134,6 +134,10 @@ def render(alignment: Alignment, a: Meta, b: Meta) -> str:
     """The HTML page of ``alignment`` between the texts described by ``a`` and ``b``."""
     template = environment().get_template("alignment.html")
     return template.render(
-        alignment=alignment, rows=rows(alignment), a=a, b=b, legend=LEGEND,
+        alignment=alignment,
+        rows=rows(alignment),
+        a=a,
+        b=b,
+        legend=LEGEND,
         summary=alignment.summary,
     )

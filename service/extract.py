@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 _WORD = re.compile(r"\w+")
-_SENTENCE_END = tuple('.!?:;"\'\u201d\u2019)')
+_SENTENCE_END = tuple(".!?:;\"'\u201d\u2019)")
 #: A line of running text has at least this many words (a menu item has fewer).
 _LINK_WORDS = 7
 

@@ -66,7 +66,9 @@ def _tune(client: redis.Redis) -> None:
         if refused is not None:
             log.warning(
                 "could not set %s on Redis (%s): the index works, but its LSH buckets take "
-                "more memory; set it in the server's config", names[0], refused
+                "more memory; set it in the server's config",
+                names[0],
+                refused,
             )
 
 

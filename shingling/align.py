@@ -68,13 +68,20 @@ OpKind = Literal["equal", "replace", "delete", "insert"]
 FEATURES: tuple[str, ...] = (
     "word_cos",  # TF-IDF cosine, word 1-2-grams (sublinear tf)
     "char_cos",  # TF-IDF cosine, character 3-5-grams inside word boundaries
-    "uni_min", "uni_max",  # shared word types
-    "bi_min", "bi_max",  # shared word bigrams
-    "tri_min", "tri_max",  # shared word trigrams
-    "quad_min", "quad_max",  # shared word 4-grams
-    "stem_min", "stem_max",  # shared 5-letter word prefixes (a crude stemmer)
-    "wcont_min", "wcont_max",  # IDF-weighted share of the word types
-    "unshared_min", "unshared_max",  # log(1 + word types not in the other)
+    "uni_min",
+    "uni_max",  # shared word types
+    "bi_min",
+    "bi_max",  # shared word bigrams
+    "tri_min",
+    "tri_max",  # shared word trigrams
+    "quad_min",
+    "quad_max",  # shared word 4-grams
+    "stem_min",
+    "stem_max",  # shared 5-letter word prefixes (a crude stemmer)
+    "wcont_min",
+    "wcont_max",  # IDF-weighted share of the word types
+    "unshared_min",
+    "unshared_max",  # log(1 + word types not in the other)
     "num_agree",  # Jaccard of the number tokens (1 when neither has numbers)
     "len_ratio",  # shorter / longer, in tokens
     "len_diff",  # |difference in tokens| / 10
@@ -105,11 +112,47 @@ class AlignParams:
     # Fitted on the MRPC training split; `copydesk eval mrpc PATH` prints them.
     weights: tuple[float, ...] = (
         # FEATURES, in order
-        -1.2528, 2.2467, -2.5944, 0.3146, -0.4835, -0.7669, -0.2839, -0.509, -1.7025, -2.0068,
-        0.5505, 3.1714, 1.6471, 1.0007, 0.534, -5.7437, -1.2561, 0.1792, -0.4398, 1.1809,
+        -1.2528,
+        2.2467,
+        -2.5944,
+        0.3146,
+        -0.4835,
+        -0.7669,
+        -0.2839,
+        -0.509,
+        -1.7025,
+        -2.0068,
+        0.5505,
+        3.1714,
+        1.6471,
+        1.0007,
+        0.534,
+        -5.7437,
+        -1.2561,
+        0.1792,
+        -0.4398,
+        1.1809,
         # FEATURES squared
-        -0.0609, -0.0486, -2.1162, -1.5621, 2.5313, -0.3206, 0.0965, -1.6698, 1.2169, 2.2394,
-        1.6626, 1.4498, 2.9332, -0.5812, 0.0037, 1.2643, 1.5646, -1.0812, -1.782, 4.2727,
+        -0.0609,
+        -0.0486,
+        -2.1162,
+        -1.5621,
+        2.5313,
+        -0.3206,
+        0.0965,
+        -1.6698,
+        1.2169,
+        2.2394,
+        1.6626,
+        1.4498,
+        2.9332,
+        -0.5812,
+        0.0037,
+        1.2643,
+        1.5646,
+        -1.0812,
+        -1.782,
+        4.2727,
     )
     bias: float = 1.9795
     threshold: float = 0.5446
@@ -287,7 +330,10 @@ def _features(
     tfidf = TfidfTransformer(sublinear_tf=True)
     word_cos = px.dot(*px.split(tfidf.fit_transform(all_counts[:, np.isin(kinds, ("1", "2"))])))
     chars = TfidfVectorizer(
-        analyzer="char_wb", ngram_range=(3, 5), preprocessor=fold, lowercase=False,
+        analyzer="char_wb",
+        ngram_range=(3, 5),
+        preprocessor=fold,
+        lowercase=False,
         sublinear_tf=True,
     )
     char_cos = px.dot(*px.split(chars.fit_transform(px.corpus)))
@@ -339,9 +385,7 @@ def _features(
     return stacked, cont_a, cont_b
 
 
-def pair_features(
-    a: Sequence[str], b: Sequence[str], context: Sequence[str] = ()
-) -> np.ndarray:
+def pair_features(a: Sequence[str], b: Sequence[str], context: Sequence[str] = ()) -> np.ndarray:
     """Features (``len(a) x len(FEATURES)``) of the pairs ``(a[i], b[i])``.
 
     IDF comes from ``context`` plus the sentences themselves: pass the
@@ -437,9 +481,7 @@ def _assign(prob: np.ndarray, ok: np.ndarray, params: AlignParams) -> dict[int, 
         return {}
     # A small bonus for similar relative position only breaks ties between
     # repeated sentences; it cannot outweigh a real difference in evidence.
-    pos = 1.0 - np.abs(
-        (np.arange(na)[:, None] + 0.5) / na - (np.arange(nb)[None, :] + 0.5) / nb
-    )
+    pos = 1.0 - np.abs((np.arange(na)[:, None] + 0.5) / na - (np.arange(nb)[None, :] + 0.5) / nb)
     gain = np.where(ok, prob + params.position_weight * pos, 0.0)
     rows, cols = linear_sum_assignment(gain, maximize=True)
     return {int(i): int(j) for i, j in zip(rows, cols, strict=True) if ok[i, j]}
@@ -486,8 +528,12 @@ def _share_in_rest(x: Sequence[str], y: Sequence[str], z: Sequence[str]) -> floa
 
 
 def _orphan_pairs(
-    main: dict[int, int], cont_a: np.ndarray, cont_b: np.ndarray,
-    types_a: np.ndarray, types_b: np.ndarray, params: AlignParams,
+    main: dict[int, int],
+    cont_a: np.ndarray,
+    cont_b: np.ndarray,
+    types_a: np.ndarray,
+    types_b: np.ndarray,
+    params: AlignParams,
 ) -> dict[int, int]:
     """Unpaired sentences, one mostly contained in the other (a long sentence
     cut in two halves scores low on symmetric measures): greedy, best first."""
@@ -606,8 +652,12 @@ def _copied(matcher: difflib.SequenceMatcher[str], na: int, nb: int, params: Ali
 
 
 def _is_quote(  # type: ignore[no-untyped-def]
-    codes, tok_a: Tokens, ta: list[tuple[int, int]], tok_b: Tokens,
-    tb: list[tuple[int, int]], share: float,
+    codes,
+    tok_a: Tokens,
+    ta: list[tuple[int, int]],
+    tok_b: Tokens,
+    tb: list[tuple[int, int]],
+    share: float,
 ) -> bool:
     """Whether the shared words of a pair are mostly inside direct quotes
     (on either side: a quotation one outlet prints and the other reports
@@ -618,8 +668,7 @@ def _is_quote(  # type: ignore[no-untyped-def]
             continue
         shared += i2 - i1
         quoted += sum(
-            bool(tok_a.quoted[ta[i1 + k][1]] or tok_b.quoted[tb[j1 + k][1]])
-            for k in range(i2 - i1)
+            bool(tok_a.quoted[ta[i1 + k][1]] or tok_b.quoted[tb[j1 + k][1]]) for k in range(i2 - i1)
         )
     return shared > 0 and quoted / shared >= share
 

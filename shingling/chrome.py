@@ -49,7 +49,7 @@ _REL_TIME = re.compile(
     r"\b\d+\s+(second|minute|min|hour|hr|day|week|month)s?\s+ago\b|\s//\s", re.IGNORECASE
 )
 _BLANK = re.compile(r"[^\r\n]")
-_TERMINAL = tuple('.!?:;"\'\u201d\u2019)')
+_TERMINAL = tuple(".!?:;\"'\u201d\u2019)")
 
 SHORT_LINE_WORDS = 7
 TITLE_LINE_WORDS = 16

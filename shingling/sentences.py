@@ -42,7 +42,7 @@ import pysbd
 from shingling.chrome import mask_chrome
 from shingling.tokenise import quote_spans
 
-_TERMINAL = tuple('.!?\u2026"\'\u201d\u2019)]')
+_TERMINAL = tuple(".!?\u2026\"'\u201d\u2019)]")
 _CONTINUES = tuple(",;:-\u2013\u2014(")
 _HAS_WORD = re.compile(r"\w")
 #: Share of line breaks that must look like wrapping for a text to count as hard-wrapped.

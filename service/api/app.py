@@ -107,8 +107,11 @@ def create_app(settings: Settings, *, client: redis.Redis | None = None) -> Fast
                 if reaped:
                     log.warning("clustering jobs interrupted by a restart, now failed: %s", reaped)
             except redis.RedisError as exc:
-                log.warning("%s not ready at start-up (%s); /readyz will say when it is",
-                            describe(settings), exc)
+                log.warning(
+                    "%s not ready at start-up (%s); /readyz will say when it is",
+                    describe(settings),
+                    exc,
+                )
             stack.enter_context(retention.running(app.state.index, settings.retention_days))
             log.info("copydesk ready on %s, index '%s'", describe(settings), settings.index)
             yield

@@ -27,8 +27,11 @@ STYLES = {
     "added": "on #173d22",
     "omitted": "dim",
 }
-OP_STYLES = {"replace": "bold underline yellow", "insert": "bold underline green",
-             "delete": "bold strike red"}
+OP_STYLES = {
+    "replace": "bold underline yellow",
+    "insert": "bold underline green",
+    "delete": "bold strike red",
+}
 
 
 def _load(refs: list[str], data_dir: Path | None, redis_url: str | None, index: str | None):  # type: ignore[no-untyped-def]
@@ -53,9 +56,7 @@ def _load(refs: list[str], data_dir: Path | None, redis_url: str | None, index: 
                         f"[red]error:[/red] {refs[k]!r} is neither a file nor a stored article id"
                     )
                     raise typer.Exit(2)
-                out[k] = (
-                    art.text, Meta("AB"[k], art.title or art.id, art.source, art.url, art.id)
-                )
+                out[k] = (art.text, Meta("AB"[k], art.title or art.id, art.source, art.url, art.id))
     return out
 
 
@@ -94,8 +95,11 @@ def align_cmd(
     if html is not None:
         html.write_text(render(result, a_meta, b_meta), encoding="utf-8")
     if as_json:
-        payload = {"a": [asdict(s) for s in result.a], "b": [asdict(s) for s in result.b],
-                   "summary": asdict(result.summary)}
+        payload = {
+            "a": [asdict(s) for s in result.a],
+            "b": [asdict(s) for s in result.b],
+            "summary": asdict(result.summary),
+        }
         typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
         return
     table = Table(show_lines=True, expand=True)
@@ -108,8 +112,12 @@ def align_cmd(
     console.print(table)
     sm = result.summary
     legend = Text()
-    for label, count in (("copied", sm.copied), ("paraphrased", sm.paraphrased),
-                         ("added", sm.added), ("omitted", sm.omitted)):
+    for label, count in (
+        ("copied", sm.copied),
+        ("paraphrased", sm.paraphrased),
+        ("added", sm.added),
+        ("omitted", sm.omitted),
+    ):
         legend.append(f" {label} {count} ", style=STYLES[label])
         legend.append("  ")
     console.print(legend)

@@ -92,7 +92,9 @@ def pan(
     with Progress(console=err_console, transient=True) as bar:
         task = bar.add_task("aligning PAN pairs", total=len(chosen))
         report = ev.evaluate(
-            chosen, workers=max(1, workers), progress=lambda n: bar.advance(task, n),
+            chosen,
+            workers=max(1, workers),
+            progress=lambda n: bar.advance(task, n),
             skipped=skipped,
         )
     took = time.perf_counter() - started
@@ -106,8 +108,12 @@ def markdown(report, took: float, limit: int, sample: bool, seed: int) -> str:  
     """The PAN report as Markdown tables (as pasted into docs/quality.md)."""
     from service.evaluation.pan import CLASSES
 
-    how = (f"{'a seeded sample (seed ' + str(seed) + ')' if sample else 'the first'} "
-           f"{limit} annotated pairs per subset" if limit else "all annotated pairs")
+    how = (
+        f"{'a seeded sample (seed ' + str(seed) + ')' if sample else 'the first'} "
+        f"{limit} annotated pairs per subset"
+        if limit
+        else "all annotated pairs"
+    )
     want = {"none": "copied", "outside": "added"}
     out = [
         f"PAN 2013 train: {report.pairs} pairs ({how}; {report.skipped} unannotated summary "

@@ -157,9 +157,7 @@ def load(root: Path, subsets: Sequence[str] = SUBSETS) -> list[Pair]:
     return pairs
 
 
-def select(
-    pairs: Sequence[Pair], limit: int | None, sample: bool, seed: int = 0
-) -> list[Pair]:
+def select(pairs: Sequence[Pair], limit: int | None, sample: bool, seed: int = 0) -> list[Pair]:
     """At most ``limit`` annotated pairs per subset: the first ones, or a seeded sample."""
     by_subset: dict[str, list[Pair]] = defaultdict(list)
     for p in pairs:
@@ -204,8 +202,10 @@ def detections(a: Sequence[Sentence], b: Sequence[Sentence]) -> list[Detection]:
             partners = [a[s.match] for s in run if s.match is not None]
             out.append(
                 Detection(
-                    run[0].start, run[-1].end,
-                    min(p.start for p in partners), max(p.end for p in partners),
+                    run[0].start,
+                    run[-1].end,
+                    min(p.start for p in partners),
+                    max(p.end for p in partners),
                 )
             )
             run.clear()

@@ -23,8 +23,14 @@ from tests.conftest import free_port
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 
@@ -61,9 +67,15 @@ def test_view_in_chromium(server: str, seed_texts: dict[str, str], tmp_path: Pat
         ("ani-000", "000", "Blinken: 10,000 North Korean troops in Russia", "ANI"),
         ("out-001", "001", "Zelenskyy responds to North Korean deployment", "Outlet B"),
     ):
-        r = httpx.post(f"{server}/articles", json={
-            "id": aid, "text": seed_texts[key], "title": title, "source": source,
-        })
+        r = httpx.post(
+            f"{server}/articles",
+            json={
+                "id": aid,
+                "text": seed_texts[key],
+                "title": title,
+                "source": source,
+            },
+        )
         assert r.status_code in (200, 201), r.text
     summary = httpx.get(f"{server}/alignments/ani-000/out-001").json()["summary"]
 
@@ -98,9 +110,7 @@ def test_view_in_chromium(server: str, seed_texts: dict[str, str], tmp_path: Pat
             # The highlight follows the click: another sentence takes it over.
             other = page.locator(".s.copied[id^=b-]").nth(1)
             other.click(position={"x": 200, "y": 10})
-            expect(page.locator(f"#{partner_id}")).not_to_have_class(
-                re.compile(r"\bactive\b")
-            )
+            expect(page.locator(f"#{partner_id}")).not_to_have_class(re.compile(r"\bactive\b"))
             shot = tmp_path / "alignment.png"
             page.screenshot(path=str(shot), full_page=True)
             assert shot.stat().st_size > 10_000

@@ -34,13 +34,23 @@ def _snapshot(client: redis.Redis) -> dict[bytes, object]:
 
 
 def test_put_get_roundtrip(index: Index) -> None:
-    res = index.put(ArticleIn(text="Alpha beta gamma delta epsilon zeta.", id="a1", title="T",
-                              source="S", url="https://x.test/a"))
+    res = index.put(
+        ArticleIn(
+            text="Alpha beta gamma delta epsilon zeta.",
+            id="a1",
+            title="T",
+            source="S",
+            url="https://x.test/a",
+        )
+    )
     assert res.status == "created"
     got = index.get("a1")
     assert got is not None
     assert (got.text, got.title, got.source, got.url) == (
-        "Alpha beta gamma delta epsilon zeta.", "T", "S", "https://x.test/a"
+        "Alpha beta gamma delta epsilon zeta.",
+        "T",
+        "S",
+        "https://x.test/a",
     )
 
 
@@ -63,13 +73,12 @@ def test_seeds_match_only_000_001(index: Index, seed_texts: dict[str, str]) -> N
 def test_same_text_other_id_is_duplicate(index: Index, seed_texts: dict[str, str]) -> None:
     index.put(ArticleIn(text=seed_texts["003"], id="orig"))
     res = index.put(ArticleIn(text=seed_texts["003"], id="copy"))
-    assert [(m.id, m.verdict, m.jaccard) for m in res.matches] == [
-        ("orig", Verdict.DUPLICATE, 1.0)
-    ]
+    assert [(m.id, m.verdict, m.jaccard) for m in res.matches] == [("orig", Verdict.DUPLICATE, 1.0)]
 
 
-def test_repost_is_idempotent(index: Index, redis_client: redis.Redis,
-                              seed_texts: dict[str, str]) -> None:
+def test_repost_is_idempotent(
+    index: Index, redis_client: redis.Redis, seed_texts: dict[str, str]
+) -> None:
     index.put(ArticleIn(text=seed_texts["000"], id="x"))
     before = _snapshot(redis_client)
     again = index.put(ArticleIn(text=seed_texts["000"], id="x"))
@@ -78,8 +87,9 @@ def test_repost_is_idempotent(index: Index, redis_client: redis.Redis,
     assert before == after
 
 
-def test_replace_leaves_no_old_band_entries(index: Index, redis_client: redis.Redis,
-                                            seed_texts: dict[str, str]) -> None:
+def test_replace_leaves_no_old_band_entries(
+    index: Index, redis_client: redis.Redis, seed_texts: dict[str, str]
+) -> None:
     index.put(ArticleIn(text=seed_texts["000"], id="x"))
     old_n = int(redis_client.hget(index.keys.ids, "x"))
     res = index.put(ArticleIn(text=seed_texts["003"], id="x"))
@@ -93,8 +103,9 @@ def test_replace_leaves_no_old_band_entries(index: Index, redis_client: redis.Re
     assert index.match_text(seed_texts["000"]) == []
 
 
-def test_delete_removes_every_trace(index: Index, redis_client: redis.Redis,
-                                    seed_texts: dict[str, str]) -> None:
+def test_delete_removes_every_trace(
+    index: Index, redis_client: redis.Redis, seed_texts: dict[str, str]
+) -> None:
     index.put(ArticleIn(text=seed_texts["000"], id="keep"))
     index.put(ArticleIn(text=seed_texts["001"], id="gone"))
     n = int(redis_client.hget(index.keys.ids, "gone"))
@@ -107,8 +118,9 @@ def test_delete_removes_every_trace(index: Index, redis_client: redis.Redis,
     assert index.count() == 1
 
 
-def test_match_text_stores_nothing(index: Index, redis_client: redis.Redis,
-                                   seed_texts: dict[str, str]) -> None:
+def test_match_text_stores_nothing(
+    index: Index, redis_client: redis.Redis, seed_texts: dict[str, str]
+) -> None:
     index.put(ArticleIn(text=seed_texts["000"], id="a"))
     keys_before = set(redis_client.scan_iter())
     matches = index.match_text(seed_texts["001"])
@@ -139,14 +151,18 @@ def test_another_index_name_is_separate(index: Index, redis_client: redis.Redis)
     assert other.get("a") is None
 
 
-def test_no_pickle_in_redis(index: Index, redis_client: redis.Redis,
-                            seed_texts: dict[str, str]) -> None:
+def test_no_pickle_in_redis(
+    index: Index, redis_client: redis.Redis, seed_texts: dict[str, str]
+) -> None:
     index.put(ArticleIn(text=seed_texts["000"], id="a", title="t"))
     for key in redis_client.scan_iter():
         kind = redis_client.type(key)
         values = (
-            [redis_client.get(key)] if kind == b"string"
-            else redis_client.hvals(key) if kind == b"hash" else []
+            [redis_client.get(key)]
+            if kind == b"string"
+            else redis_client.hvals(key)
+            if kind == b"hash"
+            else []
         )
         for v in values:
             assert not v.startswith(b"\x80"), f"pickle protocol header in {key!r}"

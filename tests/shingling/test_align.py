@@ -12,9 +12,7 @@ P1 = (
     "Blinken said about 10,000 North Korean soldiers are currently in Russia, "
     "with 8,000 deployed in the Kursk region."
 )
-P2 = (
-    "He expects the troops to be used in combat against Ukrainian forces in the coming days."
-)
+P2 = "He expects the troops to be used in combat against Ukrainian forces in the coming days."
 P3 = "The remarks came at a press conference with South Korean ministers in Washington."
 P4 = "Japan's defence ministry said the missile flew for 86 minutes before landing at sea."
 OTHER = "Stock markets in Europe closed higher on Friday as energy shares rallied."
@@ -151,10 +149,14 @@ def test_merged_sentences_many_to_one() -> None:
 
 
 def test_paraphrase_is_not_copied() -> None:
-    a = "US Secretary of State Antony Blinken said on Thursday that about 10,000 North Korean " \
+    a = (
+        "US Secretary of State Antony Blinken said on Thursday that about 10,000 North Korean "
         "soldiers are in Russia, with 8,000 deployed in the Kursk region."
-    b = "About 10,000 North Korean troops are now in Russia and some 8,000 of them have been " \
+    )
+    b = (
+        "About 10,000 North Korean troops are now in Russia and some 8,000 of them have been "
         "sent to the Kursk region, US Secretary of State Antony Blinken said on Thursday."
+    )
     result = align(a, b)
     assert [s.label for s in result.a] == ["paraphrased"]
     assert [s.label for s in result.b] == ["paraphrased"]
@@ -196,9 +198,34 @@ def test_params_are_validated() -> None:
 
 
 PIECES = st.sampled_from(
-    ["a", "Bc", " ", ".", ",", "!", "?", '"', "\u201c", "\u201d", "'", "\n", "\n\n", "-", "0",
-     "1,000", "U.S.", "Mr. ", "Oct. 23", "\r\n", "\u2028", "\x0b", "\u00e9", "\u4e2d",
-     "ADVERTISEMENT\n", "Troops left Kursk. "]
+    [
+        "a",
+        "Bc",
+        " ",
+        ".",
+        ",",
+        "!",
+        "?",
+        '"',
+        "\u201c",
+        "\u201d",
+        "'",
+        "\n",
+        "\n\n",
+        "-",
+        "0",
+        "1,000",
+        "U.S.",
+        "Mr. ",
+        "Oct. 23",
+        "\r\n",
+        "\u2028",
+        "\x0b",
+        "\u00e9",
+        "\u4e2d",
+        "ADVERTISEMENT\n",
+        "Troops left Kursk. ",
+    ]
 )
 
 

@@ -34,9 +34,13 @@ unicode_text = st.text(
     max_size=400,
 )
 words = st.lists(
-    st.text(alphabet=st.characters(whitelist_categories=("Ll", "Lu", "Lo", "Nd")), min_size=1,
-            max_size=8),
-    min_size=1, max_size=80,
+    st.text(
+        alphabet=st.characters(whitelist_categories=("Ll", "Lu", "Lo", "Nd")),
+        min_size=1,
+        max_size=8,
+    ),
+    min_size=1,
+    max_size=80,
 )
 wordy_text = words.map(" ".join)
 

@@ -46,11 +46,15 @@ def test_shared_quotes_only_is_at_most_partial() -> None:
         "And recent information indicates that as many as 8,000 of those forces have been "
         'deployed in the Kursk region," '
     )
-    a = "Speaking in Washington, the secretary of state told reporters: " + quote + (
-        "He gave no evidence for the figures and took no questions afterwards."
+    a = (
+        "Speaking in Washington, the secretary of state told reporters: "
+        + quote
+        + ("He gave no evidence for the figures and took no questions afterwards.")
     )
-    b = "At a briefing that lasted barely twenty minutes, Blinken was blunt. " + quote + (
-        "Analysts in Seoul said the estimate matched their own intelligence."
+    b = (
+        "At a briefing that lasted barely twenty minutes, Blinken was blunt. "
+        + quote
+        + ("Analysts in Seoul said the estimate matched their own intelligence.")
     )
     s = compare(shingle(a, CFG), shingle(b, CFG))
     assert s.shared > T.partial_shared

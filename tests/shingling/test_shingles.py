@@ -49,5 +49,7 @@ def test_pack_round_trip_and_narrow_scores(seed_texts: dict[str, str]) -> None:
     assert np.array_equal(back.narrative, narrow(b).narrative)
     wide, slim = compare(a, b), compare(narrow(a), back)
     assert (wide.shared, wide.shared_narrative, wide.jaccard) == (
-        slim.shared, slim.shared_narrative, slim.jaccard
+        slim.shared,
+        slim.shared_narrative,
+        slim.jaccard,
     )

@@ -20,9 +20,10 @@ def test_estimate_tracks_exact_jaccard(seed_texts: dict[str, str]) -> None:
     exact = len(np.intersect1d(a.hashes, b.hashes)) / len(np.union1d(a.hashes, b.hashes))
     # 128 permutations: standard error ~0.037 at J=0.22; 4 sigma.
     assert abs(est - exact) < 0.15
-    assert as_minhash(signature(a.hashes, CFG), CFG).jaccard(
-        as_minhash(signature(b.hashes, CFG), CFG)
-    ) == est
+    assert (
+        as_minhash(signature(a.hashes, CFG), CFG).jaccard(as_minhash(signature(b.hashes, CFG), CFG))
+        == est
+    )
 
 
 def test_band_keys_vectorised_equals_single() -> None:

@@ -102,8 +102,15 @@ def _op(op: WordOp) -> WordOpOut:
 
 def _sentence(s: Sentence) -> SentenceOut:
     return SentenceOut(
-        index=s.index, text=s.text, start=s.start, end=s.end, label=s.label, match=s.match,
-        score=s.score, quote=s.quote, diff=[_op(op) for op in s.diff],
+        index=s.index,
+        text=s.text,
+        start=s.start,
+        end=s.end,
+        label=s.label,
+        match=s.match,
+        score=s.score,
+        quote=s.quote,
+        diff=[_op(op) for op in s.diff],
     )
 
 

@@ -53,8 +53,15 @@ def test_match_does_not_store(api: TestClient, seed_texts: dict[str, str]) -> No
 
 
 def test_get_and_metadata(api: TestClient) -> None:
-    _post(api, id="m1", text="Words words and more words in this text.", title="Title",
-          source="Outlet", url="https://example.test/1", published_at="2024-10-31T10:00:00+05:30")
+    _post(
+        api,
+        id="m1",
+        text="Words words and more words in this text.",
+        title="Title",
+        source="Outlet",
+        url="https://example.test/1",
+        published_at="2024-10-31T10:00:00+05:30",
+    )
     doc = api.get("/articles/m1").json()
     assert doc["title"] == "Title" and doc["source"] == "Outlet"
     assert doc["published_at"] == "2024-10-31T04:30:00+00:00"
@@ -75,8 +82,12 @@ def test_html_input(api: TestClient) -> None:
 
 
 def test_empty_text_is_4xx_and_stores_nothing(api: TestClient) -> None:
-    for body in ({"id": "e", "text": ""}, {"id": "e", "text": "   \n"},
-                 {"id": "e", "text": "ADVERTISEMENT"}, {"id": "e"}):
+    for body in (
+        {"id": "e", "text": ""},
+        {"id": "e", "text": "   \n"},
+        {"id": "e", "text": "ADVERTISEMENT"},
+        {"id": "e"},
+    ):
         r = api.post("/articles", json=body)
         assert 400 <= r.status_code < 500, body
         assert isinstance(r.json()["detail"], str) and r.json()["detail"]
@@ -93,8 +104,11 @@ def test_delete(api: TestClient, seed_texts: dict[str, str]) -> None:
 
 
 def test_unknown_ids_404(api: TestClient) -> None:
-    for method, path in (("GET", "/articles/nope"), ("GET", "/articles/nope/matches"),
-                         ("DELETE", "/articles/nope")):
+    for method, path in (
+        ("GET", "/articles/nope"),
+        ("GET", "/articles/nope/matches"),
+        ("DELETE", "/articles/nope"),
+    ):
         r = api.request(method, path)
         assert r.status_code == 404
         assert "nope" in r.json()["detail"]

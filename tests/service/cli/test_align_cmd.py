@@ -37,9 +37,7 @@ def test_align_json() -> None:
 
 def test_align_stored_ids(redis_server: RedisProcess, index: Index) -> None:
     index.put(ArticleIn(text=A.read_text(encoding="utf-8"), id="ani", title="ANI copy"))
-    r = runner.invoke(
-        app, ["align", "ani", str(B), "--json", "--redis-url", redis_server.url]
-    )
+    r = runner.invoke(app, ["align", "ani", str(B), "--json", "--redis-url", redis_server.url])
     assert r.exit_code == 0, r.output
     assert json.loads(r.output)["summary"]["copied"] >= 4
     missing = runner.invoke(app, ["align", "no-such-id", str(B), "--redis-url", redis_server.url])

@@ -22,8 +22,21 @@ def serve(data_dir: Path, *extra: str) -> Iterator[tuple[httpx.Client, subproces
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("COPYDESK_")}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "service", "serve", "--host", "127.0.0.1", "--port", str(port),
-         "--data-dir", str(data_dir), "--log-level", "warning", *extra],
+        [
+            sys.executable,
+            "-m",
+            "service",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--data-dir",
+            str(data_dir),
+            "--log-level",
+            "warning",
+            *extra,
+        ],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -50,8 +63,11 @@ def serve(data_dir: Path, *extra: str) -> Iterator[tuple[httpx.Client, subproces
 
 def _redis_children(proc: subprocess.Popen[bytes]) -> list[psutil.Process]:
     try:
-        return [p for p in psutil.Process(proc.pid).children(recursive=True)
-                if "redis-server" in p.name()]
+        return [
+            p
+            for p in psutil.Process(proc.pid).children(recursive=True)
+            if "redis-server" in p.name()
+        ]
     except psutil.NoSuchProcess:
         return []
 

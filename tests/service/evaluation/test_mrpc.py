@@ -9,12 +9,26 @@ import pytest
 from service.evaluation import mrpc
 from shingling.align import AlignParams
 
-SUBJECTS = ["The council", "Shares of Acme", "The senator", "Police", "The central bank",
-            "Rescue teams", "The airline", "Voters"]
-VERBS = ["approved the new budget on Tuesday", "fell 5 percent in early trading",
-         "announced she would run again", "arrested two men after the robbery",
-         "raised interest rates by half a point", "reached the village after the storm",
-         "cancelled 40 flights because of fog", "rejected the proposal by a wide margin"]
+SUBJECTS = [
+    "The council",
+    "Shares of Acme",
+    "The senator",
+    "Police",
+    "The central bank",
+    "Rescue teams",
+    "The airline",
+    "Voters",
+]
+VERBS = [
+    "approved the new budget on Tuesday",
+    "fell 5 percent in early trading",
+    "announced she would run again",
+    "arrested two men after the robbery",
+    "raised interest rates by half a point",
+    "reached the village after the storm",
+    "cancelled 40 flights because of fog",
+    "rejected the proposal by a wide margin",
+]
 
 
 def write_tsv(path: Path, header: bool = True) -> None:

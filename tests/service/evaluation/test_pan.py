@@ -49,9 +49,11 @@ def write_corpus(root: Path) -> None:
         '<document reference="suspicious-document00002.txt">\n</document>\n', encoding="utf-8"
     )
     # A summary pair without annotation: not a negative, skipped.
-    (root / "05-summary-obfuscation" / "suspicious-document00002-source-document00001.xml"
-     ).write_text('<document reference="suspicious-document00002.txt">\n</document>\n',
-                  encoding="utf-8")
+    (
+        root / "05-summary-obfuscation" / "suspicious-document00002-source-document00001.xml"
+    ).write_text(
+        '<document reference="suspicious-document00002.txt">\n</document>\n', encoding="utf-8"
+    )
 
 
 def test_load_and_select(tmp_path: Path) -> None:

@@ -74,8 +74,18 @@ class ServeProcess:
     def start(self, timeout: float = 90.0) -> None:
         self.port = free_port()
         self.log_path = self.data_dir.parent / f"serve-{self.port}.log"
-        cmd = [sys.executable, "-c", _START, "serve", "--host", "127.0.0.1",
-               "--port", str(self.port), "--log-level", "warning"]
+        cmd = [
+            sys.executable,
+            "-c",
+            _START,
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--log-level",
+            "warning",
+        ]
         if self.redis_url:
             cmd += ["--redis-url", self.redis_url]
         else:
@@ -85,7 +95,11 @@ class ServeProcess:
         env["PYTHONPATH"] = str(ROOT)
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(
-                cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                cmd,
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
         deadline = time.monotonic() + timeout

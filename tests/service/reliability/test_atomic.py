@@ -106,7 +106,10 @@ CORRUPTIONS: list[tuple[str, Callable[[redis.Redis, Index], None]]] = [
 
 @pytest.mark.parametrize(("kind", "corrupt"), CORRUPTIONS, ids=[k for k, _ in CORRUPTIONS])
 def test_check_reports_each_kind_of_damage(
-    index: Index, redis_client: redis.Redis, settings: Settings, kind: str,
+    index: Index,
+    redis_client: redis.Redis,
+    settings: Settings,
+    kind: str,
     corrupt: Callable[[redis.Redis, Index], None],
 ) -> None:
     index.put(ArticleIn(article_text(1), id="a"))
@@ -225,7 +228,8 @@ def test_replace_leaves_no_old_band_entries(
         v = redis_client.hget(key, f) or b""
         assert packed_old not in [v[i : i + 4] for i in range(0, len(v), 4)]
     every = b"".join(
-        v for key in redis_client.scan_iter(match=KEYS.pattern("lsh"))
+        v
+        for key in redis_client.scan_iter(match=KEYS.pattern("lsh"))
         for v in redis_client.hgetall(key).values()
     )
     docs = np.frombuffer(every, "<u4").tolist()
@@ -275,8 +279,11 @@ def test_redis_killed_mid_stream_restarts_consistent(tmp_path: Path, settings: S
         threads = [
             threading.Thread(
                 target=_stream,
-                args=(Index(redis.Redis.from_url(server.url, socket_timeout=5),
-                            settings.pipeline()), w, stop),
+                args=(
+                    Index(redis.Redis.from_url(server.url, socket_timeout=5), settings.pipeline()),
+                    w,
+                    stop,
+                ),
                 daemon=True,
             )
             for w in range(4)
@@ -322,8 +329,10 @@ def test_client_killed_mid_stream_leaves_index_consistent(
 ) -> None:
     child = subprocess.Popen(
         [sys.executable, "-c", _CHILD, redis_server.url],
-        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
-        stdout=subprocess.PIPE, text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert child.stdout is not None

@@ -33,57 +33,112 @@ BODY_CASES: list[tuple[str, dict[str, Any], int, str]] = [
     ("text empty", {"json": {"text": ""}}, 422, "empty"),
     ("text whitespace", {"json": {"text": " \n\t\u00a0 "}}, 422, "empty or only whitespace"),
     ("text punctuation only", {"json": {"text": "!!! ... ???"}}, 422, "no words"),
-    ("text chrome only", {"json": {"text": "ADVERTISEMENT\n\nSCROLL TO CONTINUE READING"}},
-     422, "no words"),
+    (
+        "text chrome only",
+        {"json": {"text": "ADVERTISEMENT\n\nSCROLL TO CONTINUE READING"}},
+        422,
+        "no words",
+    ),
     ("text and html", {"json": {"text": TEXT, "html": "<p>x</p>"}}, 422, "not both"),
-    ("lone surrogate", {"content": b'{"text": "ab \\ud800 cd"}', "headers": JSON}, 422,
-     "surrogate"),
-    ("lone low surrogate in title",
-     {"content": b'{"text": "ab cd", "title": "\\udc00"}', "headers": JSON}, 422, "title"),
+    (
+        "lone surrogate",
+        {"content": b'{"text": "ab \\ud800 cd"}', "headers": JSON},
+        422,
+        "surrogate",
+    ),
+    (
+        "lone low surrogate in title",
+        {"content": b'{"text": "ab cd", "title": "\\udc00"}', "headers": JSON},
+        422,
+        "title",
+    ),
     ("nul byte", {"content": b'{"text": "ab \\u0000 cd"}', "headers": JSON}, 422, "NUL"),
-    ("nul in id", {"content": b'{"text": "ab cd", "id": "a\\u0000"}', "headers": JSON},
-     422, "id"),
+    ("nul in id", {"content": b'{"text": "ab cd", "id": "a\\u0000"}', "headers": JSON}, 422, "id"),
     ("not utf-8", {"content": b'{"text": "caf\xe9 \xff"}', "headers": JSON}, 400, "UTF-8"),
-    ("nested too deep", {"content": b"[" * 5000 + b"]" * 5000, "headers": JSON},
-     400, "nested too deeply"),
+    (
+        "nested too deep",
+        {"content": b"[" * 5000 + b"]" * 5000, "headers": JSON},
+        400,
+        "nested too deeply",
+    ),
     ("no content type", {"content": b'{"text": "a"}'}, 415, "Content-Type: application/json"),
-    ("text/plain", {"content": b"an article", "headers": {"content-type": "text/plain"}},
-     415, "application/json"),
+    (
+        "text/plain",
+        {"content": b"an article", "headers": {"content-type": "text/plain"}},
+        415,
+        "application/json",
+    ),
     ("form encoded", {"data": {"text": "a"}}, 415, "application/json"),
-    ("bad content-length", {"content": b"{}", "headers": {**JSON, "content-length": "x"}},
-     400, "Content-Length"),
+    (
+        "bad content-length",
+        {"content": b"{}", "headers": {**JSON, "content-length": "x"}},
+        400,
+        "Content-Length",
+    ),
     ("id too long", {"json": {"id": "a" * 201, "text": TEXT}}, 422, "id"),
     ("id empty", {"json": {"id": "", "text": TEXT}}, 422, "id"),
     ("id with slash", {"json": {"id": "../etc/passwd", "text": TEXT}}, 422, "id"),
     ("id with space", {"json": {"id": "a b", "text": TEXT}}, 422, "id"),
     ("id with newline", {"json": {"id": "a\n", "text": TEXT}}, 422, "id"),
     ("id is a number", {"json": {"id": 5, "text": TEXT}}, 422, "id"),
-    ("id is a huge number", {"content": b'{"text": "a", "id": 1' + b"0" * 5000 + b"}",
-                             "headers": JSON}, 400, "JSON"),
-    ("published_at words", {"json": {"text": TEXT, "published_at": "yesterday"}},
-     422, "published_at"),
-    ("published_at month 13", {"json": {"text": TEXT, "published_at": "2024-13-01T00:00:00Z"}},
-     422, "published_at"),
-    ("published_at past year 9999 in UTC",
-     {"json": {"text": TEXT, "published_at": "9999-12-31T23:59:59-23:59"}}, 422,
-     "outside years 1-9999"),
-    ("published_at before year 1 in UTC",
-     {"json": {"text": TEXT, "published_at": "0001-01-01T00:00:00+14:00"}}, 422,
-     "outside years 1-9999"),
-    ("published_at huge number", {"json": {"text": TEXT, "published_at": 1e20}},
-     422, "published_at"),
+    (
+        "id is a huge number",
+        {"content": b'{"text": "a", "id": 1' + b"0" * 5000 + b"}", "headers": JSON},
+        400,
+        "JSON",
+    ),
+    (
+        "published_at words",
+        {"json": {"text": TEXT, "published_at": "yesterday"}},
+        422,
+        "published_at",
+    ),
+    (
+        "published_at month 13",
+        {"json": {"text": TEXT, "published_at": "2024-13-01T00:00:00Z"}},
+        422,
+        "published_at",
+    ),
+    (
+        "published_at past year 9999 in UTC",
+        {"json": {"text": TEXT, "published_at": "9999-12-31T23:59:59-23:59"}},
+        422,
+        "outside years 1-9999",
+    ),
+    (
+        "published_at before year 1 in UTC",
+        {"json": {"text": TEXT, "published_at": "0001-01-01T00:00:00+14:00"}},
+        422,
+        "outside years 1-9999",
+    ),
+    (
+        "published_at huge number",
+        {"json": {"text": TEXT, "published_at": 1e20}},
+        422,
+        "published_at",
+    ),
     ("unknown field", {"json": {"text": TEXT, "body": "x"}}, 422, "body"),
     ("title too long", {"json": {"text": TEXT, "title": "t" * 1001}}, 422, "title"),
     ("url too long", {"json": {"text": TEXT, "url": "u" * 2001}}, 422, "url"),
     ("html empty", {"json": {"html": "  "}}, 422, "`html` is empty"),
-    ("html with no article: navigation only",
-     {"json": {"html": "<html><head><title>Site</title></head><body><nav><ul>"
-               "<li><a href=/>Home</a></li><li><a href=/world>World</a></li>"
-               "<li><a href=/sport>Sport</a></li></ul></nav></body></html>"}},
-     422, "no article text"),
-    ("html with no article: script only",
-     {"json": {"html": "<html><body><div id=app></div><script>load()</script></body></html>"}},
-     422, "no article text"),
+    (
+        "html with no article: navigation only",
+        {
+            "json": {
+                "html": "<html><head><title>Site</title></head><body><nav><ul>"
+                "<li><a href=/>Home</a></li><li><a href=/world>World</a></li>"
+                "<li><a href=/sport>Sport</a></li></ul></nav></body></html>"
+            }
+        },
+        422,
+        "no article text",
+    ),
+    (
+        "html with no article: script only",
+        {"json": {"html": "<html><body><div id=app></div><script>load()</script></body></html>"}},
+        422,
+        "no article text",
+    ),
     ("html binary junk", {"json": {"html": "\x01\x02<<<>>>"}}, 422, "no article text"),
 ]
 
@@ -109,8 +164,12 @@ def _nothing_stored(r: redis.Redis) -> None:
     ids=[c[0] for c in BODY_CASES],
 )
 def test_bad_body(
-    api: TestClient, redis_client: redis.Redis, route: str,
-    kwargs: dict[str, Any], status: int, phrase: str,
+    api: TestClient,
+    redis_client: redis.Redis,
+    route: str,
+    kwargs: dict[str, Any],
+    status: int,
+    phrase: str,
 ) -> None:
     r = api.post(route, **kwargs)
     assert r.status_code == status, r.text
@@ -170,9 +229,7 @@ ID_ROUTES = [("GET", "/articles/{}"), ("GET", "/articles/{}/matches"), ("DELETE"
 
 @pytest.mark.parametrize(("method", "template"), ID_ROUTES)
 @pytest.mark.parametrize("article_id", ["unknown", "x" * 200, "a.b:c@d~e+f=g-h_i", "é"])
-def test_unknown_id_404(
-    api: TestClient, method: str, template: str, article_id: str
-) -> None:
+def test_unknown_id_404(api: TestClient, method: str, template: str, article_id: str) -> None:
     api.post("/articles", json={"id": "known", "text": TEXT})
     r = api.request(method, template.format(article_id))
     assert r.status_code == 404
@@ -203,8 +260,10 @@ def test_server_stays_up_after_every_bad_request(api: TestClient) -> None:
 def test_every_json_route_refuses_malformed_json(api: TestClient) -> None:
     """Whatever routes exist (aligner, clustering): malformed JSON is a 4xx, never a 5xx."""
     routes = [
-        (m, p) for p, item in api.app.openapi()["paths"].items()  # type: ignore[attr-defined]
-        for m, op in item.items() if "requestBody" in op
+        (m, p)
+        for p, item in api.app.openapi()["paths"].items()  # type: ignore[attr-defined]
+        for m, op in item.items()
+        if "requestBody" in op
     ]
     assert ("post", "/articles") in routes
     for method, path in routes:

@@ -50,8 +50,10 @@ async def _client(base_url: str, c: int, posted: dict[str, set[str]], codes: Cou
 
 @pytest.mark.slow
 def test_concurrent_writers_end_consistent(
-    serve_factory: type[ServeProcess], redis_server: RedisProcess,
-    redis_client: redis.Redis, settings: Settings,
+    serve_factory: type[ServeProcess],
+    redis_server: RedisProcess,
+    redis_client: redis.Redis,
+    settings: Settings,
 ) -> None:
     server = serve_factory(redis_url=redis_server.url)
     server.start()
@@ -97,8 +99,10 @@ async def _writer_until(base_url: str, w: int, done: asyncio.Event, codes: Count
 
 @pytest.mark.slow
 def test_clustering_job_runs_during_writes(
-    serve_factory: type[ServeProcess], redis_server: RedisProcess,
-    redis_client: redis.Redis, settings: Settings,
+    serve_factory: type[ServeProcess],
+    redis_server: RedisProcess,
+    redis_client: redis.Redis,
+    settings: Settings,
 ) -> None:
     server = serve_factory(redis_url=redis_server.url)
     server.start()

@@ -125,7 +125,8 @@ def _verify(server: ServeProcess, ledger: Ledger) -> None:
             assert r.json()["text"] in possible, article_id
         # Acknowledged and in-flight alike, whatever landed is queryable.
         live = [
-            i for i, t in ledger.acked.items()
+            i
+            for i, t in ledger.acked.items()
             if t != _DELETED and ledger.inflight.get(i) != _DELETED
         ]
         for article_id in random.Random(0).sample(live, min(40, len(live))):

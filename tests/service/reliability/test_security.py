@@ -37,12 +37,22 @@ WRITES = [
 @pytest.mark.parametrize(("method", "url", "kw"), WRITES)
 @pytest.mark.parametrize(
     "headers",
-    [{}, {"x-api-key": "wrong"}, {"x-api-key": ""}, {"authorization": "Bearer wrong"},
-     {"authorization": "Basic czNjcmV0"}, {"x-api-key": "s3cret-key-"}],
+    [
+        {},
+        {"x-api-key": "wrong"},
+        {"x-api-key": ""},
+        {"authorization": "Bearer wrong"},
+        {"authorization": "Basic czNjcmV0"},
+        {"x-api-key": "s3cret-key-"},
+    ],
     ids=["none", "wrong", "empty", "wrong-bearer", "basic", "prefix"],
 )
 def test_write_routes_need_the_key(
-    keyed: TestClient, redis_client: redis.Redis, method: str, url: str, kw: dict[str, object],
+    keyed: TestClient,
+    redis_client: redis.Redis,
+    method: str,
+    url: str,
+    kw: dict[str, object],
     headers: dict[str, str],
 ) -> None:
     r = keyed.request(method, url, headers=headers, **kw)  # type: ignore[arg-type]
@@ -87,9 +97,10 @@ def test_redis_password_never_in_logs_or_details(
     url = f"redis://copydesk:{PASSWORD}@127.0.0.1:{free_port()}/0"  # nothing listens there
     settings = get_settings(redis_url=url, redis_timeout=0.3, data_dir=tmp_path)
     assert PASSWORD not in repr(settings) and PASSWORD not in str(settings.model_dump())
-    with caplog.at_level(logging.DEBUG), TestClient(
-        create_app(settings), raise_server_exceptions=False
-    ) as api:
+    with (
+        caplog.at_level(logging.DEBUG),
+        TestClient(create_app(settings), raise_server_exceptions=False) as api,
+    ):
         responses = [
             api.post("/articles", json={"text": article_text(1)}),
             api.get("/articles/a"),
@@ -97,8 +108,10 @@ def test_redis_password_never_in_logs_or_details(
             api.get("/metrics"),
         ]
     assert [r.status_code for r in responses[:3]] == [503, 503, 503]
-    shown = " ".join(r.text for r in responses) + caplog.text + " ".join(
-        str(r.args) for r in caplog.records
+    shown = (
+        " ".join(r.text for r in responses)
+        + caplog.text
+        + " ".join(str(r.args) for r in caplog.records)
     )
     captured = capsys.readouterr()
     shown += captured.out + captured.err
@@ -119,9 +132,10 @@ def test_redis_password_wrong_is_503_without_the_password(
         redis.Redis(port=server.port).config_set("requirepass", "the-real-one")
         url = f"redis://:{PASSWORD}@127.0.0.1:{server.port}/0"
         settings = get_settings(redis_url=url, redis_timeout=0.5, data_dir=tmp_path)
-        with caplog.at_level(logging.DEBUG), TestClient(
-            create_app(settings), raise_server_exceptions=False
-        ) as api:
+        with (
+            caplog.at_level(logging.DEBUG),
+            TestClient(create_app(settings), raise_server_exceptions=False) as api,
+        ):
             r = api.post("/articles", json={"text": article_text(1)})
             ready = api.get("/readyz")
         assert r.status_code == 503 and ready.status_code == 503, (r.text, ready.text)
@@ -165,8 +179,11 @@ def test_stored_values_are_plain_bytes(index: object, redis_client: redis.Redis)
 def _preflight(api: TestClient, origin: str) -> dict[str, str]:
     r = api.options(
         "/articles",
-        headers={"origin": origin, "access-control-request-method": "POST",
-                 "access-control-request-headers": "content-type"},
+        headers={
+            "origin": origin,
+            "access-control-request-method": "POST",
+            "access-control-request-headers": "content-type",
+        },
     )
     return {k.lower(): v for k, v in r.headers.items()}
 
@@ -196,15 +213,19 @@ def test_results_per_query_are_capped(settings: Settings, redis_client: redis.Re
     with TestClient(app) as api:
         for i in range(6):
             assert api.post("/articles", json={"id": f"d{i}", "text": text}).status_code in (
-                200, 201)
+                200,
+                201,
+            )
         for limit in (None, 2, 3, 1000):
             params = {} if limit is None else {"limit": limit}
             r = api.post("/articles/match", json={"text": text}, params=params)
             assert len(r.json()["matches"]) == min(limit or 3, 3)
             r = api.get("/articles/d0/matches", params=params)
             assert len(r.json()["matches"]) == min(limit or 3, 3)
-        assert api.post("/articles/match", json={"text": text},
-                        params={"limit": 1001}).status_code == 422
+        assert (
+            api.post("/articles/match", json={"text": text}, params={"limit": 1001}).status_code
+            == 422
+        )
 
 
 def test_body_limit_is_a_setting(settings: Settings, redis_client: redis.Redis) -> None:
@@ -227,7 +248,9 @@ def test_alignment_view_escapes_article_text(api: TestClient) -> None:
     text = EVIL * 3 + article_text(5)
     for article_id in ("a", "b"):
         assert api.post("/articles", json={"id": article_id, "text": text}).status_code in (
-            200, 201)
+            200,
+            201,
+        )
     r = api.get("/alignments/a/b/view")
     assert r.status_code == 200
     assert "text/html" in r.headers["content-type"]
