@@ -22,17 +22,17 @@ err_console = Console(stderr=True)
 DataDirOpt = Annotated[
     Path | None,
     typer.Option(
-        "--data-dir", help="Embedded Redis files [env COPYDESK_DATA_DIR].", show_default=False
+        "--data-dir", help="Embedded Redis files (env COPYDESK_DATA_DIR).", show_default=False
     ),
 ]
 RedisUrlOpt = Annotated[
     str | None,
     typer.Option(
-        "--redis-url", help="External Redis URL [env COPYDESK_REDIS_URL].", show_default=False
+        "--redis-url", help="External Redis URL (env COPYDESK_REDIS_URL).", show_default=False
     ),
 ]
 IndexOpt = Annotated[
-    str | None, typer.Option("--index", help="Index name [env COPYDESK_INDEX].", show_default=False)
+    str | None, typer.Option("--index", help="Index name (env COPYDESK_INDEX).", show_default=False)
 ]
 
 

@@ -22,7 +22,7 @@ def expire(
     days: Annotated[
         float | None,
         typer.Option(
-            help="Expire articles older than this [env COPYDESK_RETENTION_DAYS].",
+            help="Expire articles older than this (env COPYDESK_RETENTION_DAYS).",
             show_default=False,
         ),
     ] = None,
