@@ -118,7 +118,9 @@ def _s(raw: bytes | None) -> str | None:
 
 
 def _script(name: str) -> str:
-    return resources.files("service").joinpath("lua", name).read_text()
+    """A script of ``service/lua`` with the shared ``lib.lua`` prepended."""
+    lua = resources.files("service").joinpath("lua")
+    return lua.joinpath("lib.lua").read_text() + "\n" + lua.joinpath(name).read_text()
 
 
 class Index:

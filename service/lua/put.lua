@@ -1,4 +1,5 @@
 -- Index one article atomically, replacing the previous version of its id.
+-- (lib.lua is prepended: band_entry, unlist.)
 -- KEYS[1] ids hash            KEYS[2] bytime zset
 -- KEYS[3] new doc hash        KEYS[4] new signature block
 -- KEYS[5] old doc hash        KEYS[6] old signature block (KEYS[3], KEYS[4] when no old)
@@ -24,25 +25,12 @@ local cur = redis.call('HGET', KEYS[1], ARGV[1])
 if (cur or '') ~= ARGV[2] then return 'CONFLICT' end
 
 local prefix, shards = ARGV[11], tonumber(ARGV[12])
-local function band_entry(packed, i)  -- i counts from 0
-  local bucket = struct.unpack('<I4', packed, 4 * i + 1)
-  return prefix .. ((i * 2654435761 + bucket) % shards), struct.pack('<BI4', i, bucket)
-end
 
 if ARGV[2] ~= '' then
-  local old_packed, old_bands = ARGV[5], ARGV[14]
+  local old_bands = ARGV[14]
   for i = 0, #old_bands / 4 - 1 do
-    local key, field = band_entry(old_bands, i)
-    local v = redis.call('HGET', key, field)
-    if v then
-      for j = 1, #v, 4 do
-        if string.sub(v, j, j + 3) == old_packed then
-          v = string.sub(v, 1, j - 1) .. string.sub(v, j + 4)
-          break
-        end
-      end
-      if #v == 0 then redis.call('HDEL', key, field) else redis.call('HSET', key, field, v) end
-    end
+    local key, field = band_entry(prefix, shards, old_bands, i)
+    unlist(key, field, ARGV[5])
   end
   redis.call('DEL', KEYS[5])
   redis.call('SETRANGE', KEYS[6], tonumber(ARGV[8]), string.rep('\0', #ARGV[6]))
@@ -63,7 +51,7 @@ end
 redis.call('ZADD', KEYS[2], ARGV[9], ARGV[3])
 local packed, new_bands = ARGV[4], ARGV[13]
 for i = 0, #new_bands / 4 - 1 do
-  local key, field = band_entry(new_bands, i)
+  local key, field = band_entry(prefix, shards, new_bands, i)
   local v = redis.call('HGET', key, field)
   redis.call('HSET', key, field, (v or '') .. packed)
 end

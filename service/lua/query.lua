@@ -1,4 +1,5 @@
 -- Candidates of one query, and (optionally) what verifying them needs: one round trip.
+-- (lib.lua is prepended: band_entry.)
 -- KEYS[1]        the index's ids hash (names the slot; the LSH shards and docs share it)
 -- ARGV[1]        doc key prefix ("{cd:<index>}:doc:")
 -- ARGV[2]        how many candidates to return, most shared bands first (0 = all)
@@ -14,9 +15,8 @@ for j = 1, #ARGV[3], 4 do excluded[string.sub(ARGV[3], j, j + 3)] = true end
 local prefix, shards, bands = ARGV[5], tonumber(ARGV[6]), ARGV[7]
 local counts, found = {}, {}
 for i = 0, #bands / 4 - 1 do
-  local bucket = struct.unpack('<I4', bands, 4 * i + 1)
-  local key = prefix .. ((i * 2654435761 + bucket) % shards)
-  local v = redis.call('HGET', key, struct.pack('<BI4', i, bucket))
+  local key, field = band_entry(prefix, shards, bands, i)
+  local v = redis.call('HGET', key, field)
   if v then
     for j = 1, #v, 4 do
       local n = string.sub(v, j, j + 3)

@@ -1,4 +1,5 @@
 -- Remove one article and every trace of it, atomically.
+-- (lib.lua is prepended: band_entry, unlist.)
 -- KEYS[1] ids hash   KEYS[2] bytime zset   KEYS[3] doc hash   KEYS[4] signature block
 -- ARGV[1] article id   ARGV[2] expected doc number   ARGV[3] doc number packed (uint32 LE)
 -- ARGV[4] signature offset   ARGV[5] signature length in bytes
@@ -14,19 +15,8 @@ if not cur then return 'MISSING' end
 if cur ~= ARGV[2] then return 'CONFLICT' end
 local packed, prefix, shards, bands = ARGV[3], ARGV[6], tonumber(ARGV[7]), ARGV[8]
 for i = 0, #bands / 4 - 1 do
-  local bucket = struct.unpack('<I4', bands, 4 * i + 1)
-  local key = prefix .. ((i * 2654435761 + bucket) % shards)
-  local field = struct.pack('<BI4', i, bucket)
-  local v = redis.call('HGET', key, field)
-  if v then
-    for j = 1, #v, 4 do
-      if string.sub(v, j, j + 3) == packed then
-        v = string.sub(v, 1, j - 1) .. string.sub(v, j + 4)
-        break
-      end
-    end
-    if #v == 0 then redis.call('HDEL', key, field) else redis.call('HSET', key, field, v) end
-  end
+  local key, field = band_entry(prefix, shards, bands, i)
+  unlist(key, field, packed)
 end
 redis.call('HDEL', KEYS[1], ARGV[1])
 redis.call('DEL', KEYS[3])
