@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import redis
@@ -189,10 +189,11 @@ class Index:
             old: tuple[int, np.ndarray] | None = None
             if cur is not None:
                 old_n = int(cur)
-                if self._unchanged(old_n, fields):
+                meta, old_sig = self._stored_versions([old_n])[old_n]
+                if self._same(meta, fields):
                     matches = self._query(analysis, exclude={old_n}, limit=limit)
                     return PutResult(article_id, "unchanged", matches)
-                old = (old_n, self._read_signature(old_n))
+                old = (old_n, old_sig)
             n = int(self.client.hincrby(self.keys.meta, "next_doc", 1))
             keys, args = self._put_args(article_id, cur, n, analysis, fields, old)
             if self._put(keys=keys, args=args) == b"OK":
@@ -256,15 +257,13 @@ class Index:
 
     def _stored_versions(self, numbers: list[int]) -> dict[int, _StoredVersion]:
         """Identity fields and signature of each stored doc number, in one round trip."""
-        width = self.config.num_perm * 4
         pipe = self.client.pipeline(transaction=False)
         for n in numbers:
-            off = sig_offset(n, self.config.num_perm)
             pipe.hmget(self.keys.doc(n), _IDENTITY_FIELDS)
-            pipe.getrange(self.keys.sig_block(n), off, off + width - 1)
+            self._fetch_signature(pipe, n)
         replies = pipe.execute() if numbers else []
         return {
-            n: (meta, np.frombuffer(raw.ljust(width, b"\0"), dtype=SIG_DTYPE))
+            n: (meta, self._signature(raw))
             for n, meta, raw in zip(numbers, replies[0::2], replies[1::2], strict=True)
         }
 
@@ -294,20 +293,23 @@ class Index:
             fields["published_at"] = _iso(article.published_at)
         return fields
 
-    def _unchanged(self, n: int, fields: dict[str, bytes | str]) -> bool:
-        return self._same(self.client.hmget(self.keys.doc(n), _IDENTITY_FIELDS), fields)
-
     @staticmethod
     def _same(stored: list[bytes | None], fields: dict[str, bytes | str]) -> bool:
         """Whether a stored doc has the same text and metadata as ``fields``."""
         pairs = zip(_IDENTITY_FIELDS, stored, strict=True)
         return all(_s(v) == fields.get(name) for name, v in pairs)
 
-    def _read_signature(self, n: int) -> np.ndarray:
-        width = self.config.num_perm * 4
+    def _fetch_signature(self, client: redis.Redis | redis.client.Pipeline, n: int) -> Any:
+        """GETRANGE of doc ``n``'s signature slot (queued when ``client`` is a pipeline)."""
         off = sig_offset(n, self.config.num_perm)
-        raw = self.client.getrange(self.keys.sig_block(n), off, off + width - 1)
-        return np.frombuffer(raw.ljust(width, b"\0"), dtype=SIG_DTYPE)
+        return client.getrange(self.keys.sig_block(n), off, off + self.config.num_perm * 4 - 1)
+
+    def _signature(self, raw: bytes) -> np.ndarray:
+        """A signature slot's bytes as uint32 (a slot past the block's end reads as zeros)."""
+        return np.frombuffer(raw.ljust(self.config.num_perm * 4, b"\0"), dtype=SIG_DTYPE)
+
+    def _read_signature(self, n: int) -> np.ndarray:
+        return self._signature(self._fetch_signature(self.client, n))
 
     def _lsh_args(self) -> list[str | int]:
         """The LSH key prefix and shard count: the scripts build each band's
@@ -399,20 +401,17 @@ class Index:
         numbers = [int(m) for m in members]
         if not numbers:
             return 0
-        width = self.config.num_perm * 4
         pipe = self.client.pipeline(transaction=False)
         for n in numbers:
-            off = sig_offset(n, self.config.num_perm)
             pipe.hget(self.keys.doc(n), "id")
-            pipe.getrange(self.keys.sig_block(n), off, off + width - 1)
+            self._fetch_signature(pipe, n)
         replies = pipe.execute()
         pipe = self.client.pipeline(transaction=False)
         for n, article_id, raw in zip(numbers, replies[0::2], replies[1::2], strict=True):
             if article_id is None:  # no doc behind the time entry: drop the entry alone
                 pipe.zrem(self.keys.bytime, n)
                 continue
-            sig = np.frombuffer(raw.ljust(width, b"\0"), dtype=SIG_DTYPE)
-            keys, args = self._remove_args(article_id, n, sig)
+            keys, args = self._remove_args(article_id, n, self._signature(raw))
             self._remove(keys=keys, args=args, client=pipe)
         return sum(reply == b"OK" for reply in pipe.execute())
 
@@ -483,17 +482,14 @@ class Index:
         if cur is None:
             return None
         n = int(cur)
-        width = self.config.num_perm * 4
-        off = sig_offset(n, self.config.num_perm)
         pipe = self.client.pipeline(transaction=False)
         pipe.hmget(self.keys.doc(n), "sh", "nq")
-        pipe.getrange(self.keys.sig_block(n), off, off + width - 1)
+        self._fetch_signature(pipe, n)
         (hashes, narrative), raw_sig = pipe.execute()
         if hashes is None:
             return None
-        sig = np.frombuffer(raw_sig.ljust(width, b"\0"), dtype=SIG_DTYPE)
-        query = unpack(hashes, narrative or b"")
-        return self._query_narrow(query, band_keys(sig, self.config), {n}, limit)
+        bands = band_keys(self._signature(raw_sig), self.config)
+        return self._query_narrow(unpack(hashes, narrative or b""), bands, {n}, limit)
 
     def candidates(self, bands: np.ndarray) -> Counter[int]:
         """Doc numbers sharing at least one band bucket, with the number shared.
