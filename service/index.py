@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import redis
@@ -36,6 +36,9 @@ from shingling import (
 )
 from shingling.shingles import Shingles, narrow, pack, unpack
 from shingling.signature import SIG_DTYPE
+
+if TYPE_CHECKING:  # settings imports this module for its defaults
+    from service.settings import Settings
 
 _VERDICT_RANK = {Verdict.DUPLICATE: 0, Verdict.SYNDICATED: 1, Verdict.PARTIAL: 2}
 _META_FIELDS = ("title", "source", "url", "published_at")
@@ -145,6 +148,17 @@ class Index:
         self._query_script = client.register_script(_script("query.lua"))
         self._config_checked = False
         self._sig_block_bytes = (1 << SIG_BLOCK_BITS) * config.num_perm * 4
+
+    @classmethod
+    def from_settings(cls, client: redis.Redis, settings: Settings) -> Index:
+        """The index ``settings`` name, with its pipeline, thresholds and limits."""
+        return cls(
+            client,
+            settings.pipeline(),
+            settings.thresholds(),
+            name=settings.index,
+            max_candidates=settings.max_candidates,
+        )
 
     # -- configuration -------------------------------------------------
     def check_config(self) -> None:

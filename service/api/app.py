@@ -93,13 +93,7 @@ def create_app(settings: Settings, *, client: redis.Redis | None = None) -> Fast
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         with ExitStack() as stack:
             conn = client if client is not None else stack.enter_context(open_redis(settings))
-            app.state.index = Index(
-                conn,
-                settings.pipeline(),
-                settings.thresholds(),
-                name=settings.index,
-                max_candidates=settings.max_candidates,
-            )
+            app.state.index = Index.from_settings(conn, settings)
             try:
                 app.state.index.check_config()  # ConfigMismatch stops the start-up
                 # A clustering job left 'running' by a previous process reads 'failed'.

@@ -58,13 +58,7 @@ def open_index(settings: Settings) -> Iterator[Index]:
     """The index for ``settings``; exits with a clear message when it can't be used."""
     try:
         with open_redis(settings) as client:
-            index = Index(
-                client,
-                settings.pipeline(),
-                settings.thresholds(),
-                name=settings.index,
-                max_candidates=settings.max_candidates,
-            )
+            index = Index.from_settings(client, settings)
             index.check_config()
             yield index
     except (ConfigMismatch, StoreUnavailable) as exc:
