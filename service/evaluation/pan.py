@@ -33,6 +33,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
+from math import log2
 from pathlib import Path
 
 from shingling.align import AlignParams, Sentence, align
@@ -246,6 +247,17 @@ def _union_len(spans: Iterable[tuple[int, int]]) -> int:
     return total
 
 
+def _covered_share(span: Case | Detection, others: list[Case] | list[Detection]) -> float:
+    """Share of ``span``'s characters (suspicious and source side) that ``others`` cover."""
+    size = (span.this_end - span.this_start) + (span.source_end - span.source_start)
+    covered = _union_len(
+        (max(span.this_start, o.this_start), min(span.this_end, o.this_end)) for o in others
+    ) + _union_len(
+        (max(span.source_start, o.source_start), min(span.source_end, o.source_end)) for o in others
+    )
+    return covered / size if size else 0.0
+
+
 def char_measures(results: Sequence[PairResult]) -> CharMeasures:
     """PAN precision, recall, granularity and plagdet over the given pairs."""
     rec_sum = prec_sum = 0.0
@@ -262,31 +274,16 @@ def char_measures(results: Sequence[PairResult]) -> CharMeasures:
 
         for c in r.cases:
             ds = [d for d in r.detections if hits(c, d)]
-            size = (c.this_end - c.this_start) + (c.source_end - c.source_start)
-            covered = _union_len(
-                (max(c.this_start, d.this_start), min(c.this_end, d.this_end)) for d in ds
-            ) + _union_len(
-                (max(c.source_start, d.source_start), min(c.source_end, d.source_end)) for d in ds
-            )
-            rec_sum += covered / size if size else 0.0
+            rec_sum += _covered_share(c, ds)
             if ds:
                 detected += 1
                 gran_sum += len(ds)
         for d in r.detections:
-            cs = [c for c in r.cases if hits(c, d)]
-            size = (d.this_end - d.this_start) + (d.source_end - d.source_start)
-            covered = _union_len(
-                (max(c.this_start, d.this_start), min(c.this_end, d.this_end)) for c in cs
-            ) + _union_len(
-                (max(c.source_start, d.source_start), min(c.source_end, d.source_end)) for c in cs
-            )
-            prec_sum += covered / size if size else 0.0
+            prec_sum += _covered_share(d, [c for c in r.cases if hits(c, d)])
     recall = rec_sum / n_cases if n_cases else 0.0
     precision = prec_sum / n_dets if n_dets else 0.0
     gran = gran_sum / detected if detected else 1.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    from math import log2
-
     return CharMeasures(precision, recall, gran, f1 / log2(1 + gran), n_cases, n_dets)
 
 
