@@ -21,7 +21,7 @@ from service.index import Index
 from shingling import PipelineConfig
 
 SIZES = {"300": 300, "10k": 10_000, "100k": 100_000, "1M": 1_000_000}
-SCENARIOS = ("signatures", "ingest", "datasketch", "http", "retention")
+SCENARIOS = ("signatures", "ingest", "parallel", "datasketch", "http", "retention")
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
@@ -53,6 +53,12 @@ def run(args: argparse.Namespace) -> dict[str, object]:
             index.check_config()
             say("ingest", scenarios.ingest(index, corpus.stream(), deadline()))
             say("query", scenarios.query(index, corpus, deadline()))
+    if "parallel" in wanted:
+        with redis_server() as client:
+            index = Index(client, config, name="parallel")
+            cap = min(size, args.parallel_articles)
+            say("parallel", scenarios.ingest(
+                index, corpus.head(cap), deadline(), workers=args.workers))  # fmt: skip
     if "datasketch" in wanted:
         with redis_server() as client:
             cap = min(size, args.baseline_articles)
@@ -100,6 +106,13 @@ def main(argv: list[str] | None = None) -> int:
         help="most articles the datasketch baseline indexes",
     )
     parser.add_argument("--http-articles", type=int, default=3000)
+    parser.add_argument(
+        "--parallel-articles",
+        type=int,
+        default=20_000,
+        help="articles the 'parallel' scenario ingests with --workers processes",
+    )
+    parser.add_argument("--workers", type=int, default=2, help="analysis processes for 'parallel'")
     parser.add_argument("--retention-articles", type=int, default=10_000)
     parser.add_argument("--out", type=Path, default=RESULTS, help="folder for JSON and Markdown")
     args = parser.parse_args(argv)

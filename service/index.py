@@ -120,6 +120,58 @@ def _s(raw: bytes | None) -> str | None:
     return raw.decode() if raw is not None else None
 
 
+EMPTY_TEXT = "text has no words once page chrome is removed"
+
+
+@dataclass(frozen=True)
+class PreparedDoc:
+    """What ``put.lua`` stores for one article, computed without Redis: its
+    id, document fields, signature bytes and packed band buckets. Plain bytes
+    and strings, so a worker process can hand it back cheaply."""
+
+    id: str
+    fields: dict[str, bytes | str]
+    signature: bytes
+    bands: bytes
+
+
+def prepare(article: ArticleIn, config: PipelineConfig) -> PreparedDoc | EmptyText:
+    """Analyse ``article`` into a ``PreparedDoc`` (pure CPU: the part of bulk
+    ingest that can run in other processes). ``EmptyText`` when it has no words."""
+    analysis = analyse(article.text, config)
+    if analysis.empty:
+        return EmptyText(EMPTY_TEXT)
+    return _prepared(article, analysis)
+
+
+def _prepared(article: ArticleIn, analysis: Analysis) -> PreparedDoc:
+    # "sh"/"nq": the shingle set itself (32-bit, sorted) and which of it is
+    # narrative, so verifying a candidate is a set intersection, not a re-parse.
+    hashes, narrative = pack(narrow(analysis.shingles))
+    sha = _text_sha(article.text)
+    fields: dict[str, bytes | str] = {
+        "id": article.id or sha[:16],
+        # Level 1: a third of the CPU of the default for ~10 % more bytes.
+        "text": zlib.compress(article.text.encode("utf-8", "surrogatepass"), 1),
+        "sha": sha,
+        "ingested_at": _iso(_now()),
+        "sh": hashes,
+        "nq": narrative,
+    }
+    for name in ("title", "source", "url"):
+        value = getattr(article, name)
+        if value is not None:
+            fields[name] = value
+    if article.published_at is not None:
+        fields["published_at"] = _iso(article.published_at)
+    return PreparedDoc(
+        str(fields["id"]),
+        fields,
+        analysis.signature.astype(SIG_DTYPE).tobytes(),
+        np.asarray(analysis.bands, dtype=_PACK).tobytes(),
+    )
+
+
 def _script(name: str) -> str:
     """A script of ``service/lua`` with the shared ``lib.lua`` prepended."""
     lua = resources.files("service").joinpath("lua")
@@ -195,25 +247,24 @@ class Index:
         self._ensure()
         analysis = analyse(article.text, self.config)
         if analysis.empty:
-            raise EmptyText("text has no words once page chrome is removed")
-        article_id = article.id or self._new_id(article.text)
-        fields = self._doc_fields(article_id, article, analysis)
+            raise EmptyText(EMPTY_TEXT)
+        doc = _prepared(article, analysis)
         for _ in range(_MAX_RETRIES):
-            cur = self.client.hget(self.keys.ids, article_id)
+            cur = self.client.hget(self.keys.ids, doc.id)
             old: tuple[int, np.ndarray] | None = None
             if cur is not None:
                 old_n = int(cur)
                 meta, old_sig = self._stored_versions([old_n])[old_n]
-                if self._same(meta, fields):
+                if self._same(meta, doc.fields):
                     matches = self._query(analysis, exclude={old_n}, limit=limit)
-                    return PutResult(article_id, "unchanged", matches)
+                    return PutResult(doc.id, "unchanged", matches)
                 old = (old_n, old_sig)
             n = int(self.client.hincrby(self.keys.meta, "next_doc", 1))
-            keys, args = self._put_args(article_id, cur, n, analysis, fields, old)
+            keys, args = self._put_args(doc, cur, n, old)
             if self._put(keys=keys, args=args) == b"OK":
                 matches = self._query(analysis, exclude={n}, limit=limit)
-                return PutResult(article_id, "replaced" if old else "created", matches)
-        raise RuntimeError(f"article {article_id!r} kept changing under concurrent writes")
+                return PutResult(doc.id, "replaced" if old else "created", matches)
+        raise RuntimeError(f"article {doc.id!r} kept changing under concurrent writes")
 
     def put_many(self, articles: Iterable[ArticleIn]) -> list[PutResult | EmptyText]:
         """Index many articles in a few round trips: bulk ingest.
@@ -224,46 +275,47 @@ class Index:
         article with no words gives its ``EmptyText`` instead of a result. An
         article whose id changed under a concurrent writer, or repeats within
         the batch, falls back to ``put``, which re-reads and retries.
+        (``service.bulk`` overlaps the analysis of one batch with the writes of
+        the previous one, and can analyse in several processes.)
         """
-        self._ensure()
         batch = list(articles)
-        out: list[PutResult | EmptyText | None] = [None] * len(batch)
-        pending: list[tuple[int, str, Analysis, dict[str, bytes | str]]] = []
-        for i, article in enumerate(batch):
-            analysis = analyse(article.text, self.config)
-            if analysis.empty:
-                out[i] = EmptyText("text has no words once page chrome is removed")
-                continue
-            article_id = article.id or self._new_id(article.text)
-            fields = self._doc_fields(article_id, article, analysis)
-            pending.append((i, article_id, analysis, fields))
+        return self.write_prepared(batch, [prepare(a, self.config) for a in batch])
+
+    def write_prepared(
+        self, batch: list[ArticleIn], docs: list[PreparedDoc | EmptyText]
+    ) -> list[PutResult | EmptyText]:
+        """The Redis half of ``put_many``: ``docs[i]`` is ``prepare(batch[i], config)``."""
+        self._ensure()
+        out: list[PutResult | EmptyText | None] = [
+            d if isinstance(d, EmptyText) else None for d in docs
+        ]
+        pending = [(i, d) for i, d in enumerate(docs) if not isinstance(d, EmptyText)]
 
         # One round trip for the ids' current doc numbers, one for what they hold.
-        current = self.client.hmget(self.keys.ids, [p[1] for p in pending]) if pending else []
+        current = self.client.hmget(self.keys.ids, [d.id for _, d in pending]) if pending else []
         stored = self._stored_versions([int(c) for c in current if c is not None])
         writes = []
-        for (i, article_id, analysis, fields), cur in zip(pending, current, strict=True):
+        for (i, doc), cur in zip(pending, current, strict=True):
             old: tuple[int, np.ndarray] | None = None
             if cur is not None:
                 meta, sig = stored[int(cur)]
-                if self._same(meta, fields):
-                    out[i] = PutResult(article_id, "unchanged", [])
+                if self._same(meta, doc.fields):
+                    out[i] = PutResult(doc.id, "unchanged", [])
                     continue
                 old = (int(cur), sig)
-            writes.append((i, article_id, analysis, fields, cur, old))
+            writes.append((i, doc, cur, old))
 
         if writes:  # one counter bump reserves every new doc number
             last = int(self.client.hincrby(self.keys.meta, "next_doc", len(writes)))
             numbers = range(last - len(writes) + 1, last + 1)
             pipe = self.client.pipeline(transaction=False)
-            for n, (_, article_id, analysis, fields, cur, old) in zip(numbers, writes, strict=True):
-                keys, args = self._put_args(article_id, cur, n, analysis, fields, old)
+            for n, (_, doc, cur, old) in zip(numbers, writes, strict=True):
+                keys, args = self._put_args(doc, cur, n, old)
                 self._put(keys=keys, args=args, client=pipe)
             replies = pipe.execute()
-            for write, reply in zip(writes, replies, strict=True):
-                i, article_id, _, _, _, old = write
+            for (i, doc, _, old), reply in zip(writes, replies, strict=True):
                 if bytes(reply) == b"OK":
-                    out[i] = PutResult(article_id, "replaced" if old else "created", [])
+                    out[i] = PutResult(doc.id, "replaced" if old else "created", [])
                 else:  # CONFLICT: the id moved since it was read; the single path retries
                     result = self.put(batch[i], limit=0)
                     out[i] = PutResult(result.id, result.status, [])
@@ -280,32 +332,6 @@ class Index:
             n: (meta, self._signature(raw))
             for n, meta, raw in zip(numbers, replies[0::2], replies[1::2], strict=True)
         }
-
-    def _new_id(self, text: str) -> str:
-        return _text_sha(text)[:16]
-
-    def _doc_fields(
-        self, article_id: str, article: ArticleIn, analysis: Analysis
-    ) -> dict[str, bytes | str]:
-        # "sh"/"nq": the shingle set itself (32-bit, sorted) and which of it is
-        # narrative, so verifying a candidate is a set intersection, not a re-parse.
-        hashes, narrative = pack(narrow(analysis.shingles))
-        fields: dict[str, bytes | str] = {
-            "id": article_id,
-            # Level 1: a third of the CPU of the default for ~10 % more bytes.
-            "text": zlib.compress(article.text.encode("utf-8", "surrogatepass"), 1),
-            "sha": _text_sha(article.text),
-            "ingested_at": _iso(_now()),
-            "sh": hashes,
-            "nq": narrative,
-        }
-        for name in ("title", "source", "url"):
-            value = getattr(article, name)
-            if value is not None:
-                fields[name] = value
-        if article.published_at is not None:
-            fields["published_at"] = _iso(article.published_at)
-        return fields
 
     @staticmethod
     def _same(stored: list[bytes | None], fields: dict[str, bytes | str]) -> bool:
@@ -336,11 +362,9 @@ class Index:
 
     def _put_args(
         self,
-        article_id: str,
+        doc: PreparedDoc,
         cur: bytes | None,
         n: int,
-        analysis: Analysis,
-        fields: dict[str, bytes | str],
         old: tuple[int, np.ndarray] | None,
     ) -> tuple[list[str], list[bytes | str | int | float]]:
         """KEYS and ARGV of ``put.lua`` (its header documents them)."""
@@ -363,20 +387,20 @@ class Index:
             old_block,
         ]
         args: list[bytes | str | int | float] = [
-            article_id,
+            doc.id,
             cur or b"",
             n,
             self._packed(np.array([n])),
             old_packed,
-            analysis.signature.astype(SIG_DTYPE).tobytes(),
+            doc.signature,
             sig_offset(n, self.config.num_perm),
             old_off,
-            self._time_score(fields),
+            self._time_score(doc.fields),
             self._sig_block_bytes,
             *self._lsh_args(),
-            self._packed(analysis.bands),
+            doc.bands,
             old_bands,
-            *(x for kv in fields.items() for x in kv),
+            *(x for kv in doc.fields.items() for x in kv),
         ]
         return keys, args
 
@@ -486,7 +510,7 @@ class Index:
         self._ensure()
         analysis = analyse(text, self.config)
         if analysis.empty:
-            raise EmptyText("text has no words once page chrome is removed")
+            raise EmptyText(EMPTY_TEXT)
         return self._query(analysis, exclude=set(), limit=limit)
 
     def matches_of(self, article_id: str, *, limit: int = 20) -> list[Match] | None:

@@ -6,6 +6,7 @@ import contextlib
 import json
 import signal
 import tempfile
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
@@ -15,6 +16,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from service.bulk import ingest_batches
 from service.cli.common import (
     DataDirOpt,
     IndexOpt,
@@ -35,9 +37,18 @@ INGEST_BATCH = 256
 
 
 def ingest_paths(
-    index: Index, settings: Settings, paths: list[Path], *, quiet: bool = False
+    index: Index,
+    settings: Settings,
+    paths: list[Path],
+    *,
+    quiet: bool = False,
+    workers: int = 1,
 ) -> dict[str, int]:
-    """Index every article under ``paths`` in batches; returns counts by outcome."""
+    """Index every article under ``paths`` in batches; returns counts by outcome.
+
+    Batches go through ``service.bulk.ingest_batches``: one is analysed (in
+    ``workers`` processes when > 1) while the previous one is written.
+    """
     counts = {"created": 0, "replaced": 0, "unchanged": 0, "rejected": 0}
     total = count_inputs(paths)
     columns = (
@@ -46,23 +57,13 @@ def ingest_paths(
         MofNCompleteColumn(),
         TimeRemainingColumn(),
     )
+    origins: deque[list[str]] = deque()  # where each batch in flight came from
 
     def reject(where: str, why: object) -> None:
         counts["rejected"] += 1
         err_console.print(f"[yellow]skipped[/yellow] {where}: {why}")
 
-    def flush(batch: list[tuple[str, ArticleIn]]) -> None:
-        results = index.put_many(article for _, article in batch)
-        for (where, _), result in zip(batch, results, strict=True):
-            if isinstance(result, EmptyText):
-                reject(where, result)
-            else:
-                counts[result.status] += 1
-        bar.advance(task, len(batch))
-        batch.clear()
-
-    with Progress(*columns, console=err_console, disable=quiet, transient=False) as bar:
-        task = bar.add_task("ingest", total=total)
+    def batches() -> Iterator[list[ArticleIn]]:
         batch: list[tuple[str, ArticleIn]] = []
         for entry in read_articles(paths):
             if isinstance(entry, Problem):
@@ -77,9 +78,22 @@ def ingest_paths(
                 continue
             batch.append((entry.where, article))
             if len(batch) >= INGEST_BATCH:
-                flush(batch)
+                origins.append([where for where, _ in batch])
+                yield [a for _, a in batch]
+                batch = []
         if batch:
-            flush(batch)
+            origins.append([where for where, _ in batch])
+            yield [a for _, a in batch]
+
+    with Progress(*columns, console=err_console, disable=quiet, transient=False) as bar:
+        task = bar.add_task("ingest", total=total)
+        for results in ingest_batches(index, batches(), workers=workers):
+            for where, result in zip(origins.popleft(), results, strict=True):
+                if isinstance(result, EmptyText):
+                    reject(where, result)
+                else:
+                    counts[result.status] += 1
+            bar.advance(task, len(results))
     return counts
 
 
@@ -176,11 +190,19 @@ def ingest(
     redis_url: RedisUrlOpt = None,
     index: IndexOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Processes analysing articles while this one writes to Redis. "
+            "More than the machine's cores (which Redis shares) only adds contention.",
+        ),
+    ] = 1,
 ) -> None:
     """Index articles from disk. Re-running on the same input changes nothing."""
     settings = settings_from(data_dir, redis_url, index)
     with open_index(settings) as idx:
-        counts = ingest_paths(idx, settings, paths, quiet=quiet)
+        counts = ingest_paths(idx, settings, paths, quiet=quiet, workers=workers)
         console.print(
             f"created {counts['created']}, replaced {counts['replaced']}, "
             f"unchanged {counts['unchanged']}, rejected {counts['rejected']}; "

@@ -27,6 +27,16 @@ def test_ingest_is_idempotent(url: str) -> None:
     assert "created 0, replaced 0, unchanged 5" in again.output
 
 
+def test_ingest_with_worker_processes_matches_like_inline(url: str) -> None:
+    res = runner.invoke(app, ["ingest", str(SEEDS), "--redis-url", url, "-q", "--workers", "2"])
+    assert res.exit_code == 0, res.output
+    assert "created 5" in res.output
+    res = runner.invoke(app, ["match", str(next(SEEDS.glob("000_*.txt"))), "--redis-url", url])
+    assert "syndicated" in res.output
+    bad = runner.invoke(app, ["ingest", str(SEEDS), "--redis-url", url, "--workers", "0"])
+    assert bad.exit_code == 2 and "workers" in bad.output
+
+
 def test_ingest_jsonl_reports_bad_lines(url: str, tmp_path: Path) -> None:
     f = tmp_path / "batch.jsonl"
     f.write_text(
