@@ -49,13 +49,15 @@ def run(args: argparse.Namespace) -> dict[str, object]:
             texts = [a.text for a in head]
             say("signatures", scenarios.signatures(texts, config, args.budget))
         if "ingest" in wanted:
-            index = Index(client, config, name="bench")
+            index = Index(client, config, name="bench", capacity=size)  # sized as an operator would
             index.check_config()
             say("ingest", scenarios.ingest(index, corpus.stream(), deadline()))
             say("query", scenarios.query(index, corpus, deadline()))
     if "parallel" in wanted:
         with redis_server() as client:
-            index = Index(client, config, name="parallel")
+            index = Index(
+                client, config, name="parallel", capacity=min(size, args.parallel_articles)
+            )
             cap = min(size, args.parallel_articles)
             say("parallel", scenarios.ingest(
                 index, corpus.head(cap), deadline(), workers=args.workers))  # fmt: skip

@@ -87,7 +87,8 @@ def _batched(items: list[bytes]) -> Iterator[list[bytes]]:
 
 def check(client: redis.Redis, config: PipelineConfig, *, index: str = "default") -> Report:
     """Scan index ``index`` in ``client`` and report every orphan and dangling reference."""
-    keys = Keys(index)
+    shards = client.hget(Keys(index).meta, "lsh_shards")
+    keys = Keys(index, int(shards)) if shards else Keys(index)
     report = Report()
     width = config.num_perm * 4
 

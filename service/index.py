@@ -24,7 +24,14 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import redis
 
-from service.keys import LAYOUT_VERSION, LSH_SHARDS, SIG_BLOCK_BITS, Keys, sig_offset
+from service.keys import (
+    DEFAULT_LSH_SHARDS,
+    LAYOUT_VERSION,
+    SIG_BLOCK_BITS,
+    Keys,
+    lsh_shards_for,
+    sig_offset,
+)
 from shingling import (
     Analysis,
     PipelineConfig,
@@ -189,11 +196,15 @@ class Index:
         *,
         name: str = "default",
         max_candidates: int = DEFAULT_MAX_CANDIDATES,
+        capacity: int | None = None,
     ) -> None:
         self.client = client
         self.config = config
         self.thresholds = thresholds or Thresholds()
-        self.keys = Keys(name)
+        # A new index is sized for ``capacity``; an existing one keeps the shard
+        # count in its meta (check_config reads it).
+        shards = lsh_shards_for(capacity, config.b) if capacity else DEFAULT_LSH_SHARDS
+        self.keys = Keys(name, shards)
         self.max_candidates = max_candidates
         self._put = client.register_script(_script("put.lua"))
         self._remove = client.register_script(_script("remove.lua"))
@@ -210,12 +221,17 @@ class Index:
             settings.thresholds(),
             name=settings.index,
             max_candidates=settings.max_candidates,
+            capacity=settings.capacity,
         )
 
     # -- configuration -------------------------------------------------
     def check_config(self) -> None:
         """Claim an empty index for this config, or refuse one built otherwise."""
         meta = self.keys.meta
+        if self.client.hexists(meta, "fingerprint"):
+            # Built before the shard count was stored: it used the old fixed count.
+            self.client.hsetnx(meta, "lsh_shards", DEFAULT_LSH_SHARDS)
+        self.client.hsetnx(meta, "lsh_shards", self.keys.lsh_shards)
         self.client.hsetnx(meta, "fingerprint", self.config.fingerprint)
         self.client.hsetnx(meta, "config", self.config.to_json())
         self.client.hsetnx(meta, "layout", str(LAYOUT_VERSION))
@@ -235,6 +251,9 @@ class Index:
                 f"index '{self.keys.index}' uses storage layout {int(layout)}; this copydesk "
                 f"reads layout {LAYOUT_VERSION}. Re-ingest into a new index."
             )
+        shards = int(self.client.hget(meta, "lsh_shards") or DEFAULT_LSH_SHARDS)
+        if shards != self.keys.lsh_shards:
+            self.keys = Keys(self.keys.index, shards)
         self._config_checked = True
 
     def _ensure(self) -> None:
@@ -354,7 +373,7 @@ class Index:
     def _lsh_args(self) -> list[str | int]:
         """The LSH key prefix and shard count: the scripts build each band's
         shard key and field from them exactly as ``Keys.lsh`` and ``band_field`` do."""
-        return [self.keys.lsh_prefix, LSH_SHARDS]
+        return [self.keys.lsh_prefix, self.keys.lsh_shards]
 
     @staticmethod
     def _packed(values: np.ndarray) -> bytes:

@@ -6,7 +6,8 @@ Cluster they live in one slot and an article's write stays one atomic script.
 
 Layout (``p`` = ``{cd:<index>}``)::
 
-    p:meta            hash   config JSON, fingerprint, layout version, doc counter
+    p:meta            hash   config JSON, fingerprint, layout version, LSH shard count,
+                             doc counter
     p:ids             hash   article id -> internal doc number (decimal)
     p:doc:<n>         hash   id, zlib text, text sha, shingle count, metadata
     p:sig:<n>>>10     string 1024 fixed-size slots of num_perm uint32 signatures
@@ -23,13 +24,35 @@ from dataclasses import dataclass
 
 LAYOUT_VERSION = 1
 SIG_BLOCK_BITS = 10
-LSH_SHARDS = 1 << 16
+#: The shard count of an index created before the count was stored in its meta.
+DEFAULT_LSH_SHARDS = 1 << 16
+#: Band entries a shard should hold when the index is at its planned capacity.
+#: A shard is a compact (ziplist) hash, read and rewritten whole by every put:
+#: measured in Redis 6.2, 64 bucket updates cost ~0.6 ms at 60 entries per
+#: shard, ~1.2 ms at 250 and ~3.8 ms at 1,000 (docs/benchmarks.md).
+ENTRIES_PER_SHARD = 64
+_MIN_SHARDS, _MAX_SHARDS = 1 << 10, 1 << 24
+
+
+def lsh_shards_for(capacity: int, bands: int) -> int:
+    """The shard count (a power of two) for ``capacity`` live articles of ``bands``
+    band entries each: about ``ENTRIES_PER_SHARD`` entries per shard when full.
+
+    More shards cost ~90 bytes of key overhead each once used; fewer make every
+    put and query scan longer shards. Fixed when an index is created.
+    """
+    want = max(1, capacity) * max(1, bands) // ENTRIES_PER_SHARD
+    return min(_MAX_SHARDS, max(_MIN_SHARDS, 1 << max(0, want - 1).bit_length()))
+
+
 _BAND_FIELD = struct.Struct("<BI")
 
 
 @dataclass(frozen=True)
 class Keys:
     index: str = "default"
+    #: The index's LSH shard count: stored in its meta when it is created.
+    lsh_shards: int = DEFAULT_LSH_SHARDS
 
     @property
     def prefix(self) -> str:
@@ -60,8 +83,8 @@ class Keys:
 
     def lsh(self, band: int, bucket: int) -> str:
         """The shard of a band entry. The Lua scripts compute the same from
-        ``lsh_prefix`` and LSH_SHARDS: change both together."""
-        return f"{self.lsh_prefix}{(band * 0x9E3779B1 + bucket) % LSH_SHARDS}"
+        ``lsh_prefix`` and ``lsh_shards`` (lua/lib.lua): change both together."""
+        return f"{self.lsh_prefix}{(band * 0x9E3779B1 + bucket) % self.lsh_shards}"
 
     def band_entries(self, bands: Iterable[int]) -> tuple[list[str], list[bytes]]:
         """Shard key and field of each band's bucket, in band order."""

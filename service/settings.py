@@ -40,6 +40,14 @@ class Settings(BaseSettings):
     num_perm: int = Field(default=128, ge=16, le=1024)
     bands: int = Field(default=64, ge=1, le=255)
     rows: int = Field(default=2, ge=1)
+    capacity: int = Field(
+        default=100_000,
+        ge=1,
+        le=100_000_000,
+        description="Live articles the index is planned for (with retention: about one "
+        "window's worth). Sizes the LSH shards when an index is created; an existing "
+        "index keeps its own. Going well past it slows writes and queries, not results.",
+    )
 
     # Verdicts (not stored: they only read scores).
     duplicate_jaccard: float = Field(default=Thresholds.duplicate_jaccard, gt=0, le=1)

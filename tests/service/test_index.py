@@ -182,3 +182,34 @@ def test_scripts_place_band_entries_where_keys_says(
     for i, bucket in enumerate(bands.tolist()):
         raw = redis_client.hget(index.keys.lsh(i, bucket), band_field(i, bucket))
         assert raw is not None and n in np.frombuffer(raw, dtype="<u4").tolist()
+
+
+def test_a_new_index_is_sized_for_its_capacity_and_keeps_it(
+    redis_client: redis.Redis, seed_texts: dict[str, str]
+) -> None:
+    config = PipelineConfig()
+    small = Index(redis_client, config, name="sized", capacity=1000)
+    for name, text in seed_texts.items():
+        small.put(ArticleIn(text=text, id=name))
+    assert redis_client.hget(small.keys.meta, "lsh_shards") == b"1024"
+    shards = {
+        int(k.rsplit(b":", 1)[1]) for k in redis_client.scan_iter(match=small.keys.pattern("lsh"))
+    }
+    assert shards and max(shards) < 1024
+    # Reopened with another planned capacity, the index keeps its own layout.
+    again = Index(redis_client, config, name="sized", capacity=1_000_000)
+    first, second = sorted(seed_texts)[:2]
+    assert second in [m.id for m in again.matches_of(first) or []]
+    assert again.keys.lsh_shards == 1024
+
+
+def test_an_index_from_before_the_stored_shard_count_keeps_the_old_count(
+    redis_client: redis.Redis,
+) -> None:
+    config = PipelineConfig()
+    meta = Keys("legacy").meta
+    redis_client.hset(meta, mapping={"fingerprint": config.fingerprint, "layout": "1"})
+    index = Index(redis_client, config, name="legacy", capacity=1000)
+    index.check_config()
+    assert index.keys.lsh_shards == 1 << 16
+    assert redis_client.hget(meta, "lsh_shards") == b"65536"
