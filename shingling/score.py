@@ -70,3 +70,44 @@ def compare(query: Shingles, other: Shingles) -> Scores:
         shared=shared,
         shared_narrative=narrative,
     )
+
+
+def _found(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
+    """Which of ``values`` are in ``sorted_set`` (sorted, unique)."""
+    if len(sorted_set) == 0:
+        return np.zeros(len(values), dtype=bool)
+    at = np.searchsorted(sorted_set, values)
+    at[at == len(sorted_set)] = 0
+    return sorted_set[at] == values
+
+
+def _shared_per_set(query: np.ndarray, sets: list[np.ndarray]) -> np.ndarray:
+    """How many of each set's values are in ``query``: one pass over all sets."""
+    sizes = np.fromiter(map(len, sets), dtype=np.int64, count=len(sets))
+    if not sizes.sum():
+        return np.zeros(len(sets), dtype=np.int64)
+    owner = np.repeat(np.arange(len(sets)), sizes)
+    hits = _found(np.concatenate(sets), query)
+    return np.bincount(owner[hits], minlength=len(sets))
+
+
+def compare_many(query: Shingles, others: list[Shingles]) -> list[Scores]:
+    """``[compare(query, o) for o in others]``, in a few array operations for all
+    of them at once (a query verifies up to ~50 candidates; one by one, each
+    comparison is a sort of both sets)."""
+    shared = _shared_per_set(query.hashes, [o.hashes for o in others])
+    narrative = _shared_per_set(query.narrative, [o.narrative for o in others])
+    n = len(query)
+    out = []
+    for other, s, q in zip(others, shared.tolist(), narrative.tolist(), strict=True):
+        union = n + len(other) - s
+        out.append(
+            Scores(
+                jaccard=s / union if union else 0.0,
+                containment=s / n if n else 0.0,
+                reverse_containment=s / len(other) if len(other) else 0.0,
+                shared=s,
+                shared_narrative=q,
+            )
+        )
+    return out

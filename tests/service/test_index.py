@@ -7,7 +7,7 @@ import pytest
 import redis
 
 from service.index import ArticleIn, ConfigMismatch, EmptyText, Index
-from service.keys import Keys
+from service.keys import DEFAULT_LSH_SHARDS, Keys, lsh_shards_for
 from shingling import PipelineConfig, Verdict
 
 
@@ -191,16 +191,18 @@ def test_a_new_index_is_sized_for_its_capacity_and_keeps_it(
     small = Index(redis_client, config, name="sized", capacity=1000)
     for name, text in seed_texts.items():
         small.put(ArticleIn(text=text, id=name))
-    assert redis_client.hget(small.keys.meta, "lsh_shards") == b"1024"
+    planned = lsh_shards_for(1000, config.b)
+    assert planned < DEFAULT_LSH_SHARDS
+    assert redis_client.hget(small.keys.meta, "lsh_shards") == str(planned).encode()
     shards = {
         int(k.rsplit(b":", 1)[1]) for k in redis_client.scan_iter(match=small.keys.pattern("lsh"))
     }
-    assert shards and max(shards) < 1024
+    assert shards and max(shards) < planned
     # Reopened with another planned capacity, the index keeps its own layout.
     again = Index(redis_client, config, name="sized", capacity=1_000_000)
     first, second = sorted(seed_texts)[:2]
     assert second in [m.id for m in again.matches_of(first) or []]
-    assert again.keys.lsh_shards == 1024
+    assert again.keys.lsh_shards == planned
 
 
 def test_an_index_from_before_the_stored_shard_count_keeps_the_old_count(

@@ -73,3 +73,30 @@ def test_shared_page_chrome_only_is_no_match(seed_texts: dict[str, str]) -> None
     a = seed_texts["000"].replace("\n\n", widget, 1) + "\n\n" + tail
     b = seed_texts["004"].replace("\n", widget, 1) + "\n\n" + tail
     assert compare(shingle(a, CFG), shingle(b, CFG)).verdict(T) is None
+
+
+def _random_set(rng, size: int, universe: int):  # type: ignore[no-untyped-def]
+    import numpy as np
+
+    from shingling.shingles import Shingles
+
+    values = np.unique(rng.integers(0, universe, size)).astype(np.uint32)
+    narrative = values[rng.random(len(values)) < 0.7]
+    return Shingles(values, narrative)
+
+
+def test_compare_many_scores_each_set_as_compare_does() -> None:
+    import numpy as np
+
+    from shingling import compare_many
+
+    rng = np.random.default_rng(3)
+    for trial in range(30):
+        query = _random_set(rng, int(rng.integers(0, 300)), 600)
+        others = [_random_set(rng, int(rng.integers(0, 300)), 600) for _ in range(trial % 7)]
+        assert compare_many(query, others) == [compare(query, o) for o in others]
+    # Sets that share nothing, and empty ones, on either side.
+    empty = _random_set(rng, 0, 10)
+    lone = _random_set(rng, 50, 10**9)
+    assert compare_many(empty, [lone, empty]) == [compare(empty, lone), compare(empty, empty)]
+    assert compare_many(lone, [empty]) == [compare(lone, empty)]
