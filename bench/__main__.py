@@ -51,7 +51,8 @@ def run(args: argparse.Namespace) -> dict[str, object]:
         if "ingest" in wanted:
             index = Index(client, config, name="bench", capacity=size)  # sized as an operator would
             index.check_config()
-            say("ingest", scenarios.ingest(index, corpus.stream(), deadline()))
+            say("ingest", scenarios.ingest(
+                index, corpus.stream(), deadline(), workers=args.ingest_workers))  # fmt: skip
             say("query", scenarios.query(index, corpus, deadline()))
     if "parallel" in wanted:
         with redis_server() as client:
@@ -115,6 +116,12 @@ def main(argv: list[str] | None = None) -> int:
         help="articles the 'parallel' scenario ingests with --workers processes",
     )
     parser.add_argument("--workers", type=int, default=2, help="analysis processes for 'parallel'")
+    parser.add_argument(
+        "--ingest-workers",
+        type=int,
+        default=1,
+        help="analysis processes for 'ingest' (1: the one-core figure)",
+    )
     parser.add_argument("--retention-articles", type=int, default=10_000)
     parser.add_argument("--out", type=Path, default=RESULTS, help="folder for JSON and Markdown")
     args = parser.parse_args(argv)

@@ -86,7 +86,9 @@ def rows(r: Figures) -> list[tuple[str, str, str, str, str, str]]:
     )
     ing, ds_ing = g(r, "ingest.per_s"), g(r, "datasketch.per_s")
     row(
-        "ingest articles/s (library, one process)",
+        "ingest articles/s (library, one process)"
+        if (g(r, "ingest.workers") or 1) == 1
+        else f"ingest articles/s (library, {int(g(r, 'ingest.workers') or 0)} analysis processes)",
         ing,
         ds_ing,
         _ratio(ing, ds_ing),
@@ -116,6 +118,15 @@ def rows(r: Figures) -> list[tuple[str, str, str, str, str, str]]:
         _ratio(dp99, p99),
         "<= 5 ms, >= 5x",
         _at_least(5, p99) and _at_least(_ratio(dp99, p99), 5),
+    )
+    row("query part p50 ms: analyse the text", g(r, "query.analyse_p50_ms"), None, None, "-", None)
+    row(
+        "query part p50 ms: script (top candidates and their stored sets)",
+        g(r, "query.fetch_p50_ms"),
+        None,
+        None,
+        "-",
+        None,
     )
     row("LSH lookup p50 ms (candidates only)", lp50, dp50, _ratio(dp50, lp50), "-", None)
     row("LSH lookup p99 ms (candidates only)", lp99, dp99, _ratio(dp99, lp99), "-", None)

@@ -21,8 +21,10 @@ from service.settings import Settings
 
 log = logging.getLogger("copydesk.store")
 
-# Hashes stay in the compact encoding up to this many fields: LSH shards hold
-# about (articles x bands / 65536) entries each, ~1000 at a million articles.
+# Hashes stay in the compact encoding up to this many fields: LSH shards are
+# sized for ~32 entries at the index's planned capacity (service.keys), and an
+# index grown far past its capacity must not flip its shards to the large
+# encoding (~4x the bytes per entry) all at once.
 _COMPACT_HASH_ENTRIES = "2048"
 # ... and values up to this many bytes: a bucket of 128 doc numbers (4 bytes
 # each) must not turn its whole shard into the large encoding.

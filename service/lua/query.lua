@@ -30,13 +30,37 @@ for i = 0, #bands / 4 - 1 do
     end
   end
 end
-table.sort(found, function(x, y)
-  if counts[x] ~= counts[y] then return counts[x] > counts[y] end
-  return x < y
-end)
-
+-- The `limit` candidates sharing the most bands, ties by doc number. Counts
+-- run from 1 to the number of bands, so candidates are grouped by count, not
+-- sorted with a Lua comparator: at a million articles a query can meet
+-- thousands of one-band candidates (a stock passage a whole topic shares),
+-- and sorting them all dominated the script.
+local by_count, most = {}, 0
+for _, n in ipairs(found) do
+  local c = counts[n]
+  local group = by_count[c]
+  if group == nil then
+    group = {}
+    by_count[c] = group
+  end
+  group[#group + 1] = n
+  if c > most then most = c end
+end
 local limit = tonumber(ARGV[2])
 if limit == 0 or limit > #found then limit = #found end
+local chosen = {}
+for c = most, 1, -1 do
+  if #chosen >= limit then break end
+  local group = by_count[c]
+  if group then
+    table.sort(group)
+    for _, n in ipairs(group) do
+      if #chosen >= limit then break end
+      chosen[#chosen + 1] = n
+    end
+  end
+end
+found = chosen
 local with_docs = ARGV[4] == '1'
 local out = {}
 for k = 1, limit do

@@ -24,6 +24,7 @@ def test_harness_smoke(tmp_path: Path) -> None:
     assert result["ingest"]["articles"] == 300 and result["ingest"]["complete"]
     assert result["ingest"]["index_bytes"] > 0 and result["ingest"]["document_bytes"] > 0
     assert result["query"]["queries"] > 0 and result["query"]["recall"] >= 0.9
+    assert result["parallel"]["articles"] == 300 and result["parallel"]["workers"] == 2
     assert result["datasketch"]["articles"] == 300
     assert result["http"]["articles"] > 0 and result["http"]["failures"] == 0
     retention = result["retention"]

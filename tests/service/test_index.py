@@ -8,7 +8,7 @@ import redis
 
 from service.index import ArticleIn, ConfigMismatch, EmptyText, Index
 from service.keys import DEFAULT_LSH_SHARDS, Keys, lsh_shards_for
-from shingling import PipelineConfig, Verdict
+from shingling import PipelineConfig, Verdict, analyse
 
 
 def _all_band_members(client: redis.Redis, keys: Keys) -> list[int]:
@@ -215,3 +215,21 @@ def test_an_index_from_before_the_stored_shard_count_keeps_the_old_count(
     index.check_config()
     assert index.keys.lsh_shards == 1 << 16
     assert redis_client.hget(meta, "lsh_shards") == b"65536"
+
+
+def test_a_query_verifies_the_candidates_sharing_the_most_bands(index: Index) -> None:
+    """The script's top-``limit`` selection (grouped by shared bands, ties by
+    packed doc number) against the same rule applied to every candidate."""
+    from bench.synth import generate
+
+    articles = list(generate(120, seed=4))
+    index.put_many(ArticleIn(text=a.text, id=a.id) for a in articles)
+    for query in articles[::17]:
+        bands = analyse(query.text, index.config).bands
+        every = index.candidates(bands)
+        assert every  # at least the article itself
+        ranked = sorted(every, key=lambda n: (-every[n], n.to_bytes(4, "little")))
+        for limit in (1, 3, 10, len(ranked) + 5):
+            rows = index._lookup(bands, exclude=set(), limit=limit, with_docs=False)
+            got = [(int.from_bytes(r[0], "little"), int(r[1])) for r in rows]
+            assert got == [(n, every[n]) for n in ranked[:limit]]
