@@ -228,14 +228,24 @@ class Index:
     def check_config(self) -> None:
         """Claim an empty index for this config, or refuse one built otherwise."""
         meta = self.keys.meta
-        if self.client.hexists(meta, "fingerprint"):
+        fields = ("fingerprint", "config", "layout", "lsh_shards")
+        claim = {
+            "fingerprint": self.config.fingerprint,
+            "config": self.config.to_json(),
+            "layout": str(LAYOUT_VERSION),
+            "lsh_shards": self.keys.lsh_shards,
+        }
+        built, *_, stored_shards = self.client.hmget(meta, fields)
+        if built is not None and stored_shards is None:
             # Built before the shard count was stored: it used the old fixed count.
-            self.client.hsetnx(meta, "lsh_shards", DEFAULT_LSH_SHARDS)
-        self.client.hsetnx(meta, "lsh_shards", self.keys.lsh_shards)
-        self.client.hsetnx(meta, "fingerprint", self.config.fingerprint)
-        self.client.hsetnx(meta, "config", self.config.to_json())
-        self.client.hsetnx(meta, "layout", str(LAYOUT_VERSION))
-        stored_fp, stored_cfg, layout = self.client.hmget(meta, "fingerprint", "config", "layout")
+            claim["lsh_shards"] = DEFAULT_LSH_SHARDS
+        # Claim what is unset, then read back what won (another process may have
+        # claimed first), in one round trip.
+        pipe = self.client.pipeline()
+        for name, value in claim.items():
+            pipe.hsetnx(meta, name, value)
+        pipe.hmget(meta, fields)
+        stored_fp, stored_cfg, layout, shards = pipe.execute()[-1]
         if stored_fp is not None and stored_fp.decode() != self.config.fingerprint:
             stored = PipelineConfig.from_json(stored_cfg) if stored_cfg else None
             raise ConfigMismatch(
@@ -251,9 +261,8 @@ class Index:
                 f"index '{self.keys.index}' uses storage layout {int(layout)}; this copydesk "
                 f"reads layout {LAYOUT_VERSION}. Re-ingest into a new index."
             )
-        shards = int(self.client.hget(meta, "lsh_shards") or DEFAULT_LSH_SHARDS)
-        if shards != self.keys.lsh_shards:
-            self.keys = Keys(self.keys.index, shards)
+        if int(shards) != self.keys.lsh_shards:
+            self.keys = Keys(self.keys.index, int(shards))
         self._config_checked = True
 
     def _ensure(self) -> None:
