@@ -62,13 +62,17 @@ def compare(query: Shingles, other: Shingles) -> Scores:
     """Exact Jaccard and containment (both directions) of two shingle sets."""
     shared = len(np.intersect1d(query.hashes, other.hashes, assume_unique=True))
     narrative = len(np.intersect1d(query.narrative, other.narrative, assume_unique=True))
-    union = len(query) + len(other) - shared
+    return _scores(len(query), len(other), shared, narrative)
+
+
+def _scores(n_query: int, n_other: int, shared: int, shared_narrative: int) -> Scores:
+    union = n_query + n_other - shared
     return Scores(
         jaccard=shared / union if union else 0.0,
-        containment=shared / len(query) if len(query) else 0.0,
-        reverse_containment=shared / len(other) if len(other) else 0.0,
+        containment=shared / n_query if n_query else 0.0,
+        reverse_containment=shared / n_other if n_other else 0.0,
         shared=shared,
-        shared_narrative=narrative,
+        shared_narrative=shared_narrative,
     )
 
 
@@ -97,17 +101,7 @@ def compare_many(query: Shingles, others: list[Shingles]) -> list[Scores]:
     comparison is a sort of both sets)."""
     shared = _shared_per_set(query.hashes, [o.hashes for o in others])
     narrative = _shared_per_set(query.narrative, [o.narrative for o in others])
-    n = len(query)
-    out = []
-    for other, s, q in zip(others, shared.tolist(), narrative.tolist(), strict=True):
-        union = n + len(other) - s
-        out.append(
-            Scores(
-                jaccard=s / union if union else 0.0,
-                containment=s / n if n else 0.0,
-                reverse_containment=s / len(other) if len(other) else 0.0,
-                shared=s,
-                shared_narrative=q,
-            )
-        )
-    return out
+    return [
+        _scores(len(query), len(other), s, q)
+        for other, s, q in zip(others, shared.tolist(), narrative.tolist(), strict=True)
+    ]
