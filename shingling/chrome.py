@@ -93,6 +93,14 @@ def _lines(text: str) -> list[_Line]:
     return out
 
 
+def _may_have_short_lines(text: str) -> bool:
+    """False only when no ``_Line`` of ``text`` is short; cheaper than ``_lines``."""
+    return any(
+        len(line) <= _LONG_LINE_CHARS and 0 < len(line.split()) <= SHORT_LINE_WORDS
+        for line in text.splitlines()
+    )
+
+
 def _is_shouting(line: _Line) -> bool:
     letters = [c for c in line.text if c.isalpha()]
     return len(letters) >= 4 and all(c.isupper() for c in letters)
@@ -122,6 +130,8 @@ def _looks_like_link_list(lines: list[_Line], repeats: set[str]) -> bool:
 
 def chrome_spans(text: str) -> list[tuple[int, int]]:
     """Character spans ``[start, end)`` of ``text`` that are page chrome."""
+    if not _may_have_short_lines(text):  # prose only: the common case for clean text
+        return []
     lines = _lines(text)
     short = [ln for ln in lines if ln.short]
     if not short:  # prose only: the common case for clean article text

@@ -12,8 +12,9 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, fields
 
-#: Bumped whenever normalisation, chrome removal or tokenisation changes output.
-NORMALISER_VERSION = 2
+#: Bumped whenever normalisation, chrome removal, tokenisation or token hashing
+#: changes output (3: token hashes computed in arrays, no longer xxh3).
+NORMALISER_VERSION = 3
 
 
 @dataclass(frozen=True)

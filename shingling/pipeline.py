@@ -7,9 +7,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from shingling.config import PipelineConfig
-from shingling.shingles import Shingles, shingles_from_values
+from shingling.shingles import Shingles, shingles_from_index_tokens
 from shingling.signature import band_keys, signature
-from shingling.tokenise import token_values
+from shingling.tokenise import index_tokens
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,6 @@ class Analysis:
 
 def analyse(text: str, config: PipelineConfig) -> Analysis:
     """normalise -> drop chrome -> tokenise -> shingle -> MinHash -> LSH band keys."""
-    shingles = shingles_from_values(*token_values(text), config)
+    shingles = shingles_from_index_tokens(index_tokens(text), config)
     sig = signature(shingles.hashes, config)
     return Analysis(shingles, sig, band_keys(sig, config))

@@ -1,42 +1,75 @@
 """Word k-shingles hashed to 64 bits.
 
-Each token is hashed once with seeded xxh3-64; a shingle's hash combines the
-k token hashes of its window positionally in numpy (a polynomial in uint64,
-wrapping, then the MurmurHash3 64-bit finaliser). Distinct shingles collide
-with probability about n^2 / 2^65: negligible for articles.
+Every token of a text is hashed at once, from prefix sums over the text's
+code points (``span_hashes``: no Python string or call per token); a
+shingle's hash combines the k token hashes of its window positionally (a
+polynomial in uint64, wrapping, then the MurmurHash3 64-bit finaliser).
+Distinct shingles collide with probability about n^2 / 2^65: negligible for
+articles.
 """
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
-import xxhash
 
 from shingling.config import PipelineConfig
-from shingling.tokenise import Tokens, token_values
+from shingling.tokenise import IndexTokens, Tokens, index_tokens
 
 _P = np.uint64(0x9E3779B97F4A7C15)  # odd multiplier for the polynomial combine
+_P_TOKEN = np.uint64(0xC2B2AE3D27D4EB4F)  # odd multiplier for a token's code points
 _M1 = np.uint64(0xFF51AFD7ED558CCD)
 _M2 = np.uint64(0xC4CEB9FE1A85EC53)
 _S33 = np.uint64(33)
 
 
-#: Per seed, token -> 64-bit hash. News vocabulary repeats, so most tokens are
-#: found here; the cache is emptied when it reaches _CACHE_LIMIT entries.
-_TOKEN_CACHE: dict[int, dict[str, int]] = {}
-_CACHE_LIMIT = 1 << 20
+_C_LEN = np.uint64(0xD6E8FEB86659FD93)  # mixes a token's length into its hash
+_C_SEED = np.uint64(0xA0761D6478BD642F)  # ... and the seed
+
+
+@lru_cache(maxsize=8)
+def _powers(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """``_P_TOKEN**i`` and ``_P_TOKEN**-i`` (mod 2^64) for i < n (odd: invertible)."""
+    p, p_inv = int(_P_TOKEN), pow(int(_P_TOKEN), -1, 1 << 64)
+    up = np.full(n, _P_TOKEN, dtype=np.uint64)
+    down = np.full(n, p_inv, dtype=np.uint64)
+    up[0] = down[0] = 1
+    assert p * p_inv % (1 << 64) == 1
+    return np.cumprod(up, dtype=np.uint64), np.cumprod(down, dtype=np.uint64)
+
+
+def span_hashes(
+    codepoints: np.ndarray, starts: np.ndarray, ends: np.ndarray, seed: int
+) -> np.ndarray:
+    """Seeded 64-bit hash of each token ``codepoints[start:end]``, all at once.
+
+    A token's hash is the polynomial sum of its code points times powers of
+    ``_P_TOKEN`` (mod 2^64), read off prefix sums of the whole text: the prefix
+    sum difference over the span, shifted back by ``_P_TOKEN**-start``. Its length and
+    the seed are added and the MurmurHash3 finaliser mixes the result. Equal
+    strings hash equal wherever they stand; distinct news words collide with
+    probability about 2^-64 per pair (the polynomial is exact up to 2^64 wrap).
+    """
+    n = len(codepoints)
+    if not len(starts):
+        return np.empty(0, dtype=np.uint64)
+    size = 1 << max(10, n.bit_length())  # a few sizes cached, not one per text length
+    up, down = _powers(size)
+    prefix = np.zeros(n + 1, dtype=np.uint64)
+    np.cumsum(codepoints * up[:n], out=prefix[1:])
+    poly = (prefix[ends] - prefix[starts]) * down[starts]
+    length = (ends - starts).astype(np.uint64)
+    seeded = np.uint64(seed * int(_C_SEED) % (1 << 64))
+    return _fmix64(poly + length * _C_LEN + seeded)
 
 
 def token_hashes(values: tuple[str, ...] | list[str], seed: int) -> np.ndarray:
-    """Seeded 64-bit xxh3 hash of each token."""
-    cache = _TOKEN_CACHE.setdefault(seed, {})
-    try:
-        return np.fromiter(map(cache.__getitem__, values), dtype=np.uint64, count=len(values))
-    except KeyError:
-        if len(cache) > _CACHE_LIMIT:
-            cache.clear()
-        for value in set(values).difference(cache):
-            cache[value] = xxhash.xxh3_64_intdigest(value.encode("utf-8", "surrogatepass"), seed)
-        return np.fromiter(map(cache.__getitem__, values), dtype=np.uint64, count=len(values))
+    """``span_hashes`` of token strings: the same hash a token gets in a text."""
+    lengths = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
+    ends = np.cumsum(lengths + 1) - 1
+    joined = "\n".join(values).encode("utf-32-le", "surrogatepass")
+    return span_hashes(np.frombuffer(joined, dtype="<u4"), ends - lengths, ends, seed)
 
 
 def sorted_unique(values: np.ndarray) -> np.ndarray:
@@ -106,8 +139,20 @@ def shingles_from_values(
     values: tuple[str, ...] | list[str], quoted: np.ndarray, config: PipelineConfig
 ) -> Shingles:
     """Shingles of folded token values; ``quoted`` flags tokens inside quotations."""
-    positional = combine(token_hashes(values, config.seed), config.k)
-    width = min(config.k, len(values))
+    return shingles_from_hashes(token_hashes(values, config.seed), quoted, config)
+
+
+def shingles_from_index_tokens(tokens: IndexTokens, config: PipelineConfig) -> Shingles:
+    hashes = span_hashes(tokens.codepoints, tokens.starts, tokens.ends, config.seed)
+    return shingles_from_hashes(hashes, tokens.quoted, config)
+
+
+def shingles_from_hashes(
+    hashes: np.ndarray, quoted: np.ndarray, config: PipelineConfig
+) -> Shingles:
+    """Shingles of token hashes in text order; ``quoted`` flags tokens inside quotations."""
+    positional = combine(hashes, config.k)
+    width = min(config.k, len(hashes))
     narrative = positional
     if len(positional) and width and quoted.any():
         # A window is narrative when none of its tokens is quoted.
@@ -150,4 +195,4 @@ def unpack(hashes: bytes, narrative_bits: bytes) -> Shingles:
 
 def shingle(text: str, config: PipelineConfig) -> Shingles:
     """Normalise, drop chrome, tokenise and shingle ``text``."""
-    return shingles_from_values(*token_values(text), config)
+    return shingles_from_index_tokens(index_tokens(text), config)

@@ -23,7 +23,8 @@ from shingling.normalise import fold
 # when no space follows it, which in running text means inside a token.)
 _TOKEN = re.compile(r"\w++(?:[-'\u2019.,]\w++)*+")  # possessive: no backtracking
 _OPEN_CLOSE = '"\u201c\u201d\u201e\u00ab\u00bb'
-_QUOTE_OR_NEWLINE = re.compile(f"[{_OPEN_CLOSE}\\n]")
+# A quotation mark, or a line end followed by a blank line (a paragraph break).
+_QUOTE_OR_BREAK = re.compile(f"[{_OPEN_CLOSE}]|\\n(?=[^\\S\\n]*\\n)")
 # Folding is per token and news vocabulary repeats: fold each distinct token once.
 _fold = lru_cache(maxsize=1 << 18)(fold)
 
@@ -51,13 +52,11 @@ def quote_spans(text: str) -> list[tuple[int, int]]:
     """
     spans: list[tuple[int, int]] = []
     opened: int | None = None
-    # One pass over the quotation marks and line ends only.
-    for m in _QUOTE_OR_NEWLINE.finditer(text):
+    # One pass over the quotation marks and paragraph breaks only.
+    for m in _QUOTE_OR_BREAK.finditer(text):
         i, ch = m.start(), m.group()
-        if ch == "\n":
-            # A paragraph break (a line end followed by a blank line) closes a quote.
-            nxt = text.find("\n", i + 1)
-            if opened is not None and nxt != -1 and not text[i + 1 : nxt].strip():
+        if ch == "\n":  # a paragraph break closes a quote
+            if opened is not None:
                 spans.append((opened, i))
                 opened = None
         elif opened is None and ch != "\u201d":
@@ -83,28 +82,112 @@ def tokenise(text: str, *, strip_chrome: bool = True) -> Tokens:
     return Tokens(tuple(map(_fold, map(re.Match.group, matches))), starts, ends, quoted)
 
 
-def token_values(text: str) -> tuple[list[str], np.ndarray]:
-    """Folded token values and their quotation flags, without offsets: the
-    indexing path.
+# -- the indexing path: tokens found in arrays of code points -----------------
+_JOINERS = "-'\u2019.,"  # the characters _TOKEN lets stand between two word runs
+_PIECE_BREAK = "\0"  # joins pieces: not a word character, not a joiner, not text
+
+
+_OTHER, _WORD, _JOINER = 0, 1, 2  # character classes of the array tokeniser
+
+
+@lru_cache(maxsize=1)
+def _bmp_classes() -> np.ndarray:
+    """The class of every code point of the Basic Multilingual Plane: a word
+    character by ``re``'s own ``\\w``, a joiner, or other."""
+    every = "".join(map(chr, range(0x10000)))
+    marked = re.sub(r"\W", "\0", every)  # keeps length: one character for one
+    words = np.frombuffer(marked.encode("utf-32-le", "surrogatepass"), dtype="<u4") != 0
+    classes = words.astype(np.uint8)  # NUL (code 0) is other either way
+    classes[[ord(c) for c in _JOINERS]] = _JOINER
+    return classes
+
+
+def _classes(codepoints: np.ndarray) -> np.ndarray:
+    table = _bmp_classes()
+    if not len(codepoints) or int(codepoints.max()) < len(table):
+        return table[codepoints]
+    out = np.zeros(len(codepoints), dtype=np.uint8)
+    low = codepoints < len(table)
+    out[low] = table[codepoints[low]]
+    for c in np.unique(codepoints[~low]).tolist():  # rare: ask re about each one
+        out[codepoints == c] = _WORD if re.match(r"\w", chr(c)) else _OTHER
+    return out
+
+
+def word_spans(codepoints: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end offsets of the ``_TOKEN`` matches in a text given as code points.
+
+    The same tokens as ``_TOKEN.findall`` (tested on random text), found with
+    array operations instead of one Python string per token: a character is
+    in a token when it is a word character, or a joiner between two of them.
+    """
+    classes = _classes(codepoints)
+    inside = np.zeros(len(codepoints) + 2, dtype=bool)  # padded: a token cannot touch the ends
+    word = inside[1:-1]
+    np.equal(classes, _WORD, out=word)
+    word[1:-1] |= (classes[1:-1] == _JOINER) & word[:-2] & word[2:]
+    edges = np.flatnonzero(inside[1:] != inside[:-1])
+    return edges[0::2], edges[1::2]
+
+
+@dataclass(frozen=True)
+class IndexTokens:
+    """Tokens of the indexing path: spans into ``codepoints``, the folded,
+    chrome-free text (pieces joined by NULs), and quotation flags."""
+
+    codepoints: np.ndarray  # uint32
+    starts: np.ndarray
+    ends: np.ndarray
+    quoted: np.ndarray  # bool
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    @property
+    def values(self) -> list[str]:
+        """The token strings (for tests and inspection; indexing never builds them)."""
+        text = self.codepoints.tobytes().decode("utf-32-le", "surrogatepass")
+        return [text[s:e] for s, e in zip(self.starts.tolist(), self.ends.tolist(), strict=True)]
+
+
+def index_tokens(text: str) -> IndexTokens:
+    """The folded tokens of ``text`` and their quotation flags, without offsets
+    into ``text``: the indexing path.
 
     The text is cut at the quotation spans (whose ends are quotation marks or
-    paragraph breaks, so no token is split); each piece is folded whole and
-    tokenised by one ``findall``. This gives ``tokenise``'s values except where
-    folding itself changes a word boundary (a soft hyphen inside a word is
-    dropped, joining its halves), which is the better reading anyway.
+    paragraph breaks, so no token is split); each piece is folded whole, and
+    the pieces are tokenised together as code points. This gives
+    ``tokenise``'s values except where folding itself changes a word boundary
+    (a soft hyphen inside a word is dropped, joining its halves), which is the
+    better reading anyway.
     """
     source = mask_chrome(text)
-    values: list[str] = []
-    counts: list[int] = []  # tokens per piece; pieces alternate outside/inside quotes
+    if _PIECE_BREAK in source:  # not text: keep it free to mark where pieces end
+        source = source.replace(_PIECE_BREAK, " ")
+    pieces: list[str] = []
+    quoted_piece: list[bool] = []  # pieces alternate outside/inside quotes
     pos = 0
     for s, e in [*quote_spans(source), (len(source), len(source))]:
-        for lo, hi in ((pos, s), (s, e)):
-            found = _TOKEN.findall(fold(source[lo:hi])) if hi > lo else []
-            values.extend(found)
-            counts.append(len(found))
+        for lo, hi, inside in ((pos, s, False), (s, e, True)):
+            if hi > lo:
+                pieces.append(source[lo:hi])
+                quoted_piece.append(inside)
         pos = e
-    quoted = np.resize(np.array([False, True]), len(counts))
-    return values, np.repeat(quoted, counts)
+    # One fold for all pieces: NUL is left alone by folding and composes with
+    # nothing, so this is the pieces folded one by one, joined by NULs.
+    joined = fold(_PIECE_BREAK.join(pieces))
+    codepoints = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+    starts, ends = word_spans(codepoints)
+    # A token lies in the piece after as many breaks as precede it.
+    piece = np.searchsorted(np.flatnonzero(codepoints == 0), starts)
+    quoted = np.array(quoted_piece, dtype=bool)[piece] if pieces else np.zeros(0, dtype=bool)
+    return IndexTokens(codepoints, starts, ends, quoted)
+
+
+def token_values(text: str) -> tuple[list[str], np.ndarray]:
+    """``index_tokens`` as token strings and quotation flags."""
+    tokens = index_tokens(text)
+    return tokens.values, tokens.quoted
 
 
 def words(text: str) -> list[str]:

@@ -140,3 +140,54 @@ def test_signature_estimate_tracks_exact_jaccard(a: str, b: str) -> None:
     # identical signatures give identical band keys
     if np.array_equal(aa.signature, ab.signature):
         assert np.array_equal(band_keys(aa.signature, CONFIG), band_keys(ab.signature, CONFIG))
+
+
+@FAST
+@given(unicode_text)
+def test_array_tokeniser_finds_what_the_token_regex_finds(text: str) -> None:
+    from shingling.tokenise import _TOKEN, word_spans
+
+    codepoints = np.frombuffer(text.encode("utf-32-le"), dtype="<u4")
+    starts, ends = word_spans(codepoints)
+    found = [text[s:e] for s, e in zip(starts.tolist(), ends.tolist(), strict=True)]
+    assert found == _TOKEN.findall(text)
+
+
+@FAST
+@given(unicode_text)
+def test_a_token_hashes_the_same_wherever_it_stands(text: str) -> None:
+    from shingling.shingles import span_hashes, token_hashes
+    from shingling.tokenise import index_tokens
+
+    tokens = index_tokens(text)
+    in_text = span_hashes(tokens.codepoints, tokens.starts, tokens.ends, seed=1)
+    alone = token_hashes(tokens.values, seed=1)
+    assert in_text.tolist() == alone.tolist()
+    by_value: dict[str, int] = {}
+    for value, h in zip(tokens.values, in_text.tolist(), strict=True):
+        assert by_value.setdefault(value, h) == h
+    assert len(set(by_value.values())) == len(by_value)  # distinct tokens, distinct hashes
+
+
+@FAST
+@given(unicode_text)
+def test_quote_spans_see_every_quotation_mark_and_paragraph_break(text: str) -> None:
+    from shingling.tokenise import _OPEN_CLOSE, _QUOTE_OR_BREAK
+
+    def paragraph_break(i: int) -> bool:  # a line end, then a blank line
+        nxt = text.find("\n", i + 1)
+        return nxt != -1 and not text[i + 1 : nxt].strip()
+
+    expected = [
+        i for i, ch in enumerate(text) if ch in _OPEN_CLOSE or (ch == "\n" and paragraph_break(i))
+    ]
+    assert [m.start() for m in _QUOTE_OR_BREAK.finditer(text)] == expected
+
+
+@FAST
+@given(unicode_text)
+def test_the_quick_no_to_chrome_never_misses_a_short_line(text: str) -> None:
+    from shingling.chrome import _lines, _may_have_short_lines
+
+    if any(line.short for line in _lines(text)):
+        assert _may_have_short_lines(text)

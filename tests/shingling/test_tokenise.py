@@ -51,9 +51,18 @@ def test_token_values_equal_tokenise(seed_texts: dict[str, str]) -> None:
         '"Whole text quoted."',
         "",
         "ADVERTISEMENT",
+        'NUL\x00inside "a\x00quote" here',
     ]
     for text in samples:
         toks = tokenise(text)
         values, quoted = token_values(text)
         assert values == list(toks.values)
         assert quoted.tolist() == toks.quoted.tolist()
+
+
+def test_index_tokens_outside_the_basic_plane() -> None:
+    from shingling.tokenise import index_tokens
+
+    # A letter beyond U+FFFF is a word character; an emoji is not.
+    text = "\U00020000\U00020001 ab \U0001f600 cd\U0001f600ef \U00010400x"
+    assert index_tokens(text).values == ["\U00020000\U00020001", "ab", "cd", "ef", "\U00010428x"]
