@@ -39,7 +39,7 @@ from shingling import (
     Verdict,
     analyse,
     band_keys,
-    compare_many,
+    compare_packed,
 )
 from shingling.shingles import Shingles, narrow, pack, unpack
 from shingling.signature import SIG_DTYPE
@@ -592,9 +592,9 @@ class Index:
         rows = self._lookup(bands, exclude=exclude, limit=self.max_candidates, with_docs=True)
         # A row whose doc was deleted since its band entry was read has no id.
         found = [r for r in rows if isinstance(r[2], bytes) and isinstance(r[6], bytes)]
-        stored = [unpack(r[6], r[7] if isinstance(r[7], bytes) else b"") for r in found]
+        stored = [(r[6], r[7] if isinstance(r[7], bytes) else b"") for r in found]
         matches: list[Match] = []
-        for row, scores in zip(found, compare_many(query, stored), strict=True):
+        for row, scores in zip(found, compare_packed(query, stored), strict=True):
             doc_id, title, source, published = row[2:6]
             verdict = scores.verdict(self.thresholds)
             if verdict is None:

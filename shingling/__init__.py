@@ -5,7 +5,7 @@ from shingling.chrome import chrome_spans, mask_chrome, strip_chrome
 from shingling.config import PipelineConfig
 from shingling.normalise import fold, normalise
 from shingling.pipeline import Analysis, analyse
-from shingling.score import Scores, Thresholds, Verdict, compare, compare_many
+from shingling.score import Scores, Thresholds, Verdict, compare, compare_packed
 from shingling.shingles import Shingles, shingle, shingles_from_tokens
 from shingling.signature import band_keys, estimate_jaccard, signature
 from shingling.tokenise import Tokens, quote_spans, tokenise, words
@@ -22,7 +22,7 @@ __all__ = [
     "band_keys",
     "chrome_spans",
     "compare",
-    "compare_many",
+    "compare_packed",
     "estimate_jaccard",
     "fold",
     "mask_chrome",

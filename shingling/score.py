@@ -11,7 +11,7 @@ from enum import StrEnum
 
 import numpy as np
 
-from shingling.shingles import Shingles
+from shingling.shingles import PACKED, Shingles
 
 
 class Verdict(StrEnum):
@@ -76,32 +76,61 @@ def _scores(n_query: int, n_other: int, shared: int, shared_narrative: int) -> S
     )
 
 
-def _found(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
-    """Which of ``values`` are in ``sorted_set`` (sorted, unique)."""
-    if len(sorted_set) == 0:
-        return np.zeros(len(values), dtype=bool)
-    at = np.searchsorted(sorted_set, values)
+_SIEVE_BITS = 16  # a 64 Kib table of the query's low bits: ~1 % of non-members pass it
+
+
+def _positions_in(values: np.ndarray, sorted_set: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of ``values`` found in ``sorted_set`` (sorted, unique), and where.
+
+    A bit table of ``sorted_set``'s low bits sieves out most non-members in
+    one lookup each; only the few left are binary-searched.
+    """
+    if len(sorted_set) == 0 or len(values) == 0:
+        return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.intp)
+    mask = np.uint32((1 << _SIEVE_BITS) - 1)
+    table = np.zeros(1 << _SIEVE_BITS, dtype=bool)
+    table[sorted_set & mask] = True
+    maybe = np.flatnonzero(table[values & mask])
+    at = np.searchsorted(sorted_set, values[maybe])
     at[at == len(sorted_set)] = 0
-    return sorted_set[at] == values
+    exact = sorted_set[at] == values[maybe]
+    return maybe[exact], at[exact]
 
 
-def _shared_per_set(query: np.ndarray, sets: list[np.ndarray]) -> np.ndarray:
-    """How many of each set's values are in ``query``: one pass over all sets."""
-    sizes = np.fromiter(map(len, sets), dtype=np.int64, count=len(sets))
-    if not sizes.sum():
-        return np.zeros(len(sets), dtype=np.int64)
-    owner = np.repeat(np.arange(len(sets)), sizes)
-    hits = _found(np.concatenate(sets), query)
-    return np.bincount(owner[hits], minlength=len(sets))
+def compare_packed(query: Shingles, stored: list[tuple[bytes, bytes]]) -> list[Scores]:
+    """``[compare(query, unpack(h, bits)) for h, bits in stored]``: scores of a
+    narrowed query set against sets as the index stores them (``pack``), all
+    at once and without unpacking each one (a query verifies up to ~50).
 
+    One membership pass over every stored value gives both counts: a value is
+    shared narrative when it is found, narrative in the query, and its bit is
+    set in the stored bitmap.
+    """
+    if not stored:
+        return []
+    query_values = query.hashes.astype(PACKED)
+    sizes = np.array([len(h) // 4 for h, _ in stored], dtype=np.int64)
+    values = np.frombuffer(b"".join(h for h, _ in stored), dtype=PACKED)
+    owner = np.repeat(np.arange(len(stored)), sizes)
+    # Each bitmap padded to whole bytes (a missing one reads as "no narrative").
+    nbytes = (sizes + 7) // 8
+    bitmaps = b"".join(
+        b.ljust(n, b"\0")[:n] for (_, b), n in zip(stored, nbytes.tolist(), strict=True)
+    )
+    bits = np.unpackbits(np.frombuffer(bitmaps, dtype=np.uint8))
+    first_value = np.cumsum(sizes) - sizes
+    first_bit = 8 * (np.cumsum(nbytes) - nbytes)
+    bit_of = np.arange(len(values)) + np.repeat(first_bit - first_value, sizes)
+    query_narrative = np.zeros(len(query_values), dtype=bool)
+    query_narrative[np.searchsorted(query_values, query.narrative.astype(PACKED))] = True
 
-def compare_many(query: Shingles, others: list[Shingles]) -> list[Scores]:
-    """``[compare(query, o) for o in others]``, in a few array operations for all
-    of them at once (a query verifies up to ~50 candidates; one by one, each
-    comparison is a sort of both sets)."""
-    shared = _shared_per_set(query.hashes, [o.hashes for o in others])
-    narrative = _shared_per_set(query.narrative, [o.narrative for o in others])
+    found, where = _positions_in(values, query_values)
+    narrative = bits[bit_of[found]].astype(bool) & query_narrative[where]
+    shared = np.bincount(owner[found], minlength=len(stored))
+    shared_narrative = np.bincount(owner[found[narrative]], minlength=len(stored))
     return [
-        _scores(len(query), len(other), s, q)
-        for other, s, q in zip(others, shared.tolist(), narrative.tolist(), strict=True)
+        _scores(len(query), size, s, q)
+        for size, s, q in zip(
+            sizes.tolist(), shared.tolist(), shared_narrative.tolist(), strict=True
+        )
     ]

@@ -162,7 +162,7 @@ def shingles_from_hashes(
 
 
 _LOW32 = np.uint64(0xFFFFFFFF)
-_PACKED = np.dtype("<u4")
+PACKED = np.dtype("<u4")  # the stored form of a narrowed shingle hash
 
 
 def narrow(shingles: Shingles) -> Shingles:
@@ -183,12 +183,12 @@ def pack(narrowed: Shingles) -> tuple[bytes, bytes]:
     # narrative is a subset of hashes, both sorted: mark its positions.
     flags = np.zeros(len(narrowed.hashes), dtype=bool)
     flags[np.searchsorted(narrowed.hashes, narrowed.narrative)] = True
-    return narrowed.hashes.astype(_PACKED).tobytes(), np.packbits(flags).tobytes()
+    return narrowed.hashes.astype(PACKED).tobytes(), np.packbits(flags).tobytes()
 
 
 def unpack(hashes: bytes, narrative_bits: bytes) -> Shingles:
     """The inverse of ``pack``."""
-    values = np.frombuffer(hashes, dtype=_PACKED)
+    values = np.frombuffer(hashes, dtype=PACKED)
     bits = np.unpackbits(np.frombuffer(narrative_bits, dtype=np.uint8), count=len(values))
     return Shingles(values, values[bits.astype(bool)])
 

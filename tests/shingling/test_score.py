@@ -85,18 +85,27 @@ def _random_set(rng, size: int, universe: int):  # type: ignore[no-untyped-def]
     return Shingles(values, narrative)
 
 
-def test_compare_many_scores_each_set_as_compare_does() -> None:
+def test_compare_packed_scores_each_stored_set_as_compare_does() -> None:
     import numpy as np
 
-    from shingling import compare_many
+    from shingling import compare_packed
+    from shingling.shingles import pack, unpack
 
     rng = np.random.default_rng(3)
-    for trial in range(30):
+    for trial in range(40):
         query = _random_set(rng, int(rng.integers(0, 300)), 600)
         others = [_random_set(rng, int(rng.integers(0, 300)), 600) for _ in range(trial % 7)]
-        assert compare_many(query, others) == [compare(query, o) for o in others]
-    # Sets that share nothing, and empty ones, on either side.
+        stored = [pack(o) for o in others]
+        assert compare_packed(query, stored) == [compare(query, unpack(*p)) for p in stored]
+    # Sets that share nothing, empty ones on either side, values that agree in
+    # their low 16 bits only, and a stored set without its narrative bitmap.
     empty = _random_set(rng, 0, 10)
     lone = _random_set(rng, 50, 10**9)
-    assert compare_many(empty, [lone, empty]) == [compare(empty, lone), compare(empty, empty)]
-    assert compare_many(lone, [empty]) == [compare(lone, empty)]
+    from shingling.shingles import Shingles
+
+    near = Shingles(lone.hashes + np.uint32(1 << 16), lone.hashes[:0])
+    stored = [pack(lone), pack(empty), pack(near), (pack(lone)[0], b"")]
+    assert compare_packed(empty, stored) == [compare(empty, unpack(*p)) for p in stored]
+    assert compare_packed(lone, stored) == [compare(lone, unpack(*p)) for p in stored]
+    assert compare_packed(lone, stored)[2].shared == 0
+    assert compare_packed(lone, stored)[3].shared_narrative == 0
