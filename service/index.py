@@ -3,7 +3,10 @@ exact verification and ranking.
 
 LSH finds *candidates* and is approximate: a pair with Jaccard ``s`` is a
 candidate with probability ``1 - (1 - s**r)**b`` (see ``PipelineConfig``), and
-at most ``max_candidates`` of them (the most shared bands first) are verified.
+at most ``max_candidates`` of them (the most shared bands first) are verified,
+and a bucket shared by more than ``max_bucket`` articles contributes only its
+newest ``max_bucket`` (a pair whose only shared band is such a bucket can be
+missed).
 Every verified candidate is scored exactly on its stored shingle set (32-bit
 hashes: see ``shingling.shingles.narrow``), so the scores in a ``Match`` are
 exact; only a missed candidate is an error, and its rate is measured in
@@ -57,6 +60,11 @@ _MAX_RETRIES = 8
 #: pair shares several bands (J = 0.2 gives 2.6 on average), while same-topic
 #: articles sharing a stock passage share one: the tail holds those.
 DEFAULT_MAX_CANDIDATES = 50
+#: Entries a query reads of one LSH bucket, the newest. Buckets are small (at a
+#: million MRPC-built articles: 2 entries at the median, 16 at p99) except
+#: a few that a stock passage fills with a thousand or more: reading those
+#: whole was the query's p99 (docs/benchmarks.md).
+DEFAULT_MAX_BUCKET = 128
 
 
 class ConfigMismatch(RuntimeError):
@@ -196,6 +204,7 @@ class Index:
         *,
         name: str = "default",
         max_candidates: int = DEFAULT_MAX_CANDIDATES,
+        max_bucket: int = DEFAULT_MAX_BUCKET,
         capacity: int | None = None,
     ) -> None:
         self.client = client
@@ -206,6 +215,7 @@ class Index:
         shards = lsh_shards_for(capacity, config.b) if capacity else DEFAULT_LSH_SHARDS
         self.keys = Keys(name, shards)
         self.max_candidates = max_candidates
+        self.max_bucket = max_bucket
         self._put = client.register_script(_script("put.lua"))
         self._remove = client.register_script(_script("remove.lua"))
         self._query_script = client.register_script(_script("query.lua"))
@@ -221,6 +231,7 @@ class Index:
             settings.thresholds(),
             name=settings.index,
             max_candidates=settings.max_candidates,
+            max_bucket=settings.max_bucket,
             capacity=settings.capacity,
         )
 
@@ -560,13 +571,20 @@ class Index:
     def candidates(self, bands: np.ndarray) -> Counter[int]:
         """Doc numbers sharing at least one band bucket, with the number shared.
 
-        One round trip (``lua/query.lua``), as for a full query.
+        One round trip (``lua/query.lua``), as for a full query, but every
+        entry of every bucket (no ``max_bucket``).
         """
-        rows = self._lookup(bands, exclude=set(), limit=0, with_docs=False)
+        rows = self._lookup(bands, exclude=set(), limit=0, with_docs=False, max_bucket=0)
         return Counter({int.from_bytes(row[0], "little"): int(row[1]) for row in rows})
 
     def _lookup(
-        self, bands: np.ndarray, *, exclude: set[int], limit: int, with_docs: bool
+        self,
+        bands: np.ndarray,
+        *,
+        exclude: set[int],
+        limit: int,
+        with_docs: bool,
+        max_bucket: int | None = None,
     ) -> list[list[bytes | int | None]]:
         rows: list[list[bytes | int | None]] = self._query_script(
             keys=[self.keys.ids],
@@ -577,6 +595,7 @@ class Index:
                 "1" if with_docs else "0",
                 *self._lsh_args(),
                 self._packed(bands),
+                self.max_bucket if max_bucket is None else max_bucket,
             ],
         )
         return rows

@@ -13,7 +13,7 @@ import platformdirs
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from service.index import DEFAULT_MAX_CANDIDATES
+from service.index import DEFAULT_MAX_BUCKET, DEFAULT_MAX_CANDIDATES
 from shingling import PipelineConfig, Thresholds
 
 
@@ -60,6 +60,7 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=4_000_000, ge=10_000)
     max_results: int = Field(default=50, ge=1, le=1000)
     max_candidates: int = Field(default=DEFAULT_MAX_CANDIDATES, ge=1)
+    max_bucket: int = Field(default=DEFAULT_MAX_BUCKET, ge=0)  # 0: read whole buckets
     retention_days: float | None = Field(default=None, gt=0)
 
     # HTTP.

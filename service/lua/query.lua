@@ -7,18 +7,26 @@
 -- ARGV[4]        '1' to return each candidate's doc fields, '0' for numbers and counts only
 -- ARGV[5]        LSH key prefix   ARGV[6] number of LSH shards
 -- ARGV[7]        the query's band buckets, packed uint32 LE, in band order (as in put.lua)
+-- ARGV[8]        most entries read of one bucket, its newest (0 = all)
 -- Returns a list of {doc number packed, shared bands, id, title, source, published_at, sh, nq}
 -- (the last six only with ARGV[4] == '1'; a deleted doc has a nil id).
 local excluded = {}
 for j = 1, #ARGV[3], 4 do excluded[string.sub(ARGV[3], j, j + 3)] = true end
 
 local prefix, shards, bands = ARGV[5], tonumber(ARGV[6]), ARGV[7]
+-- A bucket that thousands of articles share (a stock passage a whole topic
+-- carries) says little about any one of them, and reading it all was the
+-- tail of a query at a million articles: only its newest entries count
+-- (entries are appended, so they are the bucket's last bytes).
+local cap = 4 * tonumber(ARGV[8])
 local counts, found = {}, {}
 for i = 0, #bands / 4 - 1 do
   local key, field = band_entry(prefix, shards, bands, i)
   local v = redis.call('HGET', key, field)
   if v then
-    for j = 1, #v, 4 do
+    local from = 1
+    if cap > 0 and #v > cap then from = #v - cap + 1 end
+    for j = from, #v, 4 do
       local n = string.sub(v, j, j + 3)
       if not excluded[n] then
         if counts[n] == nil then

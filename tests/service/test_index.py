@@ -233,3 +233,22 @@ def test_a_query_verifies_the_candidates_sharing_the_most_bands(index: Index) ->
             rows = index._lookup(bands, exclude=set(), limit=limit, with_docs=False)
             got = [(int.from_bytes(r[0], "little"), int(r[1])) for r in rows]
             assert got == [(n, every[n]) for n in ranked[:limit]]
+
+
+def test_a_crowded_bucket_contributes_only_its_newest_entries(redis_client: redis.Redis) -> None:
+    text = "the same wire paragraph that every outlet in the region carried word for word"
+    index = Index(redis_client, PipelineConfig(), max_bucket=3)
+    for i in range(6):  # the same text: all six share every bucket
+        index.put(ArticleIn(text=text, id=f"copy-{i}"))
+    bands = analyse(text, index.config).bands
+    assert sorted(index.candidates(bands)) == [1, 2, 3, 4, 5, 6]  # the exhaustive lookup
+    rows = index._lookup(bands, exclude=set(), limit=0, with_docs=False)
+    assert sorted(int.from_bytes(r[0], "little") for r in rows) == [4, 5, 6]
+    assert sorted(m.id for m in index.match_text(text)) == ["copy-3", "copy-4", "copy-5"]
+    whole = Index(redis_client, PipelineConfig(), max_bucket=0)
+    assert len(whole.match_text(text)) == 6
+
+
+def test_max_bucket_comes_from_settings(redis_client: redis.Redis, settings) -> None:  # type: ignore[no-untyped-def]
+    tuned = settings.model_copy(update={"max_bucket": 7})
+    assert Index.from_settings(redis_client, tuned).max_bucket == 7
