@@ -90,10 +90,11 @@ def _positions_in(values: np.ndarray, sorted_set: np.ndarray) -> tuple[np.ndarra
     mask = np.uint32((1 << _SIEVE_BITS) - 1)
     table = np.zeros(1 << _SIEVE_BITS, dtype=bool)
     table[sorted_set & mask] = True
-    maybe = np.flatnonzero(table[values & mask])
-    at = np.searchsorted(sorted_set, values[maybe])
+    maybe = np.flatnonzero(np.take(table, values & mask))
+    candidates = values[maybe]
+    at = np.searchsorted(sorted_set, candidates)
     at[at == len(sorted_set)] = 0
-    exact = sorted_set[at] == values[maybe]
+    exact = sorted_set[at] == candidates
     return maybe[exact], at[exact]
 
 
@@ -111,23 +112,24 @@ def compare_packed(query: Shingles, stored: list[tuple[bytes, bytes]]) -> list[S
     query_values = query.hashes.astype(PACKED)
     sizes = np.array([len(h) // 4 for h, _ in stored], dtype=np.int64)
     values = np.frombuffer(b"".join(h for h, _ in stored), dtype=PACKED)
-    owner = np.repeat(np.arange(len(stored)), sizes)
-    # Each bitmap padded to whole bytes (a missing one reads as "no narrative").
-    nbytes = (sizes + 7) // 8
-    bitmaps = b"".join(
-        b.ljust(n, b"\0")[:n] for (_, b), n in zip(stored, nbytes.tolist(), strict=True)
-    )
-    bits = np.unpackbits(np.frombuffer(bitmaps, dtype=np.uint8))
-    first_value = np.cumsum(sizes) - sizes
-    first_bit = 8 * (np.cumsum(nbytes) - nbytes)
-    bit_of = np.arange(len(values)) + np.repeat(first_bit - first_value, sizes)
+    ends = np.cumsum(sizes)
     query_narrative = np.zeros(len(query_values), dtype=bool)
     query_narrative[np.searchsorted(query_values, query.narrative.astype(PACKED))] = True
 
     found, where = _positions_in(values, query_values)
-    narrative = bits[bit_of[found]].astype(bool) & query_narrative[where]
-    shared = np.bincount(owner[found], minlength=len(stored))
-    shared_narrative = np.bincount(owner[found[narrative]], minlength=len(stored))
+    # The narrative bit of each found value: bitmaps are padded to whole bytes
+    # each (a missing one reads as "no narrative"), most significant bit first.
+    nbytes = (sizes + 7) // 8
+    bitmaps = np.frombuffer(
+        b"".join(b.ljust(n, b"\0")[:n] for (_, b), n in zip(stored, nbytes.tolist(), strict=True)),
+        dtype=np.uint8,
+    )
+    whose = np.searchsorted(ends, found, side="right")  # which stored set each is from
+    bit = found - (ends - sizes)[whose] + 8 * (np.cumsum(nbytes) - nbytes)[whose]
+    flag = (np.take(bitmaps, bit >> 3) >> (7 - (bit & 7)).astype(np.uint8)) & 1
+    narrative = flag.astype(bool) & query_narrative[where]
+    shared = np.bincount(whose, minlength=len(stored))
+    shared_narrative = np.bincount(whose[narrative], minlength=len(stored))
     return [
         _scores(len(query), size, s, q)
         for size, s, q in zip(

@@ -23,8 +23,7 @@ from shingling.normalise import fold
 # when no space follows it, which in running text means inside a token.)
 _TOKEN = re.compile(r"\w++(?:[-'\u2019.,]\w++)*+")  # possessive: no backtracking
 _OPEN_CLOSE = '"\u201c\u201d\u201e\u00ab\u00bb'
-# A quotation mark, or a line end followed by a blank line (a paragraph break).
-_QUOTE_OR_BREAK = re.compile(f"[{_OPEN_CLOSE}]|\\n(?=[^\\S\\n]*\\n)")
+_QUOTE_OR_NEWLINE = re.compile(f"[{_OPEN_CLOSE}\\n]")
 # Folding is per token and news vocabulary repeats: fold each distinct token once.
 _fold = lru_cache(maxsize=1 << 18)(fold)
 
@@ -52,13 +51,17 @@ def quote_spans(text: str) -> list[tuple[int, int]]:
     """
     spans: list[tuple[int, int]] = []
     opened: int | None = None
-    # One pass over the quotation marks and paragraph breaks only.
-    for m in _QUOTE_OR_BREAK.finditer(text):
+    # One pass over the quotation marks and line ends only (a single character
+    # class: re scans for it fast; most line ends need no look, as no quote is open).
+    for m in _QUOTE_OR_NEWLINE.finditer(text):
         i, ch = m.start(), m.group()
-        if ch == "\n":  # a paragraph break closes a quote
+        if ch == "\n":
+            # A paragraph break (a line end followed by a blank line) closes a quote.
             if opened is not None:
-                spans.append((opened, i))
-                opened = None
+                nxt = text.find("\n", i + 1)
+                if nxt != -1 and not text[i + 1 : nxt].strip():
+                    spans.append((opened, i))
+                    opened = None
         elif opened is None and ch != "\u201d":
             opened = i
         elif opened is not None and ch != "\u201c":

@@ -171,21 +171,6 @@ def test_a_token_hashes_the_same_wherever_it_stands(text: str) -> None:
 
 @FAST
 @given(unicode_text)
-def test_quote_spans_see_every_quotation_mark_and_paragraph_break(text: str) -> None:
-    from shingling.tokenise import _OPEN_CLOSE, _QUOTE_OR_BREAK
-
-    def paragraph_break(i: int) -> bool:  # a line end, then a blank line
-        nxt = text.find("\n", i + 1)
-        return nxt != -1 and not text[i + 1 : nxt].strip()
-
-    expected = [
-        i for i, ch in enumerate(text) if ch in _OPEN_CLOSE or (ch == "\n" and paragraph_break(i))
-    ]
-    assert [m.start() for m in _QUOTE_OR_BREAK.finditer(text)] == expected
-
-
-@FAST
-@given(unicode_text)
 def test_the_quick_no_to_chrome_never_misses_a_short_line(text: str) -> None:
     from shingling.chrome import _lines, _may_have_short_lines
 
