@@ -10,39 +10,50 @@
 -- ARGV[8]        most entries read of one bucket, its newest (0 = all)
 -- Returns a list of {doc number packed, shared bands, id, title, source, published_at, sh, nq}
 -- (the last six only with ARGV[4] == '1'; a deleted doc has a nil id).
+-- Doc numbers are handled as Lua numbers (read up to 32 per struct.unpack), so
+-- that ties between candidates can go to the newest article.
 local excluded = {}
-for j = 1, #ARGV[3], 4 do excluded[string.sub(ARGV[3], j, j + 3)] = true end
+for j = 1, #ARGV[3], 4 do excluded[struct.unpack('<I4', ARGV[3], j)] = true end
+local formats = {}
+for m = 1, 32 do formats[m] = '<' .. string.rep('I4', m) end
 
 local prefix, shards, bands = ARGV[5], tonumber(ARGV[6]), ARGV[7]
 -- A bucket that thousands of articles share (a stock passage a whole topic
 -- carries) says little about any one of them, and reading it all was the
 -- tail of a query at a million articles: only its newest entries count
 -- (entries are appended, so they are the bucket's last bytes).
-local cap = 4 * tonumber(ARGV[8])
+local cap = tonumber(ARGV[8])
 local counts, found = {}, {}
 for i = 0, #bands / 4 - 1 do
   local key, field = band_entry(prefix, shards, bands, i)
   local v = redis.call('HGET', key, field)
   if v then
-    local from = 1
-    if cap > 0 and #v > cap then from = #v - cap + 1 end
-    for j = from, #v, 4 do
-      local n = string.sub(v, j, j + 3)
-      if not excluded[n] then
-        if counts[n] == nil then
-          counts[n] = 0
-          found[#found + 1] = n
+    local size = #v / 4
+    local first = 0
+    if cap > 0 and size > cap then first = size - cap end
+    for j = first, size - 1, 32 do
+      local m = math.min(32, size - j)
+      local chunk = {struct.unpack(formats[m], v, 4 * j + 1)}
+      for t = 1, m do
+        local n = chunk[t]
+        if not excluded[n] then
+          local c = counts[n]
+          if c == nil then
+            counts[n] = 1
+            found[#found + 1] = n
+          else
+            counts[n] = c + 1
+          end
         end
-        counts[n] = counts[n] + 1
       end
     end
   end
 end
--- The `limit` candidates sharing the most bands, ties by doc number. Counts
--- run from 1 to the number of bands, so candidates are grouped by count, not
--- sorted with a Lua comparator: at a million articles a query can meet
--- thousands of one-band candidates (a stock passage a whole topic shares),
--- and sorting them all dominated the script.
+-- The `limit` candidates sharing the most bands, ties to the newest (the
+-- highest doc number). Counts run from 1 to the number of bands, so
+-- candidates are grouped by count, not sorted with a Lua comparator: a query
+-- can meet hundreds of one-band candidates (a stock passage a whole topic
+-- shares).
 local by_count, most = {}, 0
 for _, n in ipairs(found) do
   local c = counts[n]
@@ -61,10 +72,10 @@ for c = most, 1, -1 do
   if #chosen >= limit then break end
   local group = by_count[c]
   if group then
-    table.sort(group)
-    for _, n in ipairs(group) do
+    table.sort(group)  -- numbers: no Lua comparator; taken from the end, newest first
+    for g = #group, 1, -1 do
       if #chosen >= limit then break end
-      chosen[#chosen + 1] = n
+      chosen[#chosen + 1] = group[g]
     end
   end
 end
@@ -73,9 +84,9 @@ local with_docs = ARGV[4] == '1'
 local out = {}
 for k = 1, limit do
   local n = found[k]
-  local row = {n, counts[n]}
+  local row = {struct.pack('<I4', n), counts[n]}
   if with_docs then
-    local key = ARGV[1] .. struct.unpack('<I4', n)
+    local key = ARGV[1] .. string.format('%d', n)
     local doc = redis.call('HMGET', key, 'id', 'title', 'source', 'published_at', 'sh', 'nq')
     for f = 1, 6 do row[2 + f] = doc[f] end
   end
