@@ -259,6 +259,14 @@ class Index:
         stored_fp, stored_cfg, layout, shards = pipe.execute()[-1]
         if stored_fp is not None and stored_fp.decode() != self.config.fingerprint:
             stored = PipelineConfig.from_json(stored_cfg) if stored_cfg else None
+            if stored is not None and stored.normaliser_version != self.config.normaliser_version:
+                raise ConfigMismatch(
+                    f"index '{self.keys.index}' was built by a copydesk whose text pipeline "
+                    f"(normaliser version {stored.normaliser_version}) gives other shingle "
+                    f"hashes than this one's (version {self.config.normaliser_version}): "
+                    "re-ingest the articles into a new index (another COPYDESK_INDEX or "
+                    "--data-dir), then drop the old one."
+                )
             raise ConfigMismatch(
                 f"index '{self.keys.index}' was built with {stored} "
                 f"(fingerprint {stored_fp.decode()}), but this process uses {self.config} "

@@ -144,6 +144,17 @@ def test_other_config_is_refused(index: Index, redis_client: redis.Redis) -> Non
         other.get("a")
 
 
+def test_an_index_from_an_older_text_pipeline_says_to_reingest(
+    index: Index, redis_client: redis.Redis
+) -> None:
+    from dataclasses import replace
+
+    index.put(ArticleIn(text="some words for the index to hold", id="a"))
+    newer = replace(index.config, normaliser_version=index.config.normaliser_version + 1)
+    with pytest.raises(ConfigMismatch, match="re-ingest the articles into a new index"):
+        Index(redis_client, newer).check_config()
+
+
 def test_another_index_name_is_separate(index: Index, redis_client: redis.Redis) -> None:
     index.put(ArticleIn(text="some words for the index to hold", id="a"))
     other = Index(redis_client, PipelineConfig(k=4), name="other")
