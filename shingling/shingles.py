@@ -31,11 +31,9 @@ _C_SEED = np.uint64(0xA0761D6478BD642F)  # ... and the seed
 @lru_cache(maxsize=8)
 def _powers(n: int) -> tuple[np.ndarray, np.ndarray]:
     """``_P_TOKEN**i`` and ``_P_TOKEN**-i`` (mod 2^64) for i < n (odd: invertible)."""
-    p, p_inv = int(_P_TOKEN), pow(int(_P_TOKEN), -1, 1 << 64)
     up = np.full(n, _P_TOKEN, dtype=np.uint64)
-    down = np.full(n, p_inv, dtype=np.uint64)
+    down = np.full(n, pow(int(_P_TOKEN), -1, 1 << 64), dtype=np.uint64)
     up[0] = down[0] = 1
-    assert p * p_inv % (1 << 64) == 1
     return np.cumprod(up, dtype=np.uint64), np.cumprod(down, dtype=np.uint64)
 
 
@@ -46,10 +44,14 @@ def span_hashes(
 
     A token's hash is the polynomial sum of its code points times powers of
     ``_P_TOKEN`` (mod 2^64), read off prefix sums of the whole text: the prefix
-    sum difference over the span, shifted back by ``_P_TOKEN**-start``. Its length and
-    the seed are added and the MurmurHash3 finaliser mixes the result. Equal
-    strings hash equal wherever they stand; distinct news words collide with
-    probability about 2^-64 per pair (the polynomial is exact up to 2^64 wrap).
+    sum difference over the span, shifted back by ``_P_TOKEN**-start``. Its
+    length and the seed are added and the MurmurHash3 finaliser mixes the
+    result. Equal strings hash equal wherever they stand.
+
+    Approximate, like any 64-bit hash: two distinct words of natural text
+    collide about as rarely as with a keyed hash, but a polynomial mod 2^64
+    is not one, and strings can be constructed to collide (the Thue-Morse
+    construction). A collision makes two words count as one word.
     """
     n = len(codepoints)
     if not len(starts):
