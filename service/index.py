@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import redis
+from isal import isal_zlib
 
 from service.keys import (
     DEFAULT_LSH_SHARDS,
@@ -166,8 +167,9 @@ def _prepared(article: ArticleIn, analysis: Analysis) -> PreparedDoc:
     sha = _text_sha(article.text)
     fields: dict[str, bytes | str] = {
         "id": article.id or sha[:16],
-        # Level 1: a third of the CPU of the default for ~10 % more bytes.
-        "text": zlib.compress(article.text.encode("utf-8", "surrogatepass"), 1),
+        # zlib format, written by ISA-L: level 1 in a third of zlib's own level-1
+        # time on news text, and a little smaller; read back with zlib.
+        "text": isal_zlib.compress(article.text.encode("utf-8", "surrogatepass"), 1),
         "sha": sha,
         "ingested_at": _iso(_now()),
         "sh": hashes,
