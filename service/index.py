@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import numpy as np
 import redis
@@ -621,7 +621,7 @@ class Index:
         rows = self._lookup(bands, exclude=exclude, limit=self.max_candidates, with_docs=True)
         # A row whose doc was deleted since its band entry was read has no id.
         found = [r for r in rows if isinstance(r[2], bytes) and isinstance(r[6], bytes)]
-        stored = [(r[6], r[7] if isinstance(r[7], bytes) else b"") for r in found]
+        stored = [(cast(bytes, r[6]), r[7] if isinstance(r[7], bytes) else b"") for r in found]
         matches: list[Match] = []
         for row, scores in zip(found, compare_packed(query, stored), strict=True):
             doc_id, title, source, published = row[2:6]

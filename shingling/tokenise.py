@@ -100,7 +100,7 @@ def _bmp_classes() -> np.ndarray:
     every = "".join(map(chr, range(0x10000)))
     marked = re.sub(r"\W", "\0", every)  # keeps length: one character for one
     words = np.frombuffer(marked.encode("utf-32-le", "surrogatepass"), dtype="<u4") != 0
-    classes = words.astype(np.uint8)  # NUL (code 0) is other either way
+    classes: np.ndarray = words.astype(np.uint8)  # NUL (code 0) is other either way
     classes[[ord(c) for c in _JOINERS]] = _JOINER
     return classes
 
@@ -108,7 +108,8 @@ def _bmp_classes() -> np.ndarray:
 def _classes(codepoints: np.ndarray) -> np.ndarray:
     table = _bmp_classes()
     if not len(codepoints) or int(codepoints.max()) < len(table):
-        return table[codepoints]
+        looked_up: np.ndarray = table[codepoints]
+        return looked_up
     out = np.zeros(len(codepoints), dtype=np.uint8)
     low = codepoints < len(table)
     out[low] = table[codepoints[low]]
