@@ -56,10 +56,8 @@ def run(args: argparse.Namespace) -> dict[str, object]:
             say("query", scenarios.query(index, corpus, deadline()))
     if "parallel" in wanted:
         with redis_server() as client:
-            index = Index(
-                client, config, name="parallel", capacity=min(size, args.parallel_articles)
-            )
             cap = min(size, args.parallel_articles)
+            index = Index(client, config, name="parallel", capacity=cap)
             say("parallel", scenarios.ingest(
                 index, corpus.head(cap), deadline(), workers=args.workers))  # fmt: skip
     if "datasketch" in wanted:

@@ -233,12 +233,10 @@ def query(index: Index, corpus: Corpus, deadline: float, *, limit: int = 50) -> 
     fetch_ms: list[float] = []
     expected = found = false_pos = partial_out = 0
     queries = [a for a in corpus.sample if a.id in corpus.family]
-    timed = 0
     for article in queries:
         start = time.perf_counter()
         matches = index.match_text(article.text, limit=limit)
         total_ms.append((time.perf_counter() - start) * 1000)
-        timed += 1
         fam = corpus.family[article.id]
         expected += family_size[fam] - 1
         hits = [m for m in matches if m.id != article.id]
@@ -252,10 +250,10 @@ def query(index: Index, corpus: Corpus, deadline: float, *, limit: int = 50) -> 
     # The parts, in later passes, the exhaustive lookup last: it leaves tables
     # of thousands of candidates to Redis's Lua garbage collector, which would
     # otherwise run inside the next timed script.
-    bands = [analyse(a.text, index.config).bands for a in queries[:timed]]
-    for article in queries[:timed]:
+    bands = []
+    for article in queries[: len(total_ms)]:
         start = time.perf_counter()
-        analyse(article.text, index.config)
+        bands.append(analyse(article.text, index.config).bands)
         analyse_ms.append((time.perf_counter() - start) * 1000)
     for b in bands:
         start = time.perf_counter()  # what a query's script does: top candidates and their sets

@@ -28,8 +28,8 @@ SIG_BLOCK_BITS = 10
 DEFAULT_LSH_SHARDS = 1 << 16
 #: Band entries a shard should hold when the index is at its planned capacity.
 #: A shard is a compact (ziplist) hash, read and rewritten whole by every put:
-#: measured in Redis 6.2, 64 bucket updates cost ~0.6 ms at 60 entries per
-#: shard, ~1.2 ms at 250 and ~3.8 ms at 1,000 (docs/benchmarks.md).
+#: measured in Redis 6.2, 64 bucket updates cost ~0.3 ms at 32 entries per
+#: shard, 0.58 ms at 64, 1.1 ms at 128 and 3.8 ms at 1,000 (docs/benchmarks.md).
 ENTRIES_PER_SHARD = 32
 _MIN_SHARDS, _MAX_SHARDS = 1 << 10, 1 << 24
 

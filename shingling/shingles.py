@@ -134,14 +134,8 @@ class Shingles:
 
 
 def shingles_from_tokens(tokens: Tokens, config: PipelineConfig) -> Shingles:
-    return shingles_from_values(tokens.values, tokens.quoted, config)
-
-
-def shingles_from_values(
-    values: tuple[str, ...] | list[str], quoted: np.ndarray, config: PipelineConfig
-) -> Shingles:
-    """Shingles of folded token values; ``quoted`` flags tokens inside quotations."""
-    return shingles_from_hashes(token_hashes(values, config.seed), quoted, config)
+    """Shingles of ``tokenise``'s tokens: the same as the indexing path's."""
+    return shingles_from_hashes(token_hashes(tokens.values, config.seed), tokens.quoted, config)
 
 
 def shingles_from_index_tokens(tokens: IndexTokens, config: PipelineConfig) -> Shingles:

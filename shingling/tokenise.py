@@ -88,8 +88,6 @@ def tokenise(text: str, *, strip_chrome: bool = True) -> Tokens:
 # -- the indexing path: tokens found in arrays of code points -----------------
 _JOINERS = "-'\u2019.,"  # the characters _TOKEN lets stand between two word runs
 _PIECE_BREAK = "\0"  # joins pieces: not a word character, not a joiner, not text
-
-
 _OTHER, _WORD, _JOINER = 0, 1, 2  # character classes of the array tokeniser
 
 
@@ -186,12 +184,6 @@ def index_tokens(text: str) -> IndexTokens:
     piece = np.searchsorted(np.flatnonzero(codepoints == 0), starts)
     quoted = np.array(quoted_piece, dtype=bool)[piece] if pieces else np.zeros(0, dtype=bool)
     return IndexTokens(codepoints, starts, ends, quoted)
-
-
-def token_values(text: str) -> tuple[list[str], np.ndarray]:
-    """``index_tokens`` as token strings and quotation flags."""
-    tokens = index_tokens(text)
-    return tokens.values, tokens.quoted
 
 
 def words(text: str) -> list[str]:

@@ -42,8 +42,8 @@ def test_unclosed_quote_runs_to_paragraph_end() -> None:
     assert text[spans[1][0] : spans[1][1]] == '"Second paragraph,"'
 
 
-def test_token_values_equal_tokenise(seed_texts: dict[str, str]) -> None:
-    from shingling.tokenise import token_values
+def test_index_tokens_equal_tokenise(seed_texts: dict[str, str]) -> None:
+    from shingling.tokenise import index_tokens
 
     samples = [
         *seed_texts.values(),
@@ -55,7 +55,8 @@ def test_token_values_equal_tokenise(seed_texts: dict[str, str]) -> None:
     ]
     for text in samples:
         toks = tokenise(text)
-        values, quoted = token_values(text)
+        tokens = index_tokens(text)
+        values, quoted = tokens.values, tokens.quoted
         assert values == list(toks.values)
         assert quoted.tolist() == toks.quoted.tolist()
 
