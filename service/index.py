@@ -596,7 +596,7 @@ class Index:
         with_docs: bool,
         max_bucket: int | None = None,
     ) -> list[list[bytes | int | None]]:
-        rows: list[list[bytes | int | None]] = self._query_script(
+        flat: list[bytes | int | None] = self._query_script(
             keys=[self.keys.ids],
             args=[
                 self.keys.doc_prefix,
@@ -608,7 +608,9 @@ class Index:
                 self.max_bucket if max_bucket is None else max_bucket,
             ],
         )
-        return rows
+        # query.lua returns one flat list (see its note on why): a row per candidate.
+        width = 8 if with_docs else 2
+        return [flat[i : i + width] for i in range(0, len(flat), width)]
 
     def _query(self, analysis: Analysis, *, exclude: set[int], limit: int) -> list[Match]:
         return self._query_narrow(narrow(analysis.shingles), analysis.bands, exclude, limit)
