@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench import report, scenarios
+from bench import report, saved, scenarios
 from bench.machine import describe
 from bench.redis_server import redis_server
 from bench.synth import DEFAULT_MATERIAL, load_material
@@ -22,10 +22,13 @@ from shingling import PipelineConfig
 
 SIZES = {"300": 300, "10k": 10_000, "100k": 100_000, "1M": 1_000_000}
 SCENARIOS = ("signatures", "ingest", "parallel", "datasketch", "http", "retention")
+ON_SAVED = ("query",)  # scenarios run on an index kept by --keep-index, not in "all"
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def run(args: argparse.Namespace) -> dict[str, object]:
+    if args.scenario == "query":
+        return run_on_saved(args)
     size = SIZES[args.size]
     config = PipelineConfig()
     material = load_material(args.material)
@@ -43,7 +46,8 @@ def run(args: argparse.Namespace) -> dict[str, object]:
 
     head = corpus.head(min(size, args.signature_articles))
     with redis_server() as client:
-        result["machine"] = describe(client)
+        result["machine"] = machine = describe(client)
+        machine["floor_per_s"] = scenarios.machine_speed([a.text for a in head], config.k)
         print(f"machine: {json.dumps(result['machine'])}", file=sys.stderr, flush=True)
         if "signatures" in wanted:
             texts = [a.text for a in head]
@@ -54,6 +58,10 @@ def run(args: argparse.Namespace) -> dict[str, object]:
             say("ingest", scenarios.ingest(
                 index, corpus.stream(), deadline(), workers=args.ingest_workers))  # fmt: skip
             say("query", scenarios.query(index, corpus, deadline()))
+            if args.keep_index is not None:
+                start = time.monotonic()
+                kept = saved.save(client, args.keep_index, corpus)
+                say("kept", {"path": str(kept), "seconds": time.monotonic() - start})
     if "parallel" in wanted:
         with redis_server() as client:
             cap = min(size, args.parallel_articles)
@@ -81,9 +89,35 @@ def run(args: argparse.Namespace) -> dict[str, object]:
     return result
 
 
+def run_on_saved(args: argparse.Namespace) -> dict[str, object]:
+    """The query scenario on an index saved by ``--keep-index``."""
+    if args.index is None:
+        raise SystemExit("the query scenario runs on a saved index: give --index DIR")
+    corpus = saved.load(args.index)
+    queries = corpus.sample[: args.queries]
+    corpus.sample = queries
+    result: dict[str, object] = {"size": corpus.size, "seed": corpus.seed, "material": "-"}
+    with redis_server(timeout=args.budget, restore=args.index / saved.SNAPSHOT) as client:
+        result["machine"] = machine = describe(client)
+        machine["floor_per_s"] = scenarios.machine_speed(
+            [a.text for a in queries], PipelineConfig().k
+        )
+        print(f"machine: {json.dumps(result['machine'])}", file=sys.stderr, flush=True)
+        index = Index(client, PipelineConfig(), name=saved.INDEX_NAME, capacity=corpus.size)
+        index.check_config()
+        result["restored"] = {"path": str(args.index), "articles": index.count()}
+        result["query"] = scenarios.query(index, corpus, time.monotonic() + args.budget)
+        print(f"query: {json.dumps(result['query'])}", file=sys.stderr, flush=True)
+    return result
+
+
+def size_label(size: int) -> str:
+    return next((label for label, n in SIZES.items() if n == size), str(size))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
-    parser.add_argument("scenario", choices=("all", *SCENARIOS), help="what to measure")
+    parser.add_argument("scenario", choices=("all", *SCENARIOS, *ON_SAVED), help="what to measure")
     parser.add_argument("--size", choices=SIZES, default="10k", help="articles in the index")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
@@ -121,11 +155,26 @@ def main(argv: list[str] | None = None) -> int:
         help="analysis processes for 'ingest' (1: the one-core figure)",
     )
     parser.add_argument("--retention-articles", type=int, default=10_000)
+    parser.add_argument(
+        "--keep-index",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="after 'ingest', save the index (RDB) and the corpus truth into DIR",
+    )
+    parser.add_argument(
+        "--index",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="for 'query': the index saved by --keep-index",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS, help="folder for JSON and Markdown")
     args = parser.parse_args(argv)
     result = run(args)
     args.out.mkdir(parents=True, exist_ok=True)
-    stem = args.size if args.scenario == "all" else f"{args.size}-{args.scenario}"
+    size = size_label(int(result["size"]))  # type: ignore[call-overload]
+    stem = size if args.scenario == "all" else f"{size}-{args.scenario}"
     (args.out / f"{stem}.json").write_text(json.dumps(result, indent=1, default=float))
     table = report.markdown(result)
     (args.out / f"{stem}.md").write_text(table)

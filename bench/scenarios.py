@@ -93,6 +93,26 @@ def floor_shingles(text: str, k: int) -> list[bytes]:
     return [" ".join(words[i : i + k]).encode() for i in range(max(1, len(words) - k + 1))]
 
 
+def machine_speed(texts: list[str], k: int, seconds: float = 3.0) -> float:
+    """Articles/s of the pure-Python floor (word k-grams, xxh3 each), the median
+    of rounds over ``seconds``: how fast this machine is at the time of the run.
+
+    Shared machines vary by up to 2x from hour to hour; a run's absolute
+    figures are read against this (ratios within a run need no correction).
+    """
+    rates: list[float] = []
+    deadline = time.monotonic() + seconds
+    part = texts[:50]
+    while time.monotonic() < deadline and len(rates) < 100:
+        rate, _ = _timed_rate(
+            part,
+            lambda t: [xxhash.xxh3_64_intdigest(s) for s in floor_shingles(t, k)],
+            deadline + 10,
+        )
+        rates.append(rate)
+    return statistics.median(rates)
+
+
 def signatures(texts: list[str], config: PipelineConfig, seconds: float) -> dict[str, object]:
     """Articles/s from text to signature: copydesk against the floor and datasketch."""
     k, num_perm = config.k, config.num_perm

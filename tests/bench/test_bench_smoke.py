@@ -29,3 +29,26 @@ def test_harness_smoke(tmp_path: Path) -> None:
     assert result["http"]["articles"] > 0 and result["http"]["failures"] == 0
     retention = result["retention"]
     assert retention["expired"] > 0 and retention["live_at_end"] < retention["ingested"]
+
+
+@pytest.mark.slow
+def test_kept_index_is_queried_again_with_the_same_findings(tmp_path: Path) -> None:
+    kept, out = tmp_path / "kept", tmp_path / "out"
+    assert main(["ingest", "--size", "300", "--budget", "60", "--queries", "30",
+                 "--signature-articles", "30", "--keep-index", str(kept),
+                 "--out", str(out)]) == 0  # fmt: skip
+    first = json.loads((out / "300-ingest.json").read_text())
+    assert (kept / "index.rdb").stat().st_size > 0
+    assert main(["query", "--index", str(kept), "--queries", "30", "--budget", "60",
+                 "--out", str(out)]) == 0  # fmt: skip
+    again = json.loads((out / "300-query.json").read_text())
+    assert again["restored"]["articles"] == first["ingest"]["articles"] == 300
+    assert again["machine"]["floor_per_s"] > 0
+    for figure in ("queries", "true_pairs_expected", "recall", "false_positives_per_query"):
+        assert again["query"][figure] == first["query"][figure], figure
+    assert "restored into a fresh redis-server" in (out / "300-query.md").read_text()
+
+
+def test_query_without_a_saved_index_says_how_to_make_one(tmp_path: Path) -> None:
+    with pytest.raises(SystemExit, match="--keep-index"):
+        main(["query", "--index", str(tmp_path), "--out", str(tmp_path)])
