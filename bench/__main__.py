@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
     result: dict[str, object] = {"size": size, "seed": args.seed, "material": str(args.material)}
 
     def deadline() -> float:
-        return time.monotonic() + args.budget
+        return time.monotonic() + float(args.budget)
 
     def say(name: str, figures: dict[str, object]) -> None:
         result[name] = figures
@@ -84,8 +84,8 @@ def run(args: argparse.Namespace) -> dict[str, object]:
         with redis_server() as client:
             index = Index(client, config, name="retention")
             index.check_config()
-            articles = corpus.head(min(size, args.retention_articles))
-            say("retention", scenarios.retention(index, articles, len(articles) // 5, deadline()))
+            aging = corpus.head(min(size, args.retention_articles))
+            say("retention", scenarios.retention(index, aging, len(aging) // 5, deadline()))
     return result
 
 

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, cast
 
 import numpy as np
 import redis
@@ -109,6 +109,21 @@ class Match:
     reverse_containment: float
     shared_shingles: int
     verdict: Verdict
+
+
+class _Candidate(NamedTuple):
+    """One row of ``lua/query.lua``'s reply: a doc number, how many of the
+    query's band buckets it shares, and (when asked for) the stored fields
+    verifying and reporting it needs (None when the doc was deleted)."""
+
+    number: int
+    shared_bands: int
+    id: bytes | None = None
+    title: bytes | None = None
+    source: bytes | None = None
+    published_at: bytes | None = None
+    hashes: bytes | None = None
+    narrative: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -242,7 +257,7 @@ class Index:
         """Claim an empty index for this config, or refuse one built otherwise."""
         meta = self.keys.meta
         fields = ("fingerprint", "config", "layout", "lsh_shards")
-        claim = {
+        claim: dict[str, str | int] = {
             "fingerprint": self.config.fingerprint,
             "config": self.config.to_json(),
             "layout": str(LAYOUT_VERSION),
@@ -412,7 +427,7 @@ class Index:
     def _put_args(
         self,
         doc: PreparedDoc,
-        cur: bytes | None,
+        cur: bytes | str | None,
         n: int,
         old: tuple[int, np.ndarray] | None,
     ) -> tuple[list[str], list[bytes | str | int | float]]:
@@ -485,7 +500,7 @@ class Index:
         """
         self._ensure()
         members = self.client.zrangebyscore(self.keys.bytime, "-inf", f"({before}", 0, batch)
-        numbers = [int(m) for m in members]
+        numbers = [int(cast(bytes, m)) for m in members]
         if not numbers:
             return 0
         pipe = self.client.pipeline(transaction=False)
@@ -528,7 +543,7 @@ class Index:
         raw = self.client.hgetall(self.keys.doc(int(cur)))
         if not raw:
             return None
-        return self._stored(raw)
+        return self._stored(cast(dict[bytes, bytes], raw))  # the client never decodes
 
     @staticmethod
     def _stored(raw: dict[bytes, bytes]) -> StoredArticle:
@@ -585,7 +600,7 @@ class Index:
         entry of every bucket (no ``max_bucket``).
         """
         rows = self._lookup(bands, exclude=set(), limit=0, with_docs=False, max_bucket=0)
-        return Counter({int.from_bytes(row[0], "little"): int(row[1]) for row in rows})
+        return Counter({row.number: row.shared_bands for row in rows})
 
     def _lookup(
         self,
@@ -595,8 +610,8 @@ class Index:
         limit: int,
         with_docs: bool,
         max_bucket: int | None = None,
-    ) -> list[list[bytes | int | None]]:
-        flat: list[bytes | int | None] = self._query_script(
+    ) -> list[_Candidate]:
+        flat: list[Any] = self._query_script(
             keys=[self.keys.ids],
             args=[
                 self.keys.doc_prefix,
@@ -610,7 +625,12 @@ class Index:
         )
         # query.lua returns one flat list (see its note on why): a row per candidate.
         width = 8 if with_docs else 2
-        return [flat[i : i + width] for i in range(0, len(flat), width)]
+        return [
+            _Candidate(
+                int.from_bytes(flat[i], "little"), int(flat[i + 1]), *flat[i + 2 : i + width]
+            )
+            for i in range(0, len(flat), width)
+        ]
 
     def _query(self, analysis: Analysis, *, exclude: set[int], limit: int) -> list[Match]:
         return self._query_narrow(narrow(analysis.shingles), analysis.bands, exclude, limit)
@@ -622,20 +642,19 @@ class Index:
         and metadata, in one round trip; then exact scores, verdicts, ranking."""
         rows = self._lookup(bands, exclude=exclude, limit=self.max_candidates, with_docs=True)
         # A row whose doc was deleted since its band entry was read has no id.
-        found = [r for r in rows if isinstance(r[2], bytes) and isinstance(r[6], bytes)]
-        stored = [(cast(bytes, r[6]), r[7] if isinstance(r[7], bytes) else b"") for r in found]
+        found = [(r.id, r, r.hashes) for r in rows if r.id is not None and r.hashes is not None]
+        stored = [(hashes, row.narrative or b"") for _, row, hashes in found]
         matches: list[Match] = []
-        for row, scores in zip(found, compare_packed(query, stored), strict=True):
-            doc_id, title, source, published = row[2:6]
+        for (doc_id, row, _), scores in zip(found, compare_packed(query, stored), strict=True):
             verdict = scores.verdict(self.thresholds)
             if verdict is None:
                 continue
             matches.append(
                 Match(
                     id=doc_id.decode(),
-                    title=_s(title),
-                    source=_s(source),
-                    published_at=_s(published),
+                    title=_s(row.title),
+                    source=_s(row.source),
+                    published_at=_s(row.published_at),
                     jaccard=scores.jaccard,
                     containment=scores.containment,
                     reverse_containment=scores.reverse_containment,

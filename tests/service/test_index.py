@@ -242,7 +242,7 @@ def test_a_query_verifies_the_candidates_sharing_the_most_bands(index: Index) ->
         ranked = sorted(every, key=lambda n: (-every[n], -n))
         for limit in (1, 3, 10, len(ranked) + 5):
             rows = index._lookup(bands, exclude=set(), limit=limit, with_docs=False)
-            got = [(int.from_bytes(r[0], "little"), int(r[1])) for r in rows]
+            got = [(r.number, r.shared_bands) for r in rows]
             assert got == [(n, every[n]) for n in ranked[:limit]]
 
 
@@ -254,7 +254,7 @@ def test_a_crowded_bucket_contributes_only_its_newest_entries(redis_client: redi
     bands = analyse(text, index.config).bands
     assert sorted(index.candidates(bands)) == [1, 2, 3, 4, 5, 6]  # the exhaustive lookup
     rows = index._lookup(bands, exclude=set(), limit=0, with_docs=False)
-    assert sorted(int.from_bytes(r[0], "little") for r in rows) == [4, 5, 6]
+    assert sorted(r.number for r in rows) == [4, 5, 6]
     assert sorted(m.id for m in index.match_text(text)) == ["copy-3", "copy-4", "copy-5"]
     whole = Index(redis_client, PipelineConfig(), max_bucket=0)
     assert len(whole.match_text(text)) == 6
