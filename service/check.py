@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 import redis
@@ -115,10 +116,11 @@ def check(client: redis.Redis, config: PipelineConfig, *, index: str = "default"
         for k in batch:
             pipe.hmget(k, "id", "text", "sha")
         for k, (doc_id, text, sha) in zip(batch, pipe.execute(), strict=True):
-            n = _suffix_int(k)
-            if n is None:
+            number = _suffix_int(k)
+            if number is None:
                 report.add("bad_key", f"{k.decode()} is not a doc number")
                 continue
+            n = number
             report.docs += 1
             seen_docs.add(n)
             if n not in live:
@@ -140,7 +142,7 @@ def check(client: redis.Redis, config: PipelineConfig, *, index: str = "default"
     blocks: dict[int, bytes] = {}
     for k in _scan(client, keys.pattern("sig")):
         b = _suffix_int(k)
-        raw = client.get(k)
+        raw = cast("bytes | None", client.get(k))  # the client does not decode replies
         if b is None or raw is None:
             continue
         blocks[b] = raw

@@ -44,10 +44,11 @@ import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 import redis
+from redis.typing import EncodableT, FieldT
 
 from service.keys import SIG_BLOCK_BITS, Keys
 from shingling import PipelineConfig, Shingles, Thresholds, shingle
@@ -186,7 +187,7 @@ class JobStore:
         return bool(self.client.transaction(txn, key, value_from_callable=True))  # type: ignore[arg-type]
 
     def beat(self, job_id: str, progress: float | None = None) -> None:
-        mapping: dict[str | bytes, str | bytes] = {"heartbeat": repr(_now())}
+        mapping: dict[FieldT, EncodableT] = {"heartbeat": repr(_now())}
         if progress is not None:
             mapping["progress"] = f"{min(max(progress, 0.0), 1.0):.4f}"
         self.client.hset(self.keys.job(job_id), mapping=mapping)
@@ -216,7 +217,11 @@ class JobStore:
                 if list(current) != list(only_if.values()):
                     return False
             pipe.multi()
-            failed = {"status": "failed", "error": error, "finished_at": repr(_now())}
+            failed: dict[FieldT, EncodableT] = {
+                "status": "failed",
+                "error": error,
+                "finished_at": repr(_now()),
+            }
             pipe.hset(key, mapping=failed)
             return True
 
@@ -225,25 +230,26 @@ class JobStore:
     # -- reads -------------------------------------------------------------
     def get(self, job_id: str) -> JobStatus | None:
         """The job, after checking that a queued or running one is still alive."""
-        raw = self.client.hgetall(self.keys.job(job_id))
+        # The client does not decode responses: every reply is bytes.
+        raw = cast("dict[bytes, bytes]", self.client.hgetall(self.keys.job(job_id)))
         if not raw:
             return None
         if raw.get(b"status", b"").decode() in ACTIVE and self._reap(job_id, raw):
-            raw = self.client.hgetall(self.keys.job(job_id))
+            raw = cast("dict[bytes, bytes]", self.client.hgetall(self.keys.job(job_id)))
         return _status(job_id, raw)
 
     def result(self, job_id: str) -> bytes | None:
-        raw = self.client.get(self.keys.job_result(job_id))
+        raw = cast("bytes | None", self.client.get(self.keys.job_result(job_id)))
         return bytes(raw) if raw is not None else None
 
     def recent(self, limit: int = 20) -> list[JobStatus]:
-        ids = self.client.zrevrange(self.keys.jobs, 0, limit - 1)
+        ids = cast("list[bytes]", self.client.zrevrange(self.keys.jobs, 0, limit - 1))
         jobs = (self.get(j.decode()) for j in ids)
         return [j for j in jobs if j is not None]
 
     def active(self) -> JobStatus | None:
         """A queued or running job of this index, if any (dead ones are reaped)."""
-        ids = self.client.zrevrange(self.keys.jobs, 0, -1)
+        ids = cast("list[bytes]", self.client.zrevrange(self.keys.jobs, 0, -1))
         for job_id in ids:
             job = self.get(job_id.decode())
             if job is not None and job.status in ACTIVE:
@@ -253,7 +259,7 @@ class JobStore:
     def sweep(self) -> list[str]:
         """Reap every dead job (start-up); returns the ids marked failed."""
         reaped = []
-        for job_id in self.client.zrange(self.keys.jobs, 0, -1):
+        for job_id in cast("list[bytes]", self.client.zrange(self.keys.jobs, 0, -1)):
             before = self.client.hget(self.keys.job(job_id.decode()), "status")
             job = self.get(job_id.decode())
             if job is not None and job.status == "failed" and before in (b"queued", b"running"):
@@ -355,7 +361,7 @@ def load_signatures(
     if since is not None or until is not None:
         lo = "-inf" if since is None else since
         hi = "+inf" if until is None else until
-        window = {int(n) for n in client.zrangebyscore(keys.bytime, lo, hi)}
+        window = {int(n) for n in cast("list[bytes]", client.zrangebyscore(keys.bytime, lo, hi))}
         by_doc = {n: i for n, i in by_doc.items() if n in window}
     docs = np.array(sorted(by_doc), dtype=np.int64)
     width = config.num_perm * 4

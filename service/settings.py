@@ -7,7 +7,7 @@ Nothing here is read at import time: ``get_settings()`` builds a fresh
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import platformdirs
 from pydantic import Field, SecretStr, field_validator
@@ -84,6 +84,6 @@ class Settings(BaseSettings):
         )
 
 
-def get_settings(**overrides: object) -> Settings:
+def get_settings(**overrides: Any) -> Settings:
     """Settings from the environment, with explicit overrides (CLI flags) on top."""
     return Settings(**{k: v for k, v in overrides.items() if v is not None})

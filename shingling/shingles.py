@@ -90,7 +90,8 @@ def _fmix64(h: np.ndarray) -> np.ndarray:
     h = h * _M1
     h = h ^ (h >> _S33)
     h = h * _M2
-    return h ^ (h >> _S33)
+    mixed: np.ndarray = h ^ (h >> _S33)
+    return mixed
 
 
 def combine(hashes: np.ndarray, k: int) -> np.ndarray:

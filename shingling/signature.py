@@ -81,5 +81,5 @@ def band_keys(sig: np.ndarray, config: PipelineConfig) -> np.ndarray:
     h = np.zeros((*lead, config.b), dtype=np.uint64)
     for j in range(config.r):
         h = h * np.uint64(0x100000001B3) + rows[..., j]
-    h = _fmix(h + np.arange(config.b, dtype=np.uint64), 64)
-    return (h >> np.uint64(32)).astype(np.uint32)
+    mixed: np.ndarray = _fmix(h + np.arange(config.b, dtype=np.uint64), 64)  # datasketch is untyped
+    return (mixed >> np.uint64(32)).astype(np.uint32)

@@ -13,11 +13,11 @@ from contextlib import ExitStack, asynccontextmanager
 from dataclasses import dataclass
 
 import redis
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from starlette.exceptions import HTTPException
 
@@ -53,7 +53,7 @@ def _metrics() -> Metrics:
     )
 
 
-def _routers() -> list[object]:
+def _routers() -> list[APIRouter]:
     # Every resource router of the API, in the order they appear in /docs.
     from service.api.routes import articles, ops
 
@@ -71,7 +71,9 @@ OPTIONAL_ROUTERS: list[str] = ["service.api.routes.clusters", "service.api.route
 def _validation_detail(exc: RequestValidationError) -> tuple[int, str]:
     errors = exc.errors()
     if any(e.get("type") == "json_invalid" for e in errors):
-        ctx = next((e.get("ctx", {}) for e in errors if e.get("type") == "json_invalid"), {})
+        ctx: dict[str, object] = next(
+            (e.get("ctx", {}) for e in errors if e.get("type") == "json_invalid"), {}
+        )
         return 400, f"body is not valid JSON ({ctx.get('error', 'parse error')}); fix the JSON"
     parts = []
     for e in errors:
@@ -119,7 +121,7 @@ def create_app(settings: Settings, *, client: redis.Redis | None = None) -> Fast
     app.state.settings = settings
     app.state.metrics = _metrics()
     for router in _routers():
-        app.include_router(router)  # type: ignore[arg-type]
+        app.include_router(router)
     _install_handlers(app, settings)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     if settings.cors_origins:
@@ -152,10 +154,10 @@ def _unparsed_detail(exc: BaseException) -> str:
 
 def _install_handlers(app: FastAPI, settings: Settings) -> None:
     @app.exception_handler(HTTPException)
-    async def _http(request: Request, exc: HTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: HTTPException) -> Response:
         if exc.status_code == 400 and exc.detail == _UNPARSED:
             return JSONResponse({"detail": _unparsed_detail(exc)}, status_code=400)
-        response: JSONResponse = await http_exception_handler(request, exc)
+        response = await http_exception_handler(request, exc)
         return response
 
     @app.exception_handler(RequestValidationError)

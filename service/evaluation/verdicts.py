@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from service.evaluation.pan import SUBSETS
-from shingling import PipelineConfig, Thresholds, analyse, compare
+from shingling import Analysis, PipelineConfig, Thresholds, analyse, compare
 
 _PAIR = re.compile(r"^(suspicious-document\d+)-(source-document\d+)\.xml$")
 
@@ -64,9 +64,9 @@ def evaluate(
     """Verdicts and LSH candidacy per PAN subset (``limit`` pairs each)."""
     config = config or PipelineConfig()
     thresholds = thresholds or Thresholds()
-    cache: dict[Path, object] = {}
+    cache: dict[Path, Analysis] = {}
 
-    def analysed(path: Path):  # type: ignore[no-untyped-def]
+    def analysed(path: Path) -> Analysis:
         if path not in cache:
             cache[path] = analyse(path.read_text(encoding="utf-8"), config)
         return cache[path]
@@ -76,11 +76,11 @@ def evaluate(
         res = SubsetResult(subset)
         for susp, src in pan_pairs(root, subset, limit):
             a, b = analysed(susp), analysed(src)
-            scores = compare(a.shingles, b.shingles)  # type: ignore[attr-defined]
+            scores = compare(a.shingles, b.shingles)
             verdict = scores.verdict(thresholds)
             res.pairs += 1
             res.verdicts[str(verdict) if verdict else "none"] += 1
-            res.candidates += bool(np.any(a.bands == b.bands))  # type: ignore[attr-defined]
+            res.candidates += bool(np.any(a.bands == b.bands))
             res.jaccard.append(scores.jaccard)
             res.containment.append(max(scores.containment, scores.reverse_containment))
             res.narrative.append(scores.shared_narrative)
