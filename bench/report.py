@@ -128,6 +128,18 @@ def rows(r: Figures) -> list[tuple[str, str, str, str, str, str]]:
         "-",
         None,
     )
+    for part, name in (
+        ("redis_background", "Redis background threads"),
+        ("other_processes", "other processes"),
+    ):
+        row(
+            f"while the queries were timed, CPU busy in {name} (cores)",
+            g(r, f"query.busy_{part}_cores"),
+            None,
+            None,
+            "-",
+            None,
+        )
     row("LSH lookup p50 ms (candidates only)", lp50, dp50, _ratio(dp50, lp50), "-", None)
     row("LSH lookup p99 ms (candidates only)", lp99, dp99, _ratio(dp99, lp99), "-", None)
     mem, ds_mem = g(r, "ingest.index_bytes"), g(r, "datasketch.used_memory_per_article")

@@ -21,6 +21,7 @@ import redis
 import xxhash
 from datasketch import MinHash, MinHashLSH
 
+from bench.machine import OtherLoad
 from bench.redis_server import copydesk_server
 from bench.synth import Article, Material, generate
 from service.bulk import ingest_batches
@@ -253,6 +254,7 @@ def query(index: Index, corpus: Corpus, deadline: float, *, limit: int = 50) -> 
     fetch_ms: list[float] = []
     expected = found = false_pos = partial_out = 0
     queries = [a for a in corpus.sample if a.id in corpus.family]
+    other = OtherLoad(index.client)
     for article in queries:
         start = time.perf_counter()
         matches = index.match_text(article.text, limit=limit)
@@ -267,6 +269,7 @@ def query(index: Index, corpus: Corpus, deadline: float, *, limit: int = 50) -> 
         )
         if time.monotonic() > deadline:
             break
+    other_cores = other.cores()
     # The parts, in later passes, the exhaustive lookup last: it leaves tables
     # of thousands of candidates to Redis's Lua garbage collector, which would
     # otherwise run inside the next timed script.
@@ -293,6 +296,8 @@ def query(index: Index, corpus: Corpus, deadline: float, *, limit: int = 50) -> 
         "recall": found / expected if expected else 1.0,
         "false_positives_per_query": false_pos / max(1, len(total_ms)),
         "partial_other_family_per_query": partial_out / max(1, len(total_ms)),
+        # CPU busy besides the queries while they were timed, in cores:
+        **{f"busy_{k}_cores": v for k, v in other_cores.items()},
     }
 
 
