@@ -12,6 +12,7 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import cast
 
 from bench import report, saved, scenarios
 from bench.machine import describe
@@ -33,6 +34,8 @@ def run(args: argparse.Namespace) -> dict[str, object]:
     config = PipelineConfig()
     material = load_material(args.material)
     wanted = SCENARIOS if args.scenario == "all" else (args.scenario,)
+    if args.keep_index is not None and "ingest" not in wanted:
+        raise SystemExit("--keep-index saves the ingest scenario's index: use it with 'ingest'")
     corpus = scenarios.Corpus(size, args.seed, material, queries=min(args.queries, size))
     result: dict[str, object] = {"size": size, "seed": args.seed, "material": str(args.material)}
 
@@ -173,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     result = run(args)
     args.out.mkdir(parents=True, exist_ok=True)
-    size = size_label(int(result["size"]))  # type: ignore[call-overload]
+    size = size_label(cast(int, result["size"]))
     stem = size if args.scenario == "all" else f"{size}-{args.scenario}"
     (args.out / f"{stem}.json").write_text(json.dumps(result, indent=1, default=float))
     table = report.markdown(result)

@@ -55,3 +55,8 @@ def test_kept_index_is_queried_again_with_the_same_findings(tmp_path: Path) -> N
 def test_query_without_a_saved_index_says_how_to_make_one(tmp_path: Path) -> None:
     with pytest.raises(SystemExit, match="--keep-index"):
         main(["query", "--index", str(tmp_path), "--out", str(tmp_path)])
+
+
+def test_keep_index_needs_the_ingest_scenario(tmp_path: Path) -> None:
+    with pytest.raises(SystemExit, match="use it with 'ingest'"):
+        main(["signatures", "--size", "300", "--keep-index", str(tmp_path), "--out", str(tmp_path)])
