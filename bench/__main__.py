@@ -14,6 +14,8 @@ import time
 from pathlib import Path
 from typing import cast
 
+import redis
+
 from bench import report, saved, scenarios
 from bench.machine import describe
 from bench.redis_server import redis_server
@@ -49,9 +51,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
 
     head = corpus.head(min(size, args.signature_articles))
     with redis_server() as client:
-        result["machine"] = machine = describe(client)
-        machine["floor_per_s"] = scenarios.machine_speed([a.text for a in head], config.k)
-        print(f"machine: {json.dumps(result['machine'])}", file=sys.stderr, flush=True)
+        result["machine"] = machine(client, [a.text for a in head], config.k)
         if "signatures" in wanted:
             texts = [a.text for a in head]
             say("signatures", scenarios.signatures(texts, config, args.budget))
@@ -92,6 +92,14 @@ def run(args: argparse.Namespace) -> dict[str, object]:
     return result
 
 
+def machine(client: redis.Redis, texts: list[str], k: int) -> dict[str, object]:
+    """The machine and its speed now (printed as well: a long run shows it first)."""
+    described = describe(client)
+    described["floor_per_s"] = scenarios.machine_speed(texts, k)
+    print(f"machine: {json.dumps(described)}", file=sys.stderr, flush=True)
+    return described
+
+
 def run_on_saved(args: argparse.Namespace) -> dict[str, object]:
     """The query scenario on an index saved by ``--keep-index``."""
     if args.index is None:
@@ -101,11 +109,7 @@ def run_on_saved(args: argparse.Namespace) -> dict[str, object]:
     corpus.sample = queries
     result: dict[str, object] = {"size": corpus.size, "seed": corpus.seed, "material": "-"}
     with redis_server(timeout=args.budget, restore=args.index / saved.SNAPSHOT) as client:
-        result["machine"] = machine = describe(client)
-        machine["floor_per_s"] = scenarios.machine_speed(
-            [a.text for a in queries], PipelineConfig().k
-        )
-        print(f"machine: {json.dumps(result['machine'])}", file=sys.stderr, flush=True)
+        result["machine"] = machine(client, [a.text for a in queries], PipelineConfig().k)
         index = Index(client, PipelineConfig(), name=saved.INDEX_NAME, capacity=corpus.size)
         index.check_config()
         result["restored"] = {"path": str(args.index), "articles": index.count()}

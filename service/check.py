@@ -120,19 +120,19 @@ def check(client: redis.Redis, config: PipelineConfig, *, index: str = "default"
             if number is None:
                 report.add("bad_key", f"{k.decode()} is not a doc number")
                 continue
-            n = number
             report.docs += 1
-            seen_docs.add(n)
-            if n not in live:
-                report.add("orphan_doc", f"doc {n} (id {_d(doc_id)}) is not in ids")
-            elif doc_id is None or doc_id.decode() != live[n]:
+            seen_docs.add(number)
+            if number not in live:
+                report.add("orphan_doc", f"doc {number} (id {_d(doc_id)}) is not in ids")
+            elif doc_id is None or doc_id.decode() != live[number]:
                 report.add(
-                    "doc_id_mismatch", f"ids[{live[n]!r}] = {n} but doc {n} names {_d(doc_id)}"
+                    "doc_id_mismatch",
+                    f"ids[{live[number]!r}] = {number} but doc {number} names {_d(doc_id)}",
                 )
             if text is None or sha is None:
-                report.add("incomplete_doc", f"doc {n} has no text or text hash")
-            if n > counter:
-                report.add("doc_beyond_counter", f"doc {n} > meta next_doc {counter}")
+                report.add("incomplete_doc", f"doc {number} has no text or text hash")
+            if number > counter:
+                report.add("doc_beyond_counter", f"doc {number} > meta next_doc {counter}")
     for n, article_id in sorted(live.items()):
         if n not in seen_docs:
             report.add("dangling_id", f"ids[{article_id!r}] = {n} but doc {n} does not exist")

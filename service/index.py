@@ -644,16 +644,16 @@ class Index:
         and metadata, in one round trip; then exact scores, verdicts, ranking."""
         rows = self._lookup(bands, exclude=exclude, limit=self.max_candidates, with_docs=True)
         # A row whose doc was deleted since its band entry was read has no id.
-        found = [(r.id, r, r.hashes) for r in rows if r.id is not None and r.hashes is not None]
-        stored = [(hashes, row.narrative or b"") for _, row, hashes in found]
+        found = [r for r in rows if r.id is not None and r.hashes is not None]
+        stored = [(cast(bytes, r.hashes), r.narrative or b"") for r in found]
         matches: list[Match] = []
-        for (doc_id, row, _), scores in zip(found, compare_packed(query, stored), strict=True):
+        for row, scores in zip(found, compare_packed(query, stored), strict=True):
             verdict = scores.verdict(self.thresholds)
             if verdict is None:
                 continue
             matches.append(
                 Match(
-                    id=doc_id.decode(),
+                    id=cast(bytes, row.id).decode(),
                     title=_s(row.title),
                     source=_s(row.source),
                     published_at=_s(row.published_at),
