@@ -30,3 +30,15 @@ def analyse(text: str, config: PipelineConfig) -> Analysis:
     shingles = shingles_from_index_tokens(index_tokens(text), config)
     sig = signature(shingles.hashes, config)
     return Analysis(shingles, sig, band_keys(sig, config))
+
+
+def warm_up(config: PipelineConfig) -> None:
+    """Run every compiled kernel once on a short text, so that a service's
+    first request does not wait for them: they are compiled on the first run
+    after install (seconds) and loaded from numba's cache after that."""
+    from shingling.score import compare_packed
+    from shingling.shingles import narrow, pack
+
+    text = 'The minister said "we will see" on Friday, and left the 10,000-seat hall.'
+    query = narrow(analyse(text, config).shingles)
+    compare_packed(query, [pack(query)])

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
 import numpy as np
 
+from shingling import kernels
 from shingling.shingles import PACKED, Shingles
 
 
@@ -38,8 +40,9 @@ class Thresholds:
     partial_shared: int = 8
 
 
-@dataclass(frozen=True)
-class Scores:
+class Scores(NamedTuple):
+    """Overlap of a pair of shingle sets (a tuple: a query builds ~30 of them)."""
+
     jaccard: float
     containment: float  # share of the query's shingles found in the other
     reverse_containment: float  # share of the other's shingles found in the query
@@ -76,63 +79,28 @@ def _scores(n_query: int, n_other: int, shared: int, shared_narrative: int) -> S
     )
 
 
-_SIEVE_BITS = 16  # a 64 Kib table of the query's low bits: ~1 % of non-members pass it
-
-
-def _positions_in(values: np.ndarray, sorted_set: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Indices of ``values`` found in ``sorted_set`` (sorted, unique), and where.
-
-    A bit table of ``sorted_set``'s low bits sieves out most non-members in
-    one lookup each; only the few left are binary-searched.
-    """
-    if len(sorted_set) == 0 or len(values) == 0:
-        return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.intp)
-    mask = np.uint32((1 << _SIEVE_BITS) - 1)
-    table = np.zeros(1 << _SIEVE_BITS, dtype=bool)
-    table[sorted_set & mask] = True
-    maybe = np.flatnonzero(np.take(table, values & mask))
-    candidates = values[maybe]
-    at = np.searchsorted(sorted_set, candidates)
-    at[at == len(sorted_set)] = 0
-    exact = sorted_set[at] == candidates
-    return maybe[exact], at[exact]
-
-
 def compare_packed(query: Shingles, stored: list[tuple[bytes, bytes]]) -> list[Scores]:
     """``[compare(query, unpack(h, bits)) for h, bits in stored]``: scores of a
     narrowed query set against sets as the index stores them (``pack``), all
     at once and without unpacking each one (a query verifies up to ~50).
 
-    One membership pass over every stored value gives both counts: a value is
-    shared narrative when it is found, narrative in the query, and its bit is
-    set in the stored bitmap.
+    One compiled pass looks every stored value up in the query and gives both
+    counts: a shared value is shared narrative when it is narrative in the
+    query and its bit is set in the stored bitmap (a missing bitmap reads as
+    none).
     """
     if not stored:
         return []
-    query_values = query.hashes.astype(PACKED)
-    sizes = np.array([len(h) // 4 for h, _ in stored], dtype=np.int64)
-    values = np.frombuffer(b"".join(h for h, _ in stored), dtype=PACKED)
-    ends = np.cumsum(sizes)
-    query_narrative = np.zeros(len(query_values), dtype=bool)
-    query_narrative[np.searchsorted(query_values, query.narrative.astype(PACKED))] = True
-
-    found, where = _positions_in(values, query_values)
-    # The narrative bit of each found value: bitmaps are padded to whole bytes
-    # each (a missing one reads as "no narrative"), most significant bit first.
-    nbytes = (sizes + 7) // 8
-    bitmaps = np.frombuffer(
-        b"".join(b.ljust(n, b"\0")[:n] for (_, b), n in zip(stored, nbytes.tolist(), strict=True)),
-        dtype=np.uint8,
+    sizes = [len(h) // 4 for h, _ in stored]
+    shared, shared_narrative = kernels.overlaps(
+        np.ascontiguousarray(query.hashes, dtype=PACKED),
+        np.ascontiguousarray(query.narrative, dtype=PACKED),
+        np.frombuffer(b"".join(h for h, _ in stored), dtype=PACKED),
+        np.cumsum(sizes, dtype=np.int64),
+        np.frombuffer(b"".join(b for _, b in stored), dtype=np.uint8),
+        np.cumsum([len(b) for _, b in stored], dtype=np.int64),
     )
-    whose = np.searchsorted(ends, found, side="right")  # which stored set each is from
-    bit = found - (ends - sizes)[whose] + 8 * (np.cumsum(nbytes) - nbytes)[whose]
-    flag = (np.take(bitmaps, bit >> 3) >> (7 - (bit & 7)).astype(np.uint8)) & 1
-    narrative = flag.astype(bool) & query_narrative[where]
-    shared = np.bincount(whose, minlength=len(stored))
-    shared_narrative = np.bincount(whose[narrative], minlength=len(stored))
     return [
         _scores(len(query), size, s, q)
-        for size, s, q in zip(
-            sizes.tolist(), shared.tolist(), shared_narrative.tolist(), strict=True
-        )
+        for size, s, q in zip(sizes, shared.tolist(), shared_narrative.tolist(), strict=True)
     ]

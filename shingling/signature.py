@@ -1,9 +1,9 @@
 """MinHash signatures (datasketch's "affine32" scheme, computed in bulk).
 
 The permutations are datasketch's own, drawn once from ``config.seed``; the
-per-shingle work is one vectorised numpy expression, the same arithmetic as
-``datasketch.MinHash.update_batch`` (``_fmix`` pre-mix, then ``a*h + b`` mod
-2^32). ``test_signature`` checks the values equal datasketch's bit for bit.
+per-shingle work is a compiled loop (``shingling.kernels.minhash``), the same
+arithmetic as ``datasketch.MinHash.update_batch`` (``_fmix`` pre-mix, then
+``a*h + b`` mod 2^32). ``test_signature`` checks the values equal datasketch's bit for bit.
 Jaccard estimated from two signatures has standard error about
 ``sqrt(J(1-J)/num_perm)``: an estimate, never the answer.
 """
@@ -14,12 +14,11 @@ from functools import lru_cache
 
 import numpy as np
 from datasketch import LeanMinHash, MinHash
-from datasketch.minhash import _fmix
 
+from shingling import kernels
 from shingling.config import PipelineConfig
 
 SIG_DTYPE = np.dtype("<u4")
-_EMPTY = np.uint32(0xFFFFFFFF)
 
 
 @lru_cache(maxsize=8)
@@ -37,18 +36,8 @@ def to_hash32(shingle_hashes: np.ndarray) -> np.ndarray:
 def signature(shingle_hashes: np.ndarray, config: PipelineConfig) -> np.ndarray:
     """MinHash signature (``num_perm`` uint32) of a set of 64-bit shingle hashes."""
     a, b = permutations(config.num_perm, config.seed)
-    if len(shingle_hashes) == 0:
-        return np.full(config.num_perm, _EMPTY, dtype=SIG_DTYPE)
-    hv = _fmix(to_hash32(shingle_hashes), 32)
-    b_col = b.reshape(-1, 1)
-    # (num_perm x n), reduced along the contiguous axis; chunked so a very long
-    # text never builds one huge matrix.
-    out = np.full(config.num_perm, _EMPTY, dtype=np.uint32)
-    for i in range(0, len(hv), 4096):
-        m = np.multiply.outer(a, hv[i : i + 4096])
-        m += b_col
-        np.minimum(out, m.min(axis=1), out=out)
-    return out.astype(SIG_DTYPE)
+    sig: np.ndarray = kernels.minhash(np.asarray(shingle_hashes, dtype=np.uint64), a, b)
+    return sig
 
 
 def as_minhash(sig: np.ndarray, config: PipelineConfig) -> LeanMinHash:
@@ -77,9 +66,6 @@ def band_keys(sig: np.ndarray, config: PipelineConfig) -> np.ndarray:
     them (``(n, num_perm)`` -> ``(n, b)``), so the batch job bands in bulk.
     """
     lead = sig.shape[:-1]
-    rows = sig[..., : config.b * config.r].astype(np.uint64).reshape(*lead, config.b, config.r)
-    h = np.zeros((*lead, config.b), dtype=np.uint64)
-    for j in range(config.r):
-        h = h * np.uint64(0x100000001B3) + rows[..., j]
-    mixed: np.ndarray = _fmix(h + np.arange(config.b, dtype=np.uint64), 64)  # datasketch is untyped
-    return (mixed >> np.uint64(32)).astype(np.uint32)
+    rows = np.ascontiguousarray(sig, dtype=np.uint32).reshape(-1, sig.shape[-1])
+    keys: np.ndarray = kernels.band_keys(rows, config.b, config.r)
+    return keys.reshape(*lead, config.b)

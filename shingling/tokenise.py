@@ -15,6 +15,7 @@ from itertools import chain
 
 import numpy as np
 
+from shingling import kernels
 from shingling.chrome import mask_chrome
 from shingling.normalise import fold
 
@@ -88,7 +89,7 @@ def tokenise(text: str, *, strip_chrome: bool = True) -> Tokens:
 # -- the indexing path: tokens found in arrays of code points -----------------
 _JOINERS = "-'\u2019.,"  # the characters _TOKEN lets stand between two word runs
 _PIECE_BREAK = "\0"  # joins pieces: not a word character, not a joiner, not text
-_OTHER, _WORD, _JOINER = 0, 1, 2  # character classes of the array tokeniser
+_OTHER, _WORD, _JOINER = 0, kernels.WORD, kernels.JOINER  # classes of the compiled scan
 
 
 @lru_cache(maxsize=1)
@@ -119,17 +120,12 @@ def _classes(codepoints: np.ndarray) -> np.ndarray:
 def word_spans(codepoints: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Start and end offsets of the ``_TOKEN`` matches in a text given as code points.
 
-    The same tokens as ``_TOKEN.findall`` (tested on random text), found with
-    array operations instead of one Python string per token: a character is
+    The same tokens as ``_TOKEN.findall`` (tested on random text), found by
+    one compiled scan instead of one Python string per token: a character is
     in a token when it is a word character, or a joiner between two of them.
     """
-    classes = _classes(codepoints)
-    inside = np.zeros(len(codepoints) + 2, dtype=bool)  # padded: a token cannot touch the ends
-    word = inside[1:-1]
-    np.equal(classes, _WORD, out=word)
-    word[1:-1] |= (classes[1:-1] == _JOINER) & word[:-2] & word[2:]
-    edges = np.flatnonzero(inside[1:] != inside[:-1])
-    return edges[0::2], edges[1::2]
+    starts, ends, _ = kernels.scan_words(_classes(codepoints), codepoints)
+    return starts, ends
 
 
 @dataclass(frozen=True)
@@ -179,9 +175,8 @@ def index_tokens(text: str) -> IndexTokens:
     # nothing, so this is the pieces folded one by one, joined by NULs.
     joined = fold(_PIECE_BREAK.join(pieces))
     codepoints = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype="<u4")
-    starts, ends = word_spans(codepoints)
-    # A token lies in the piece after as many breaks as precede it.
-    piece = np.searchsorted(np.flatnonzero(codepoints == 0), starts)
+    # A token lies in the piece after as many breaks (NULs) as precede it.
+    starts, ends, piece = kernels.scan_words(_classes(codepoints), codepoints)
     quoted = np.array(quoted_piece, dtype=bool)[piece] if pieces else np.zeros(0, dtype=bool)
     return IndexTokens(codepoints, starts, ends, quoted)
 

@@ -27,6 +27,7 @@ from service.clustering import JobStore
 from service.index import ConfigMismatch, Index
 from service.settings import Settings
 from service.store import StoreUnavailable, describe, open_redis
+from shingling.pipeline import warm_up
 
 log = logging.getLogger("copydesk.api")
 
@@ -109,6 +110,10 @@ def create_app(settings: Settings, *, client: redis.Redis | None = None) -> Fast
                     exc,
                 )
             stack.enter_context(retention.running(app.state.index, settings.retention_days))
+            started = time.monotonic()
+            warm_up(app.state.index.config)
+            if (took := time.monotonic() - started) > 2:
+                log.info("compiled the text kernels in %.0f s (once per install)", took)
             log.info("copydesk ready on %s, index '%s'", describe(settings), settings.index)
             yield
 

@@ -2,17 +2,25 @@ import numpy as np
 import pytest
 
 from shingling import PipelineConfig, shingle
-from shingling.shingles import combine, token_hashes
+from shingling.kernels import windows
+from shingling.shingles import token_hashes
 
 CFG = PipelineConfig()
+
+
+def combine(hashes: np.ndarray, k: int) -> np.ndarray:
+    """Every window's shingle hash, distinct and sorted (no token quoted)."""
+    every, narrative = windows(hashes, np.zeros(len(hashes), dtype=bool), k)
+    assert sorted(set(narrative.tolist())) == every.tolist()
+    return every
 
 
 def test_combine_is_positional_and_windowed() -> None:
     h = token_hashes(["a", "b", "c", "d", "e", "f"], seed=1)
     out = combine(h, 5)
     assert len(out) == 2
-    assert out[0] != combine(token_hashes(["b", "a", "c", "d", "e"], 1), 5)[0]
-    assert combine(h[:5], 5)[0] == out[0]
+    assert combine(token_hashes(["b", "a", "c", "d", "e"], 1), 5)[0] not in out
+    assert combine(h[:5], 5)[0] in out
 
 
 @pytest.mark.parametrize(("n", "expected"), [(0, 0), (1, 1), (4, 1), (5, 1), (9, 5)])

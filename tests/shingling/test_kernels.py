@@ -1,0 +1,138 @@
+"""The compiled kernels against the numpy definitions they replaced.
+
+Stored indexes depend on every hash staying the same, so each kernel is
+checked against the array form it replaced (kept here as the reference),
+over the seed articles and arbitrary Unicode.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+from datasketch.minhash import _fmix
+from hypothesis import given
+
+from shingling import PipelineConfig, analyse, compare, compare_packed, kernels, shingle
+from shingling.shingles import narrow, pack, shingles_from_hashes, span_hashes
+from shingling.signature import band_keys, permutations, signature
+from shingling.tokenise import _classes, index_tokens
+from tests.shingling.test_properties import FAST, unicode_text
+
+CONFIG = PipelineConfig()
+
+
+def reference_word_spans(codepoints: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    classes = _classes(codepoints)
+    inside = np.zeros(len(codepoints) + 2, dtype=bool)
+    word = inside[1:-1]
+    np.equal(classes, kernels.WORD, out=word)
+    word[1:-1] |= (classes[1:-1] == kernels.JOINER) & word[:-2] & word[2:]
+    edges = np.flatnonzero(inside[1:] != inside[:-1])
+    return edges[0::2], edges[1::2]
+
+
+def reference_fmix64(h: np.ndarray) -> np.ndarray:
+    for multiplier in (kernels.M1, kernels.M2):
+        h = (h ^ (h >> kernels.S33)) * multiplier
+    return h ^ (h >> kernels.S33)
+
+
+def reference_span_hashes(
+    codepoints: np.ndarray, starts: np.ndarray, ends: np.ndarray, seed: int
+) -> np.ndarray:
+    """Prefix sums of code point times power, shifted back by the inverse power."""
+    n = len(codepoints)
+    inverse = pow(int(kernels.P_TOKEN), -1, 1 << 64)
+    up = np.cumprod(np.r_[1, np.full(max(n - 1, 0), kernels.P_TOKEN)].astype(np.uint64))
+    down = np.cumprod(np.r_[1, np.full(max(n - 1, 0), inverse)].astype(np.uint64))
+    prefix = np.zeros(n + 1, dtype=np.uint64)
+    np.cumsum(codepoints * up[:n], out=prefix[1:])
+    poly = (prefix[ends] - prefix[starts]) * down[starts]
+    length = (ends - starts).astype(np.uint64)
+    seeded = np.uint64(seed * int(kernels.C_SEED) % (1 << 64))
+    return reference_fmix64(poly + length * kernels.C_LEN + seeded)
+
+
+def reference_windows(hashes: np.ndarray, quoted: np.ndarray, k: int) -> tuple[list[int], ...]:
+    n = len(hashes)
+    if n == 0:
+        return [], []
+    width = min(k, n)
+    out = np.zeros(n - width + 1, dtype=np.uint64)
+    for i in range(width):
+        out = out * kernels.P + hashes[i : n - width + 1 + i]
+    out = reference_fmix64(out + np.uint64(width))
+    q = np.convolve(quoted.astype(np.int64), np.ones(width, dtype=np.int64), "valid")
+    return np.unique(out).tolist(), out[q == 0].tolist()
+
+
+def reference_band_keys(sig: np.ndarray, config: PipelineConfig) -> np.ndarray:
+    rows = sig[: config.b * config.r].astype(np.uint64).reshape(config.b, config.r)
+    h = np.zeros(config.b, dtype=np.uint64)
+    for j in range(config.r):
+        h = h * kernels.FNV + rows[:, j]
+    return (_fmix(h + np.arange(config.b, dtype=np.uint64), 64) >> np.uint64(32)).astype(np.uint32)
+
+
+def reference_signature(hashes: np.ndarray, config: PipelineConfig) -> np.ndarray:
+    a, b = permutations(config.num_perm, config.seed)
+    if not len(hashes):
+        return np.full(config.num_perm, 0xFFFFFFFF, dtype=np.uint32)
+    hv = _fmix((hashes & kernels.LOW32).astype(np.uint32), 32)
+    return (np.multiply.outer(a, hv) + b.reshape(-1, 1)).min(axis=1).astype(np.uint32)
+
+
+def check_text(text: str) -> None:
+    tokens = index_tokens(text)
+    starts, ends = reference_word_spans(tokens.codepoints)
+    assert starts.tolist() == tokens.starts.tolist()
+    assert ends.tolist() == tokens.ends.tolist()
+    hashes = span_hashes(tokens.codepoints, tokens.starts, tokens.ends, CONFIG.seed)
+    expected = reference_span_hashes(tokens.codepoints, tokens.starts, tokens.ends, CONFIG.seed)
+    assert hashes.tolist() == expected.tolist()
+    every, narrative = reference_windows(hashes, tokens.quoted, CONFIG.k)
+    got = shingles_from_hashes(hashes, tokens.quoted, CONFIG)
+    assert got.hashes.tolist() == every
+    assert got.narrative.tolist() == sorted(set(narrative))
+    sig = signature(got.hashes, CONFIG)
+    assert sig.tolist() == reference_signature(got.hashes, CONFIG).tolist()
+    assert band_keys(sig, CONFIG).tolist() == reference_band_keys(sig, CONFIG).tolist()
+
+
+def test_kernels_equal_the_array_definitions_on_the_seeds(seed_texts: dict[str, str]) -> None:
+    for text in seed_texts.values():
+        check_text(text)
+
+
+@FAST
+@given(unicode_text)
+def test_kernels_equal_the_array_definitions_on_any_text(text: str) -> None:
+    check_text(text)
+
+
+def test_quoted_pieces_mark_their_tokens() -> None:
+    tokens = index_tokens('He said "stay at home" and left.\n\nThen "more')
+    flagged = [v for v, q in zip(tokens.values, tokens.quoted.tolist(), strict=True) if q]
+    assert flagged == ["stay", "at", "home", "more"]
+
+
+def test_compare_packed_equals_compare_on_unpacked_sets(seed_texts: dict[str, str]) -> None:
+    texts = list(seed_texts.values())
+    query = narrow(shingle(texts[0], CONFIG))
+    others = [narrow(shingle(t, CONFIG)) for t in texts]
+    stored = [pack(o) for o in others]
+    stored.append((stored[1][0], b""))  # a set stored without its narrative bitmap
+    others.append(type(others[1])(others[1].hashes, np.empty(0, dtype=np.uint32)))
+    for got, other in zip(compare_packed(query, stored), others, strict=True):
+        assert got == compare(query, other)
+    assert any(s.shared_narrative for s in compare_packed(query, stored)[1:])
+
+
+def test_words_split_where_the_token_regex_splits() -> None:
+    text = "U.S. officials--and 10,000 people's 'quotes' end. 3.5 a-b-"
+    codepoints = np.frombuffer(text.encode("utf-32-le"), dtype="<u4")
+    starts, ends = kernels.scan_words(_classes(codepoints), codepoints)[:2]
+    found = [text[s:e] for s, e in zip(starts.tolist(), ends.tolist(), strict=True)]
+    assert found == re.findall(r"\w++(?:[-'\u2019.,]\w++)*+", text)
+    assert analyse(text, CONFIG).shingles.hashes.size == len(found) - CONFIG.k + 1
