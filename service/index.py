@@ -180,7 +180,7 @@ def prepare(article: ArticleIn, config: PipelineConfig) -> PreparedDoc | EmptyTe
 def _prepared(article: ArticleIn, analysis: Analysis) -> PreparedDoc:
     # "sh"/"nq": the shingle set itself (32-bit, sorted) and which of it is
     # narrative, so verifying a candidate is a set intersection, not a re-parse.
-    hashes, narrative = pack(narrow(analysis.shingles))
+    hashes, narrative = pack(analysis.shingles)
     sha = _text_sha(article.text)
     fields: dict[str, bytes | str] = {
         "id": article.id or sha[:16],

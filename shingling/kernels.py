@@ -43,6 +43,7 @@ FNV = np.uint64(0x100000001B3)  # combines a band's rows
 LOW32 = np.uint64(0xFFFFFFFF)
 S33 = np.uint64(33)
 WORD, JOINER = 1, 2  # character classes (shingling.tokenise); anything else is 0
+NEWLINE = 0x0A
 
 
 @_kernel
@@ -65,6 +66,46 @@ def _fmix32(h: np.uint64) -> np.uint64:
     h = (h * np.uint64(0xC2B2AE35)) & LOW32
     h ^= h >> np.uint64(16)
     return h
+
+
+@_kernel
+def quote_spans(codepoints: np.ndarray, spaces: np.ndarray) -> np.ndarray:
+    """Spans of direct quotations (see ``shingling.tokenise.quote_spans``), as
+    rows ``(start, end)``; ``spaces`` flags the whitespace of the BMP (all of
+    Unicode's whitespace lies in it)."""
+    n = len(codepoints)
+    out = np.empty((n // 2 + 1, 2), np.int64)
+    found = 0
+    opened = -1
+    for i in range(n):
+        c = codepoints[i]
+        if c == NEWLINE:
+            if opened == -1:
+                continue
+            # A paragraph break (a line end followed by a blank line) closes a quote.
+            j = i + 1
+            blank = True
+            while j < n and codepoints[j] != NEWLINE:
+                if codepoints[j] >= len(spaces) or not spaces[codepoints[j]]:
+                    blank = False
+                    break
+                j += 1
+            if blank and j < n:
+                out[found, 0], out[found, 1] = opened, i
+                found += 1
+                opened = -1
+        elif not (c == 0x22 or c == 0x201C or c == 0x201D or c == 0x201E or c == 0xAB or c == 0xBB):
+            continue
+        elif opened == -1 and c != 0x201D:  # a closing mark never opens
+            opened = i
+        elif opened != -1 and c != 0x201C:  # an opening mark never closes
+            out[found, 0], out[found, 1] = opened, i + 1
+            found += 1
+            opened = -1
+    if opened != -1:
+        out[found, 0], out[found, 1] = opened, n
+        found += 1
+    return out[:found]
 
 
 @_kernel
@@ -180,6 +221,26 @@ def band_keys(sigs: np.ndarray, bands: int, rows: int) -> np.ndarray:
                 h = h * FNV + np.uint64(sigs[s, j])
             out[s, i] = np.uint32(fmix64(h + np.uint64(i)) >> np.uint64(32))
     return out
+
+
+@_kernel
+def distinct_marked(values: np.ndarray, marks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct values of sorted ``values``, and a flag for each that is
+    among sorted ``marks``. (numpy sorts: its SIMD sort is 3x numba's here.)"""
+    distinct = np.empty(len(values), values.dtype)
+    kept = 0
+    for v in values:
+        if kept == 0 or v != distinct[kept - 1]:
+            distinct[kept] = v
+            kept += 1
+    flags = np.zeros(kept, np.bool_)
+    j = 0
+    for v in marks:  # both sorted: one merge
+        while j < kept and distinct[j] < v:
+            j += 1
+        if j < kept and distinct[j] == v:
+            flags[j] = True
+    return distinct[:kept], flags
 
 
 @_kernel

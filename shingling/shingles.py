@@ -72,6 +72,11 @@ class Shingles:
         self._narrative: np.ndarray | None = None
 
     @property
+    def narrative_windows(self) -> np.ndarray:
+        """The narrative hashes in any order, repeats kept (what ``narrative`` sorts)."""
+        return self._windows
+
+    @property
     def narrative(self) -> np.ndarray:
         if self._narrative is None:
             self._narrative = sorted_unique(self._windows)
@@ -114,18 +119,23 @@ def narrow(shingles: Shingles) -> Shingles:
     shingles of a 600-word pair collide with probability about 1e-4, so a
     shared-shingle count is off by one about once in ten thousand pairs.
     """
-    return Shingles(
-        sorted_unique((shingles.hashes & _LOW32).astype(np.uint32)),
-        (shingles.narrative & _LOW32).astype(np.uint32),
-    )
+    low, flags = _narrowed(shingles)
+    return Shingles(low, low[flags])
 
 
-def pack(narrowed: Shingles) -> tuple[bytes, bytes]:
-    """Bytes of a narrowed set: sorted uint32 hashes, and a bitmap of which are narrative."""
-    # narrative is a subset of hashes, both sorted: mark its positions.
-    flags = np.zeros(len(narrowed.hashes), dtype=bool)
-    flags[np.searchsorted(narrowed.hashes, narrowed.narrative)] = True
-    return narrowed.hashes.astype(PACKED).tobytes(), np.packbits(flags).tobytes()
+def pack(shingles: Shingles) -> tuple[bytes, bytes]:
+    """Bytes of a set as the index stores it: its ``narrow`` hashes (sorted
+    uint32), and a bitmap of which are narrative. ``pack(s) == pack(narrow(s))``."""
+    low, flags = _narrowed(shingles)
+    return low.astype(PACKED).tobytes(), np.packbits(flags).tobytes()
+
+
+def _narrowed(shingles: Shingles) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct low halves of the hashes, sorted, and which are narrative."""
+    low = np.sort((shingles.hashes & _LOW32).astype(np.uint32))
+    marks = np.sort((shingles.narrative_windows & _LOW32).astype(np.uint32))
+    narrowed: tuple[np.ndarray, np.ndarray] = kernels.distinct_marked(low, marks)
+    return narrowed
 
 
 def unpack(hashes: bytes, narrative_bits: bytes) -> Shingles:

@@ -23,8 +23,6 @@ from shingling.normalise import fold
 # "People's", "Tae-yul", "10,000", "3.5", "U.S". (A point or comma joins only
 # when no space follows it, which in running text means inside a token.)
 _TOKEN = re.compile(r"\w++(?:[-'\u2019.,]\w++)*+")  # possessive: no backtracking
-_OPEN_CLOSE = '"\u201c\u201d\u201e\u00ab\u00bb'
-_QUOTE_OR_NEWLINE = re.compile(f"[{_OPEN_CLOSE}\\n]")
 # Folding is per token and news vocabulary repeats: fold each distinct token once.
 _fold = lru_cache(maxsize=1 << 18)(fold)
 
@@ -50,27 +48,15 @@ def quote_spans(text: str) -> list[tuple[int, int]]:
     a multi-paragraph quote reopens it). Single quotes are ignored: they are
     mostly apostrophes. Approximate by nature.
     """
-    spans: list[tuple[int, int]] = []
-    opened: int | None = None
-    # One pass over the quotation marks and line ends only (a single character
-    # class: re scans for it fast; most line ends need no look, as no quote is open).
-    for m in _QUOTE_OR_NEWLINE.finditer(text):
-        i, ch = m.start(), m.group()
-        if ch == "\n":
-            # A paragraph break (a line end followed by a blank line) closes a quote.
-            if opened is not None:
-                nxt = text.find("\n", i + 1)
-                if nxt != -1 and not text[i + 1 : nxt].strip():
-                    spans.append((opened, i))
-                    opened = None
-        elif opened is None and ch != "\u201d":
-            opened = i
-        elif opened is not None and ch != "\u201c":
-            spans.append((opened, i + 1))
-            opened = None
-    if opened is not None:
-        spans.append((opened, len(text)))
-    return spans
+    codepoints = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+    rows = kernels.quote_spans(codepoints, _spaces()).tolist()
+    return [(start, end) for start, end in rows]
+
+
+@lru_cache(maxsize=1)
+def _spaces() -> np.ndarray:
+    """Which code points of the BMP are whitespace (``str.isspace``; Unicode has none above)."""
+    return np.array([chr(c).isspace() for c in range(0x10000)], dtype=bool)
 
 
 def tokenise(text: str, *, strip_chrome: bool = True) -> Tokens:

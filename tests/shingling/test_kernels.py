@@ -12,11 +12,19 @@ import re
 import numpy as np
 from datasketch.minhash import _fmix
 from hypothesis import given
+from hypothesis import strategies as st
 
 from shingling import PipelineConfig, analyse, compare, compare_packed, kernels, shingle
-from shingling.shingles import narrow, pack, shingles_from_hashes, span_hashes
+from shingling.shingles import (
+    Shingles,
+    narrow,
+    pack,
+    shingles_from_hashes,
+    span_hashes,
+    unpack,
+)
 from shingling.signature import band_keys, permutations, signature
-from shingling.tokenise import _classes, index_tokens
+from shingling.tokenise import _classes, index_tokens, quote_spans
 from tests.shingling.test_properties import FAST, unicode_text
 
 CONFIG = PipelineConfig()
@@ -83,7 +91,36 @@ def reference_signature(hashes: np.ndarray, config: PipelineConfig) -> np.ndarra
     return (np.multiply.outer(a, hv) + b.reshape(-1, 1)).min(axis=1).astype(np.uint32)
 
 
+def reference_quote_spans(text: str) -> list[tuple[int, int]]:
+    """The loop over quotation marks and line ends that the kernel replaced."""
+    spans: list[tuple[int, int]] = []
+    opened: int | None = None
+    for m in re.finditer('["\u201c\u201d\u201e\u00ab\u00bb\n]', text):
+        i, ch = m.start(), m.group()
+        if ch == "\n":
+            if opened is not None:
+                nxt = text.find("\n", i + 1)
+                if nxt != -1 and not text[i + 1 : nxt].strip():
+                    spans.append((opened, i))
+                    opened = None
+        elif opened is None and ch != "\u201d":
+            opened = i
+        elif opened is not None and ch != "\u201c":
+            spans.append((opened, i + 1))
+            opened = None
+    if opened is not None:
+        spans.append((opened, len(text)))
+    return spans
+
+
+def reference_narrow(shingles: Shingles) -> tuple[list[int], list[int]]:
+    low = np.unique((shingles.hashes & kernels.LOW32).astype(np.uint32))
+    narrative = np.unique((shingles.narrative & kernels.LOW32).astype(np.uint32))
+    return low.tolist(), narrative.tolist()
+
+
 def check_text(text: str) -> None:
+    assert quote_spans(text) == reference_quote_spans(text)
     tokens = index_tokens(text)
     starts, ends = reference_word_spans(tokens.codepoints)
     assert starts.tolist() == tokens.starts.tolist()
@@ -98,6 +135,12 @@ def check_text(text: str) -> None:
     sig = signature(got.hashes, CONFIG)
     assert sig.tolist() == reference_signature(got.hashes, CONFIG).tolist()
     assert band_keys(sig, CONFIG).tolist() == reference_band_keys(sig, CONFIG).tolist()
+    narrowed = narrow(got)
+    low, narrative_low = reference_narrow(got)
+    assert (narrowed.hashes.tolist(), narrowed.narrative.tolist()) == (low, narrative_low)
+    assert pack(got) == pack(narrowed)
+    back = unpack(*pack(got))
+    assert (back.hashes.tolist(), back.narrative.tolist()) == (low, narrative_low)
 
 
 def test_kernels_equal_the_array_definitions_on_the_seeds(seed_texts: dict[str, str]) -> None:
@@ -109,6 +152,15 @@ def test_kernels_equal_the_array_definitions_on_the_seeds(seed_texts: dict[str, 
 @given(unicode_text)
 def test_kernels_equal_the_array_definitions_on_any_text(text: str) -> None:
     check_text(text)
+
+
+QUOTE_HEAVY = st.text(alphabet=st.sampled_from(list('ab "\u201c\u201d\u00ab\u00bb\n\t\u3000')))
+
+
+@FAST
+@given(QUOTE_HEAVY)
+def test_quote_spans_equal_the_loop_on_quote_heavy_text(text: str) -> None:
+    assert quote_spans(text) == reference_quote_spans(text)
 
 
 def test_quoted_pieces_mark_their_tokens() -> None:
