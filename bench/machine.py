@@ -36,16 +36,18 @@ def describe(client: redis.Redis) -> dict[str, object]:
     }
 
 
-def busy_cpu_seconds() -> float | None:
-    """CPU seconds every core has spent busy since boot (Linux /proc/stat),
-    or None where that is not available."""
+def busy_cpu_seconds() -> tuple[float, float] | None:
+    """CPU seconds every core has spent busy since boot, and of those, stolen
+    by the hypervisor for other guests (Linux /proc/stat); None where that is
+    not available."""
     try:
         first = Path("/proc/stat").read_text().splitlines()[0].split()
     except (OSError, IndexError):
         return None
-    ticks = [int(x) for x in first[1:]]
-    idle = ticks[3] + (ticks[4] if len(ticks) > 4 else 0)  # idle + iowait
-    return (sum(ticks[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+    ticks = [int(x) for x in first[1:]] + [0] * 8
+    idle = ticks[3] + ticks[4]  # idle + iowait
+    tick = os.sysconf("SC_CLK_TCK")
+    return (sum(ticks[:8]) - idle) / tick, ticks[7] / tick
 
 
 def redis_cpu_seconds(client: redis.Redis) -> tuple[float, float]:
@@ -61,14 +63,16 @@ class OtherLoad:
     """How busy the machine was besides the measurement itself (this process
     and Redis's main thread), over a stretch of measurement, in cores
     (0.5 = half a core kept busy): Redis's background threads (freeing,
-    the allocator returning memory) and every other process.
+    the allocator returning memory), every other process, and the
+    hypervisor's steal (our virtual cores held back while other guests ran:
+    a shared host's load, invisible inside the VM otherwise).
     """
 
     def __init__(self, client: redis.Redis) -> None:
         self.client = client
         self._start = self._now()
 
-    def _now(self) -> tuple[float | None, float, float, float, float]:
+    def _now(self) -> tuple[tuple[float, float] | None, float, float, float, float]:
         server, main = redis_cpu_seconds(self.client)
         return busy_cpu_seconds(), time.process_time(), server, main, time.monotonic()
 
@@ -78,9 +82,11 @@ class OtherLoad:
         seconds = wall - w0
         background = (server - s0) - (main - n0)
         if machine is None or m0 is None or seconds <= 0:
-            return {"redis_background": None, "other_processes": None}
-        elsewhere = (machine - m0) - (own - o0) - (server - s0)
+            return {"redis_background": None, "other_processes": None, "hypervisor_steal": None}
+        (busy, stolen), (busy0, stolen0) = machine, m0
+        elsewhere = (busy - busy0) - (stolen - stolen0) - (own - o0) - (server - s0)
         return {
             "redis_background": max(0.0, background) / seconds,
             "other_processes": max(0.0, elsewhere) / seconds,
+            "hypervisor_steal": max(0.0, stolen - stolen0) / seconds,
         }

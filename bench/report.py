@@ -131,6 +131,7 @@ def rows(r: Figures) -> list[tuple[str, str, str, str, str, str]]:
     for part, name in (
         ("redis_background", "Redis background threads"),
         ("other_processes", "other processes"),
+        ("hypervisor_steal", "other guests of the host (steal)"),
     ):
         row(
             f"while the queries were timed, CPU busy in {name} (cores)",

@@ -45,7 +45,8 @@ def test_kept_index_is_queried_again_with_the_same_findings(tmp_path: Path) -> N
     again = json.loads((out / "300-query.json").read_text())
     assert again["restored"]["articles"] == first["ingest"]["articles"] == 300
     assert again["machine"]["floor_per_s"] > 0
-    for part in ("redis_background", "other_processes"):  # on Linux, where CI runs
+    # On Linux, where CI runs.
+    for part in ("redis_background", "other_processes", "hypervisor_steal"):
         assert 0 <= again["query"][f"busy_{part}_cores"] <= 2 * (os.cpu_count() or 1)
     for figure in ("queries", "true_pairs_expected", "recall", "false_positives_per_query"):
         assert again["query"][figure] == first["query"][figure], figure
