@@ -5,7 +5,7 @@ per install (numba caches the machine code beside this file, or in the
 user's cache directory). The same stages as numpy expressions cost
 ~40 calls per article, and at ~600 tokens the fixed cost of each call, not
 the arithmetic, was most of the time: analysing an article went from
-0.61 to 0.32 ms (docs/benchmarks.md). The kernels are pure functions of
+0.61 to 0.31 ms (docs/benchmarks.md). The kernels are pure functions of
 arrays; the arithmetic is unchanged (the tests check the hashes against the
 reference definitions and the signatures against datasketch, bit for bit).
 
