@@ -22,7 +22,10 @@ from shingling.normalise import fold
 # Words, keeping internal apostrophes, hyphens, points and commas together:
 # "People's", "Tae-yul", "10,000", "3.5", "U.S". (A point or comma joins only
 # when no space follows it, which in running text means inside a token.)
-_TOKEN = re.compile(r"\w++(?:[-'\u2019.,]\w++)*+")  # possessive: no backtracking
+# No possessive quantifiers: CPython 3.11.0-3.11.4 (Debian 12's 3.11.2 among
+# them) mis-match `(?:...)*+` (gh-106052) and keep a trailing joiner: "Hello,"
+# for "Hello". Backtracking here is linear anyway: a joiner is not a word character.
+_TOKEN = re.compile(r"\w+(?:[-'\u2019.,]\w+)*")
 # Folding is per token and news vocabulary repeats: fold each distinct token once.
 _fold = lru_cache(maxsize=1 << 18)(fold)
 
