@@ -88,7 +88,8 @@ def _bmp_classes() -> np.ndarray:
     every = "".join(map(chr, range(0x10000)))
     marked = re.sub(r"\W", "\0", every)  # keeps length: one character for one
     words = np.frombuffer(marked.encode("utf-32-le", "surrogatepass"), dtype="<u4") != 0
-    classes: np.ndarray = words.astype(np.uint8)  # NUL (code 0) is other either way
+    # NUL (code 0) is other either way.
+    classes: np.ndarray = np.where(words, _WORD, _OTHER).astype(np.uint8)
     classes[[ord(c) for c in _JOINERS]] = _JOINER
     return classes
 
