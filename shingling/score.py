@@ -94,7 +94,7 @@ def compare_packed(query: Shingles, stored: list[tuple[bytes, bytes]]) -> list[S
     sizes = [len(h) // 4 for h, _ in stored]
     shared, shared_narrative = kernels.overlaps(
         np.ascontiguousarray(query.hashes, dtype=PACKED),
-        np.ascontiguousarray(query.narrative, dtype=PACKED),
+        np.ascontiguousarray(query.narrative_windows, dtype=PACKED),  # any order will do
         np.frombuffer(b"".join(h for h, _ in stored), dtype=PACKED),
         np.cumsum(sizes, dtype=np.int64),
         np.frombuffer(b"".join(b for _, b in stored), dtype=np.uint8),
