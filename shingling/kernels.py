@@ -109,6 +109,87 @@ def quote_spans(codepoints: np.ndarray, spaces: np.ndarray) -> np.ndarray:
 
 
 @_kernel
+def has_short_line(codepoints: np.ndarray, spaces: np.ndarray, chars: int, words: int) -> bool:
+    """Whether some line (as ``str.splitlines`` cuts them) has at most ``chars``
+    characters and 1 to ``words`` whitespace-separated words."""
+    n = len(codepoints)
+    start = 0
+    count = 0
+    for i in range(n + 1):
+        c = codepoints[i] if i < n else np.uint32(0x0A)
+        if (
+            c == 0x0A or c == 0x0D or c == 0x0B or c == 0x0C or c == 0x1C or c == 0x1D
+            or c == 0x1E or c == 0x85 or c == 0x2028 or c == 0x2029
+        ):  # fmt: skip
+            if 0 < count <= words and i - start <= chars:
+                return True
+            start = i + 1
+            count = 0
+        elif not (c < len(spaces) and spaces[c]) and (
+            i == start or (codepoints[i - 1] < len(spaces) and spaces[codepoints[i - 1]])
+        ):
+            count += 1
+    return False
+
+
+#: ``fold_pieces`` table entries that are not a code point.
+FOLD_DELETES = np.uint32(0xFFFFFFFF)  # the character folds to nothing
+FOLD_EXPANDS = np.uint32(0xFFFFFFFE)  # ... to several characters, or one above the BMP
+
+
+@_kernel
+def fold_pieces(
+    codepoints: np.ndarray, spaces: np.ndarray, fold: np.ndarray, classes: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
+    """The indexing path's text in one pass (see ``shingling.tokenise.index_tokens``).
+
+    Cuts ``codepoints`` at its quotation spans into pieces (outside and inside
+    alternately, empty ones dropped), folds each character through ``fold``
+    (a BMP code point to its folded code point) and joins the pieces with NUL.
+    Returns the folded code points, the ``classes`` entry of each, whether each
+    piece is quoted, and False when some character is not in the table's
+    reach (above the BMP, or folding to several characters): the caller then
+    folds in Python.
+    """
+    spans = quote_spans(codepoints, spaces)
+    n = len(codepoints)
+    out = np.empty(n + 2 * len(spans) + 1, np.uint32)
+    out_classes = np.empty(len(out), np.uint8)
+    piece_quoted = np.empty(2 * len(spans) + 1, np.bool_)
+    size = 0
+    pieces = 0
+    pos = 0
+    for s in range(len(spans) + 1):
+        start = spans[s, 0] if s < len(spans) else n
+        end = spans[s, 1] if s < len(spans) else n
+        for half in range(2):
+            lo = pos if half == 0 else start
+            hi = start if half == 0 else end
+            if hi <= lo:
+                continue
+            if pieces > 0:
+                out[size] = 0
+                out_classes[size] = 0
+                size += 1
+            piece_quoted[pieces] = half == 1
+            pieces += 1
+            for i in range(lo, hi):
+                c = codepoints[i]
+                if c >= len(fold):
+                    return out[:0], out_classes[:0], piece_quoted[:0], False
+                f = fold[c]
+                if f == FOLD_DELETES:
+                    continue
+                if f == FOLD_EXPANDS:
+                    return out[:0], out_classes[:0], piece_quoted[:0], False
+                out[size] = f
+                out_classes[size] = classes[f]
+                size += 1
+        pos = end
+    return out[:size], out_classes[:size], piece_quoted[:pieces], True
+
+
+@_kernel
 def scan_words(classes: np.ndarray, codepoints: np.ndarray) -> tuple[np.ndarray, ...]:
     """Token spans in a text of ``classes`` (one per code point): a run of word
     characters, joined across a single joiner between two of them. Also the

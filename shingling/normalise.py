@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
+
+import numpy as np
 
 _FOLD = str.maketrans(
     {
@@ -57,9 +60,21 @@ def fold(text: str) -> str:
     # typographic characters beats str.translate over the whole text.
     if not text.isascii() and not unicodedata.is_normalized("NFKC", text):
         text = unicodedata.normalize("NFKC", text)
+    return fold_normalised(text)
+
+
+def fold_normalised(text: str) -> str:
+    """``fold`` of a text that is NFKC already: a mapping of each character on its own."""
     return _FOLDED.sub(_fold_char, text).casefold()
 
 
 def normalise(text: str) -> str:
     """``fold`` the whole text and collapse runs of whitespace to one space."""
     return _WS.sub(" ", fold(text)).strip()
+
+
+@lru_cache(maxsize=1)
+def whitespace_table() -> np.ndarray:
+    """Which code points of the BMP are whitespace (``str.isspace``; Unicode has
+    none above it): the compiled kernels' view of whitespace."""
+    return np.array([chr(c).isspace() for c in range(0x10000)], dtype=bool)

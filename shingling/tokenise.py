@@ -9,6 +9,7 @@ analyzer and the evaluation code all use it.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import chain
@@ -17,7 +18,7 @@ import numpy as np
 
 from shingling import kernels
 from shingling.chrome import mask_chrome
-from shingling.normalise import fold
+from shingling.normalise import fold, fold_normalised, whitespace_table
 
 # Words, keeping internal apostrophes, hyphens, points and commas together:
 # "People's", "Tae-yul", "10,000", "3.5", "U.S". (A point or comma joins only
@@ -52,14 +53,8 @@ def quote_spans(text: str) -> list[tuple[int, int]]:
     mostly apostrophes. Approximate by nature.
     """
     codepoints = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
-    rows = kernels.quote_spans(codepoints, _spaces()).tolist()
+    rows = kernels.quote_spans(codepoints, whitespace_table()).tolist()
     return [(start, end) for start, end in rows]
-
-
-@lru_cache(maxsize=1)
-def _spaces() -> np.ndarray:
-    """Which code points of the BMP are whitespace (``str.isspace``; Unicode has none above)."""
-    return np.array([chr(c).isspace() for c in range(0x10000)], dtype=bool)
 
 
 def tokenise(text: str, *, strip_chrome: bool = True) -> Tokens:
@@ -138,6 +133,24 @@ class IndexTokens:
         return [text[s:e] for s, e in zip(self.starts.tolist(), self.ends.tolist(), strict=True)]
 
 
+@lru_cache(maxsize=1)
+def _fold_table() -> np.ndarray:
+    """``fold`` of every code point of the BMP taken alone: its folded code
+    point, or ``kernels.FOLD_DELETES`` / ``FOLD_EXPANDS``. Folding (the typographic
+    substitutions, then ``str.casefold``) maps each character on its own, so an
+    NFKC-normalised text folds character by character."""
+    table = np.empty(0x10000, dtype=np.uint32)
+    for c in range(0x10000):
+        folded = fold_normalised(chr(c))
+        if not folded:
+            table[c] = kernels.FOLD_DELETES
+        elif len(folded) > 1 or ord(folded) >= len(table):
+            table[c] = kernels.FOLD_EXPANDS
+        else:
+            table[c] = ord(folded)
+    return table
+
+
 def index_tokens(text: str) -> IndexTokens:
     """The folded tokens of ``text`` and their quotation flags, without offsets
     into ``text``: the indexing path.
@@ -148,10 +161,28 @@ def index_tokens(text: str) -> IndexTokens:
     ``tokenise``'s values except where folding itself changes a word boundary
     (a soft hyphen inside a word is dropped, joining its halves), which is the
     better reading anyway.
+
+    Cutting, folding and classifying run as one compiled pass
+    (``kernels.fold_pieces``) when the text is NFKC already and every character
+    folds to one in the BMP, as news text does; otherwise ``_index_tokens_python``,
+    which gives the same tokens (tested).
     """
     source = mask_chrome(text)
     if _PIECE_BREAK in source:  # not text: keep it free to mark where pieces end
         source = source.replace(_PIECE_BREAK, " ")
+    if source.isascii() or unicodedata.is_normalized("NFKC", source):
+        codepoints = np.frombuffer(source.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+        folded, classes, piece_quoted, ok = kernels.fold_pieces(
+            codepoints, whitespace_table(), _fold_table(), _bmp_classes()
+        )
+        if ok:
+            starts, ends, piece = kernels.scan_words(classes, folded)
+            return IndexTokens(folded, starts, ends, piece_quoted[piece])
+    return _index_tokens_python(source)
+
+
+def _index_tokens_python(source: str) -> IndexTokens:
+    """``index_tokens`` of a chrome-masked, NUL-free text, folded by ``fold``."""
     pieces: list[str] = []
     quoted_piece: list[bool] = []  # pieces alternate outside/inside quotes
     pos = 0

@@ -15,6 +15,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from shingling import PipelineConfig, analyse, compare, compare_packed, kernels, shingle
+from shingling.chrome import _LONG_LINE_CHARS, SHORT_LINE_WORDS, _may_have_short_lines, mask_chrome
+from shingling.normalise import whitespace_table
 from shingling.shingles import (
     Shingles,
     narrow,
@@ -24,7 +26,14 @@ from shingling.shingles import (
     unpack,
 )
 from shingling.signature import band_keys, permutations, signature
-from shingling.tokenise import _classes, index_tokens, quote_spans
+from shingling.tokenise import (
+    _bmp_classes,
+    _classes,
+    _fold_table,
+    _index_tokens_python,
+    index_tokens,
+    quote_spans,
+)
 from tests.shingling.test_properties import FAST, unicode_text
 
 CONFIG = PipelineConfig()
@@ -188,3 +197,75 @@ def test_words_split_where_the_token_regex_splits() -> None:
     found = [text[s:e] for s, e in zip(starts.tolist(), ends.tolist(), strict=True)]
     assert found == re.findall(r"\w+(?:[-'\u2019.,]\w+)*", text)
     assert analyse(text, CONFIG).shingles.hashes.size == len(found) - CONFIG.k + 1
+
+
+def python_index_tokens(text: str) -> tuple[list[str], list[bool]]:
+    """``index_tokens`` folded in Python (the path for texts the table cannot fold)."""
+    tokens = _index_tokens_python(mask_chrome(text).replace("\0", " "))
+    return tokens.values, tokens.quoted.tolist()
+
+
+# Characters where folding is not one-to-one, or needs NFKC first, or lies
+# above the BMP, or changes a word boundary; and quotes and paragraph breaks.
+FOLD_HARD = st.text(
+    alphabet=st.sampled_from(
+        list("ab AB\"\u201c\u201d\u201e\u00ab\u00bb\n\n\t'\u2019-.,\u00df\u0130\ufb01\u00c5")
+        + list("\u0301\u00ad\u200b\ufeff\u2009\u00e9\u03a3\u03c2\x00\u01c5\u212b\uff9e\u0345\u0390")
+        + ["\U00010428", "\U0001f600"]
+    )
+)
+
+
+@FAST
+@given(st.one_of(FOLD_HARD, unicode_text))
+def test_compiled_fold_equals_python_fold(text: str) -> None:
+    tokens = index_tokens(text)
+    assert (tokens.values, tokens.quoted.tolist()) == python_index_tokens(text)
+
+
+def test_compiled_fold_equals_python_fold_on_the_seeds(seed_texts: dict[str, str]) -> None:
+    for text in seed_texts.values():
+        tokens = index_tokens(text)
+        assert (tokens.values, tokens.quoted.tolist()) == python_index_tokens(text)
+    typographic = "\u201cIt\u2019s over,\u201d said the Minister \u2014 STRASSE \u00c9t\u00e9."
+    assert index_tokens(typographic).values == [
+        "it's",
+        "over",
+        "said",
+        "the",
+        "minister",
+        "strasse",
+        "\u00e9t\u00e9",
+    ]
+    # News text takes the compiled pass; a character folding to two takes Python's.
+    assert compiled_fold(typographic)
+    assert not compiled_fold("Stra\u00dfe")
+
+
+def compiled_fold(text: str) -> bool:
+    codepoints = np.frombuffer(text.encode("utf-32-le"), dtype="<u4")
+    tables = (whitespace_table(), _fold_table(), _bmp_classes())
+    return bool(kernels.fold_pieces(codepoints, *tables)[3])
+
+
+LINES = st.text(
+    alphabet=st.sampled_from(
+        list("ab  \t\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029\u00a0\u3000") + ["\U00010428"]
+    )
+)
+
+
+def reference_may_have_short_lines(text: str) -> bool:
+    return any(
+        len(line) <= _LONG_LINE_CHARS and 0 < len(line.split()) <= SHORT_LINE_WORDS
+        for line in text.splitlines()
+    )
+
+
+@FAST
+@given(
+    st.one_of(LINES, st.lists(st.text("ab ", min_size=1, max_size=60), max_size=12).map(" ".join))
+)
+def test_short_line_check_equals_splitlines(text: str) -> None:
+    assert _may_have_short_lines(text) == reference_may_have_short_lines(text)
+    assert _may_have_short_lines(text + "\n" + "word " * 60) == reference_may_have_short_lines(text)
