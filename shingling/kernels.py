@@ -241,8 +241,9 @@ def span_hashes(
 
 @_kernel
 def windows(hashes: np.ndarray, quoted: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Shingle hashes of every window of ``k`` token hashes: the distinct ones,
-    sorted, and (in text order, repeats kept) those with no quoted token.
+    """Shingle hashes of every window of ``k`` token hashes, and those with no
+    quoted token; both in text order, repeats kept (numpy sorts: its sort is
+    several times faster than a compiled one at these sizes).
 
     A text shorter than ``k`` tokens (not empty) is one window of all of them.
     """
@@ -265,13 +266,7 @@ def windows(hashes: np.ndarray, quoted: np.ndarray, k: int) -> tuple[np.ndarray,
         if not any_quoted:
             narrative[kept] = h
             kept += 1
-    every.sort()
-    distinct = 0
-    for j in range(count):
-        if j == 0 or every[j] != every[distinct - 1]:
-            every[distinct] = every[j]
-            distinct += 1
-    return every[:distinct], narrative[:kept]
+    return every, narrative[:kept]
 
 
 @_kernel

@@ -105,7 +105,7 @@ def shingles_from_hashes(
     A text shorter than ``k`` tokens (but not empty) gives one shingle of all
     its tokens, so that short texts still compare."""
     every, narrative = kernels.windows(hashes, np.asarray(quoted, dtype=bool), config.k)
-    return Shingles(every, narrative)
+    return Shingles(sorted_unique(every), narrative)
 
 
 _LOW32 = np.uint64(0xFFFFFFFF)
