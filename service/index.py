@@ -16,6 +16,7 @@ docs/matching.md and the benchmarks.
 from __future__ import annotations
 
 import hashlib
+import struct
 import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -56,6 +57,7 @@ _META_FIELDS = ("title", "source", "url", "published_at")
 _IDENTITY_FIELDS = ("sha", *_META_FIELDS)
 _StoredVersion = tuple[list[bytes | None], np.ndarray]  # identity fields, signature
 _PACK = np.dtype("<u4")
+_DOC_NUMBER = struct.Struct("<I")  # a doc number as the LSH buckets list it
 _MAX_RETRIES = 8
 #: Candidates verified per query, most shared bands first. A true syndicated
 #: pair shares several bands (J = 0.2 gives 2.6 on average), while same-topic
@@ -139,10 +141,15 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _iso(dt: datetime) -> str:
+def _utc(dt: datetime) -> datetime:
+    """``dt`` in UTC; a naive time is taken to be UTC already."""
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
-    return dt.astimezone(UTC).isoformat()
+    return dt.astimezone(UTC)
+
+
+def _iso(dt: datetime) -> str:
+    return _utc(dt).isoformat()
 
 
 def _text_sha(text: str) -> str:
@@ -166,6 +173,7 @@ class PreparedDoc:
     fields: dict[str, bytes | str]
     signature: bytes
     bands: bytes
+    time_score: float  # what retention orders by: published_at, else ingested_at
 
 
 def prepare(article: ArticleIn, config: PipelineConfig) -> PreparedDoc | EmptyText:
@@ -182,13 +190,14 @@ def _prepared(article: ArticleIn, analysis: Analysis) -> PreparedDoc:
     # narrative, so verifying a candidate is a set intersection, not a re-parse.
     hashes, narrative = pack(analysis.shingles)
     sha = _text_sha(article.text)
+    now = _now()
     fields: dict[str, bytes | str] = {
         "id": article.id or sha[:16],
         # zlib format, written by ISA-L: level 1 in a third of zlib's own level-1
         # time on news text, and a little smaller; read back with zlib.
         "text": isal_zlib.compress(article.text.encode("utf-8", "surrogatepass"), 1),
         "sha": sha,
-        "ingested_at": _iso(_now()),
+        "ingested_at": _iso(now),
         "sh": hashes,
         "nq": narrative,
     }
@@ -203,6 +212,7 @@ def _prepared(article: ArticleIn, analysis: Analysis) -> PreparedDoc:
         fields,
         analysis.signature.astype(SIG_DTYPE).tobytes(),
         np.asarray(analysis.bands, dtype=_PACK).tobytes(),
+        _utc(article.published_at or now).timestamp(),
     )
 
 
@@ -438,7 +448,7 @@ class Index:
             old_n, old_sig = old
             old_bands = self._packed(band_keys(old_sig, self.config))
             old_doc, old_block = self.keys.doc(old_n), self.keys.sig_block(old_n)
-            old_packed = self._packed(np.array([old_n]))
+            old_packed = _DOC_NUMBER.pack(old_n)
             old_off = sig_offset(old_n, self.config.num_perm)
         else:
             old_bands = b""
@@ -456,12 +466,12 @@ class Index:
             doc.id,
             cur or b"",
             n,
-            self._packed(np.array([n])),
+            _DOC_NUMBER.pack(n),
             old_packed,
             doc.signature,
             sig_offset(n, self.config.num_perm),
             old_off,
-            self._time_score(doc.fields),
+            doc.time_score,
             self._sig_block_bytes,
             *self._lsh_args(),
             doc.bands,
@@ -469,11 +479,6 @@ class Index:
             *(x for kv in doc.fields.items() for x in kv),
         ]
         return keys, args
-
-    @staticmethod
-    def _time_score(fields: dict[str, bytes | str]) -> float:
-        stamp = fields.get("published_at") or fields["ingested_at"]
-        return datetime.fromisoformat(str(stamp)).timestamp()
 
     def delete(self, article_id: str) -> bool:
         """Remove ``article_id`` and every trace of it. False if it was not indexed."""
@@ -528,7 +533,7 @@ class Index:
             [
                 article_id,
                 str(n),
-                self._packed(np.array([n])),
+                _DOC_NUMBER.pack(n),
                 sig_offset(n, self.config.num_perm),
                 self.config.num_perm * 4,
                 *self._lsh_args(),

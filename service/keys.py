@@ -21,6 +21,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 
 LAYOUT_VERSION = 1
 SIG_BLOCK_BITS = 10
@@ -54,26 +55,26 @@ class Keys:
     #: The index's LSH shard count: stored in its meta when it is created.
     lsh_shards: int = DEFAULT_LSH_SHARDS
 
-    @property
+    @cached_property  # every write builds these: format each once
     def prefix(self) -> str:
         return "{cd:" + self.index + "}"
 
-    @property
+    @cached_property
     def meta(self) -> str:
         return f"{self.prefix}:meta"
 
-    @property
+    @cached_property
     def ids(self) -> str:
         return f"{self.prefix}:ids"
 
-    @property
+    @cached_property
     def bytime(self) -> str:
         return f"{self.prefix}:bytime"
 
     def doc(self, n: int) -> str:
-        return f"{self.doc_prefix}{n}"
+        return self.doc_prefix + str(n)
 
-    @property
+    @cached_property
     def doc_prefix(self) -> str:
         """``doc(n)`` is this plus the decimal doc number (``lua/query.lua`` builds it so)."""
         return f"{self.prefix}:doc:"
@@ -91,7 +92,7 @@ class Keys:
         pairs = [(self.lsh(i, int(b)), band_field(i, int(b))) for i, b in enumerate(bands)]
         return [k for k, _ in pairs], [f for _, f in pairs]
 
-    @property
+    @cached_property
     def lsh_prefix(self) -> str:
         return f"{self.prefix}:lsh:"
 
@@ -101,7 +102,7 @@ class Keys:
     def job_result(self, job_id: str) -> str:
         return f"{self.prefix}:jobres:{job_id}"
 
-    @property
+    @cached_property
     def jobs(self) -> str:
         return f"{self.prefix}:jobs"
 

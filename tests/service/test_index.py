@@ -263,3 +263,31 @@ def test_a_crowded_bucket_contributes_only_its_newest_entries(redis_client: redi
 def test_max_bucket_comes_from_settings(redis_client: redis.Redis, settings) -> None:  # type: ignore[no-untyped-def]
     tuned = settings.model_copy(update={"max_bucket": 7})
     assert Index.from_settings(redis_client, tuned).max_bucket == 7
+
+
+def test_articles_are_timed_by_publication_else_ingest(
+    index: Index, redis_client: redis.Redis
+) -> None:
+    """Retention orders by this score: naive times count as UTC."""
+    from datetime import UTC, datetime, timedelta, timezone
+
+    naive = datetime(2026, 3, 1, 12, 0)
+    india = datetime(2026, 3, 1, 17, 30, tzinfo=timezone(timedelta(hours=5, minutes=30)))
+    index.put(ArticleIn(text="one two three four five six", id="naive", published_at=naive))
+    index.put(ArticleIn(text="seven eight nine ten eleven", id="aware", published_at=india))
+    before = datetime.now(UTC).timestamp()
+    index.put(ArticleIn(text="twelve thirteen fourteen fifteen", id="undated"))
+    after = datetime.now(UTC).timestamp()
+
+    def score(article_id: str) -> float:
+        n = redis_client.hget(index.keys.ids, article_id)
+        return float(redis_client.zscore(index.keys.bytime, n))
+
+    noon_utc = datetime(2026, 3, 1, 12, 0, tzinfo=UTC).timestamp()
+    assert score("naive") == noon_utc
+    assert score("aware") == noon_utc
+    assert before <= score("undated") <= after
+    assert (
+        index.get("undated").ingested_at
+        == datetime.fromtimestamp(score("undated"), UTC).isoformat()
+    )
