@@ -152,10 +152,6 @@ def _iso(dt: datetime) -> str:
     return _utc(dt).isoformat()
 
 
-def _text_sha(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
-
-
 def _s(raw: bytes | None) -> str | None:
     return raw.decode() if raw is not None else None
 
@@ -189,13 +185,14 @@ def _prepared(article: ArticleIn, analysis: Analysis) -> PreparedDoc:
     # "sh"/"nq": the shingle set itself (32-bit, sorted) and which of it is
     # narrative, so verifying a candidate is a set intersection, not a re-parse.
     hashes, narrative = pack(analysis.shingles)
-    sha = _text_sha(article.text)
+    utf8 = article.text.encode("utf-8", "surrogatepass")
+    sha = hashlib.sha256(utf8).hexdigest()
     now = _now()
     fields: dict[str, bytes | str] = {
         "id": article.id or sha[:16],
         # zlib format, written by ISA-L: level 1 in a third of zlib's own level-1
         # time on news text, and a little smaller; read back with zlib.
-        "text": isal_zlib.compress(article.text.encode("utf-8", "surrogatepass"), 1),
+        "text": isal_zlib.compress(utf8, 1),
         "sha": sha,
         "ingested_at": _iso(now),
         "sh": hashes,

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -54,6 +55,8 @@ _REL_TIME = re.compile(
     r"\b\d+\s+(second|minute|min|hour|hr|day|week|month)s?\s+ago\b|\s//\s", re.IGNORECASE
 )
 _BLANK = re.compile(r"[^\r\n]")
+#: Where ``str.splitlines`` breaks a line.
+LINE_BREAKS = "\n\x0b\x0c\r\x1c\x1d\x1e\x85\u2028\u2029"
 _TERMINAL = tuple(".!?:;\"'\u201d\u2019)")
 
 SHORT_LINE_WORDS = 7
@@ -99,12 +102,24 @@ def _lines(text: str) -> list[_Line]:
 
 
 def _may_have_short_lines(text: str) -> bool:
-    """False only when no ``_Line`` of ``text`` is short; cheaper than ``_lines``
-    (one compiled pass over the code points)."""
-    codepoints = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
-    return bool(
-        kernels.has_short_line(codepoints, whitespace_table(), _LONG_LINE_CHARS, SHORT_LINE_WORDS)
-    )
+    """False only when no ``_Line`` of ``text`` is short; cheaper than ``_lines``."""
+    return may_have_chrome(np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4"))
+
+
+def may_have_chrome(codepoints: np.ndarray) -> bool:
+    """False when the text of these code points (UTF-32) has no short line, and
+    so no chrome: ``mask_chrome`` would return it unchanged. One compiled pass."""
+    kinds = _line_kinds()
+    return bool(kernels.has_short_line(codepoints, kinds, _LONG_LINE_CHARS, SHORT_LINE_WORDS))
+
+
+@lru_cache(maxsize=1)
+def _line_kinds() -> np.ndarray:
+    """``kernels.has_short_line``'s table: where ``str.splitlines`` breaks, and
+    the other whitespace of ``str.split``, for each code point of the BMP."""
+    kinds = np.where(whitespace_table(), kernels.SPACE, 0).astype(np.uint8)
+    kinds[[ord(b) for b in LINE_BREAKS]] = kernels.LINE_BREAK
+    return kinds
 
 
 def _is_shouting(line: _Line) -> bool:

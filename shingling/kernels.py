@@ -108,52 +108,68 @@ def quote_spans(codepoints: np.ndarray, spaces: np.ndarray) -> np.ndarray:
     return out[:found]
 
 
+SPACE, LINE_BREAK = 1, 2  # shingling.chrome's kinds of code point; anything else is 0
+
+
 @_kernel
-def has_short_line(codepoints: np.ndarray, spaces: np.ndarray, chars: int, words: int) -> bool:
+def has_short_line(codepoints: np.ndarray, kinds: np.ndarray, chars: int, words: int) -> bool:
     """Whether some line (as ``str.splitlines`` cuts them) has at most ``chars``
-    characters and 1 to ``words`` whitespace-separated words."""
-    n = len(codepoints)
+    characters and 1 to ``words`` whitespace-separated words. ``kinds`` gives
+    each BMP code point's kind: ``SPACE``, ``LINE_BREAK`` (also whitespace) or 0."""
     start = 0
     count = 0
-    for i in range(n + 1):
-        c = codepoints[i] if i < n else np.uint32(0x0A)
-        if (
-            c == 0x0A or c == 0x0D or c == 0x0B or c == 0x0C or c == 0x1C or c == 0x1D
-            or c == 0x1E or c == 0x85 or c == 0x2028 or c == 0x2029
-        ):  # fmt: skip
+    gap = True  # the previous character was whitespace, or there was none
+    for i in range(len(codepoints) + 1):
+        kind = LINE_BREAK
+        if i < len(codepoints):
+            c = codepoints[i]
+            kind = kinds[c] if c < len(kinds) else 0
+        if kind == LINE_BREAK:
             if 0 < count <= words and i - start <= chars:
                 return True
             start = i + 1
             count = 0
-        elif not (c < len(spaces) and spaces[c]) and (
-            i == start or (codepoints[i - 1] < len(spaces) and spaces[codepoints[i - 1]])
-        ):
-            count += 1
+            gap = True
+        elif kind == SPACE:
+            gap = True
+        else:
+            count += gap
+            gap = False
     return False
 
 
-#: ``fold_pieces`` table entries that are not a code point.
-FOLD_DELETES = np.uint32(0xFFFFFFFF)  # the character folds to nothing
-FOLD_EXPANDS = np.uint32(0xFFFFFFFE)  # ... to several characters, or one above the BMP
+FOLD_UNSAFE = 255  # shingling.normalise.FOLD_UNSAFE
 
 
 @_kernel
 def fold_pieces(
-    codepoints: np.ndarray, spaces: np.ndarray, fold: np.ndarray, classes: np.ndarray
+    codepoints: np.ndarray,
+    spaces: np.ndarray,
+    fold_lengths: np.ndarray,
+    fold_starts: np.ndarray,
+    fold_chars: np.ndarray,
+    classes: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
     """The indexing path's text in one pass (see ``shingling.tokenise.index_tokens``).
 
     Cuts ``codepoints`` at its quotation spans into pieces (outside and inside
-    alternately, empty ones dropped), folds each character through ``fold``
-    (a BMP code point to its folded code point) and joins the pieces with NUL.
+    alternately, empty ones dropped), folds each character through the fold
+    table (``shingling.normalise.FoldTable``) and joins the pieces with NUL.
     Returns the folded code points, the ``classes`` entry of each, whether each
-    piece is quoted, and False when some character is not in the table's
-    reach (above the BMP, or folding to several characters): the caller then
-    folds in Python.
+    piece is quoted, and False when some character is beyond the table (above
+    the BMP, or unsafe to fold alone): the caller then folds in Python.
     """
-    spans = quote_spans(codepoints, spaces)
     n = len(codepoints)
-    out = np.empty(n + 2 * len(spans) + 1, np.uint32)
+    size = 0
+    for i in range(n):  # the folded length, and whether the table covers the text
+        c = codepoints[i]
+        if c >= len(fold_lengths) or fold_lengths[c] == FOLD_UNSAFE:
+            return (
+                np.empty(0, np.uint32), np.empty(0, np.uint8), np.empty(0, np.bool_), False
+            )  # fmt: skip
+        size += fold_lengths[c]
+    spans = quote_spans(codepoints, spaces)
+    out = np.empty(size + 2 * len(spans) + 1, np.uint32)
     out_classes = np.empty(len(out), np.uint8)
     piece_quoted = np.empty(2 * len(spans) + 1, np.bool_)
     size = 0
@@ -175,16 +191,12 @@ def fold_pieces(
             pieces += 1
             for i in range(lo, hi):
                 c = codepoints[i]
-                if c >= len(fold):
-                    return out[:0], out_classes[:0], piece_quoted[:0], False
-                f = fold[c]
-                if f == FOLD_DELETES:
-                    continue
-                if f == FOLD_EXPANDS:
-                    return out[:0], out_classes[:0], piece_quoted[:0], False
-                out[size] = f
-                out_classes[size] = classes[f]
-                size += 1
+                at = fold_starts[c]
+                for j in range(at, at + fold_lengths[c]):
+                    f = fold_chars[j]
+                    out[size] = f
+                    out_classes[size] = classes[f]
+                    size += 1
         pos = end
     return out[:size], out_classes[:size], piece_quoted[:pieces], True
 

@@ -9,7 +9,6 @@ analyzer and the evaluation code all use it.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import chain
@@ -17,8 +16,8 @@ from itertools import chain
 import numpy as np
 
 from shingling import kernels
-from shingling.chrome import mask_chrome
-from shingling.normalise import fold, fold_normalised, whitespace_table
+from shingling.chrome import mask_chrome, may_have_chrome
+from shingling.normalise import fold, fold_table, whitespace_table
 
 # Words, keeping internal apostrophes, hyphens, points and commas together:
 # "People's", "Tae-yul", "10,000", "3.5", "U.S". (A point or comma joins only
@@ -133,24 +132,6 @@ class IndexTokens:
         return [text[s:e] for s, e in zip(self.starts.tolist(), self.ends.tolist(), strict=True)]
 
 
-@lru_cache(maxsize=1)
-def _fold_table() -> np.ndarray:
-    """``fold`` of every code point of the BMP taken alone: its folded code
-    point, or ``kernels.FOLD_DELETES`` / ``FOLD_EXPANDS``. Folding (the typographic
-    substitutions, then ``str.casefold``) maps each character on its own, so an
-    NFKC-normalised text folds character by character."""
-    table = np.empty(0x10000, dtype=np.uint32)
-    for c in range(0x10000):
-        folded = fold_normalised(chr(c))
-        if not folded:
-            table[c] = kernels.FOLD_DELETES
-        elif len(folded) > 1 or ord(folded) >= len(table):
-            table[c] = kernels.FOLD_EXPANDS
-        else:
-            table[c] = ord(folded)
-    return table
-
-
 def index_tokens(text: str) -> IndexTokens:
     """The folded tokens of ``text`` and their quotation flags, without offsets
     into ``text``: the indexing path.
@@ -163,22 +144,25 @@ def index_tokens(text: str) -> IndexTokens:
     better reading anyway.
 
     Cutting, folding and classifying run as one compiled pass
-    (``kernels.fold_pieces``) when the text is NFKC already and every character
-    folds to one in the BMP, as news text does; otherwise ``_index_tokens_python``,
+    (``kernels.fold_pieces``) when every character of the text can be folded
+    on its own (``shingling.normalise.fold_table``: all but combining marks,
+    jamo and characters above the BMP); otherwise ``_index_tokens_python``,
     which gives the same tokens (tested).
     """
-    source = mask_chrome(text)
-    if _PIECE_BREAK in source:  # not text: keep it free to mark where pieces end
+    source = text
+    codepoints = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+    if may_have_chrome(codepoints) or _PIECE_BREAK in text:
+        source = mask_chrome(text)
+        # NUL is not text: keep it free to mark where pieces end.
         source = source.replace(_PIECE_BREAK, " ")
-    if source.isascii() or unicodedata.is_normalized("NFKC", source):
         codepoints = np.frombuffer(source.encode("utf-32-le", "surrogatepass"), dtype="<u4")
-        folded, classes, piece_quoted, ok = kernels.fold_pieces(
-            codepoints, whitespace_table(), _fold_table(), _bmp_classes()
-        )
-        if ok:
-            starts, ends, piece = kernels.scan_words(classes, folded)
-            return IndexTokens(folded, starts, ends, piece_quoted[piece])
-    return _index_tokens_python(source)
+    folded, classes, piece_quoted, ok = kernels.fold_pieces(
+        codepoints, whitespace_table(), *fold_table(), _bmp_classes()
+    )
+    if not ok:
+        return _index_tokens_python(source)
+    starts, ends, piece = kernels.scan_words(classes, folded)
+    return IndexTokens(folded, starts, ends, piece_quoted[piece])
 
 
 def _index_tokens_python(source: str) -> IndexTokens:

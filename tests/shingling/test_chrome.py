@@ -78,3 +78,10 @@ def test_seed_chrome(seed_texts: dict[str, str]) -> None:
     assert "King Charles III" not in s3 and "Latest Headlines" not in s3
     assert "Dmitry Peskov" in s3
     assert strip_chrome(seed_texts["000"]) == seed_texts["000"].strip()
+
+
+def test_line_breaks_are_where_splitlines_breaks() -> None:
+    from shingling.chrome import LINE_BREAKS
+
+    breaking = [chr(c) for c in range(0x10000) if len(f"a{chr(c)}b".splitlines()) == 2]
+    assert "".join(breaking) == LINE_BREAKS
