@@ -50,9 +50,12 @@ if tonumber(ARGV[7]) + #ARGV[6] == full and redis.call('STRLEN', KEYS[4]) == ful
 end
 redis.call('ZADD', KEYS[2], ARGV[9], ARGV[3])
 local packed, new_bands = ARGV[4], ARGV[13]
+-- Most buckets are new (a band of an unrelated article collides once in 2^32):
+-- HSETNX creates those in one call; a shared bucket is read and extended.
 for i = 0, #new_bands / 4 - 1 do
   local key, field = band_entry(prefix, shards, new_bands, i)
-  local v = redis.call('HGET', key, field)
-  redis.call('HSET', key, field, (v or '') .. packed)
+  if redis.call('HSETNX', key, field, packed) == 0 then
+    redis.call('HSET', key, field, redis.call('HGET', key, field) .. packed)
+  end
 end
 return 'OK'
