@@ -22,13 +22,13 @@ class Analysis:
 
     @property
     def empty(self) -> bool:
-        return len(self.shingles) == 0
+        return self.shingles.empty
 
 
 def analyse(text: str, config: PipelineConfig) -> Analysis:
     """normalise -> drop chrome -> tokenise -> shingle -> MinHash -> LSH band keys."""
     shingles = shingles_from_index_tokens(index_tokens(text), config)
-    sig = signature(shingles.hashes, config)
+    sig = signature(shingles.windows, config)  # a minimum: repeats change nothing
     return Analysis(shingles, sig, band_keys(sig, config))
 
 

@@ -61,15 +61,36 @@ class Shingles:
     """The distinct shingle hashes of a text, sorted, and the subset that
     lies wholly outside direct quotations (the text's own narrative).
 
-    The narrative set is sorted on first use: bulk ingest never needs it.
+    Both sets may be held as windows (any order, repeats kept) and are
+    sorted on first use: bulk ingest needs neither sorted 64-bit set (the
+    signature takes the windows, ``pack`` sorts their low halves).
     """
 
-    __slots__ = ("hashes", "_windows", "_narrative")
+    __slots__ = ("_hashes", "_every", "_windows", "_narrative")
 
     def __init__(self, hashes: np.ndarray, narrative_windows: np.ndarray) -> None:
-        self.hashes = hashes
+        self._hashes: np.ndarray | None = hashes
+        self._every = hashes
         self._windows = narrative_windows
         self._narrative: np.ndarray | None = None
+
+    @classmethod
+    def from_windows(cls, windows: np.ndarray, narrative_windows: np.ndarray) -> Shingles:
+        """The shingles of every window's hash (any order, repeats kept)."""
+        made = cls(windows, narrative_windows)
+        made._hashes = None
+        return made
+
+    @property
+    def hashes(self) -> np.ndarray:
+        if self._hashes is None:
+            self._hashes = sorted_unique(self._every)
+        return self._hashes
+
+    @property
+    def windows(self) -> np.ndarray:
+        """Every shingle hash in any order, repeats kept (what ``hashes`` sorts)."""
+        return self._every
 
     @property
     def narrative_windows(self) -> np.ndarray:
@@ -81,6 +102,10 @@ class Shingles:
         if self._narrative is None:
             self._narrative = sorted_unique(self._windows)
         return self._narrative
+
+    @property
+    def empty(self) -> bool:
+        return len(self._every) == 0
 
     def __len__(self) -> int:
         return len(self.hashes)
@@ -105,7 +130,7 @@ def shingles_from_hashes(
     A text shorter than ``k`` tokens (but not empty) gives one shingle of all
     its tokens, so that short texts still compare."""
     every, narrative = kernels.windows(hashes, np.asarray(quoted, dtype=bool), config.k)
-    return Shingles(sorted_unique(every), narrative)
+    return Shingles.from_windows(every, narrative)
 
 
 _LOW32 = np.uint64(0xFFFFFFFF)
@@ -132,7 +157,7 @@ def pack(shingles: Shingles) -> tuple[bytes, bytes]:
 
 def _narrowed(shingles: Shingles) -> tuple[np.ndarray, np.ndarray]:
     """The distinct low halves of the hashes, sorted, and which are narrative."""
-    low = np.sort((shingles.hashes & _LOW32).astype(np.uint32))
+    low = np.sort((shingles.windows & _LOW32).astype(np.uint32))
     marks = np.sort((shingles.narrative_windows & _LOW32).astype(np.uint32))
     narrowed: tuple[np.ndarray, np.ndarray] = kernels.distinct_marked(low, marks)
     return narrowed

@@ -46,3 +46,13 @@ def test_equal_bands_give_equal_keys_only_in_same_band() -> None:
 
 def test_empty_set_signature() -> None:
     assert (signature(np.empty(0, dtype=np.uint64), CFG) == 0xFFFFFFFF).all()
+
+
+def test_signature_of_windows_with_repeats_is_that_of_the_set() -> None:
+    """analyse signs every window, repeats kept: a minimum, so the set's signature."""
+    from shingling import analyse
+
+    text = "the cat sat on the mat. " * 6 + "Then the dog sat on the cat."
+    analysis = analyse(text, PipelineConfig())
+    assert len(analysis.shingles.windows) > len(analysis.shingles.hashes)
+    assert np.array_equal(analysis.signature, signature(analysis.shingles.hashes, PipelineConfig()))
