@@ -5,9 +5,12 @@ per install (numba caches the machine code beside this file, or in the
 user's cache directory). The same stages as numpy expressions cost
 ~40 calls per article, and at ~600 tokens the fixed cost of each call, not
 the arithmetic, was most of the time: analysing an article went from
-0.61 to 0.31 ms (docs/benchmarks.md). The kernels are pure functions of
-arrays; the arithmetic is unchanged (the tests check the hashes against the
-reference definitions and the signatures against datasketch, bit for bit).
+0.61 to 0.31 ms, and to ~0.2 ms once folding and the chrome check ran on
+per-code-point tables here too (docs/benchmarks.md). The kernels are pure
+functions of arrays; the arithmetic is unchanged (the tests check the
+hashes against the reference definitions, the table-driven text passes
+against the Python string code, and the signatures against datasketch,
+bit for bit).
 
 All arithmetic is on uint64 and wraps, as the hash definitions ask.
 """
