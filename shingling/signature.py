@@ -34,7 +34,8 @@ def to_hash32(shingle_hashes: np.ndarray) -> np.ndarray:
 
 
 def signature(shingle_hashes: np.ndarray, config: PipelineConfig) -> np.ndarray:
-    """MinHash signature (``num_perm`` uint32) of a set of 64-bit shingle hashes."""
+    """MinHash signature (``num_perm`` uint32) of a set of 64-bit shingle hashes
+    (in any order; repeats change nothing, as each slot is a minimum)."""
     a, b = permutations(config.num_perm, config.seed)
     sig: np.ndarray = kernels.minhash(np.asarray(shingle_hashes, dtype=np.uint64), a, b)
     return sig
