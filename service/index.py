@@ -22,13 +22,13 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from importlib import resources
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, cast
 
 import numpy as np
 import redis
 from isal import isal_zlib
 
+from service import scripts
 from service.keys import (
     DEFAULT_LSH_SHARDS,
     LAYOUT_VERSION,
@@ -213,12 +213,6 @@ def _prepared(article: ArticleIn, analysis: Analysis) -> PreparedDoc:
     )
 
 
-def _script(name: str) -> str:
-    """A script of ``service/lua`` with the shared ``lib.lua`` prepended."""
-    lua = resources.files("service").joinpath("lua")
-    return lua.joinpath("lib.lua").read_text() + "\n" + lua.joinpath(name).read_text()
-
-
 class Index:
     """One named index in one Redis. The client is passed in; nothing global."""
 
@@ -242,9 +236,9 @@ class Index:
         self.keys = Keys(name, shards)
         self.max_candidates = max_candidates
         self.max_bucket = max_bucket
-        self._put = client.register_script(_script("put.lua"))
-        self._remove = client.register_script(_script("remove.lua"))
-        self._query_script = client.register_script(_script("query.lua"))
+        self._put = client.register_script(scripts.source("put.lua"))
+        self._remove = client.register_script(scripts.source("remove.lua"))
+        self._query_script = client.register_script(scripts.source("query.lua"))
         self._config_checked = False
         self._sig_block_bytes = (1 << SIG_BLOCK_BITS) * config.num_perm * 4
 
@@ -381,11 +375,11 @@ class Index:
         if writes:  # one counter bump reserves every new doc number
             last = int(self.client.hincrby(self.keys.meta, "next_doc", len(writes)))
             numbers = range(last - len(writes) + 1, last + 1)
-            pipe = self.client.pipeline(transaction=False)
-            for n, (_, doc, cur, old) in zip(numbers, writes, strict=True):
-                keys, args = self._put_args(doc, cur, n, old)
-                self._put(keys=keys, args=args, client=pipe)
-            replies = pipe.execute()
+            calls = [
+                self._put_args(doc, cur, n, old)
+                for n, (_, doc, cur, old) in zip(numbers, writes, strict=True)
+            ]
+            replies = scripts.run_many(self.client, self._put, calls)
             for (i, doc, _, old), reply in zip(writes, replies, strict=True):
                 if bytes(reply) == b"OK":
                     out[i] = PutResult(doc.id, "replaced" if old else "created", [])
