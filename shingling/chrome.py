@@ -109,8 +109,12 @@ def _may_have_short_lines(text: str) -> bool:
 def may_have_chrome(codepoints: np.ndarray) -> bool:
     """False when the text of these code points (UTF-32) has no short line, and
     so no chrome: ``mask_chrome`` would return it unchanged. One compiled pass."""
-    kinds = _line_kinds()
-    return bool(kernels.has_short_line(codepoints, kinds, _LONG_LINE_CHARS, SHORT_LINE_WORDS))
+    return bool(kernels.has_short_line(codepoints, *short_line_args()))
+
+
+def short_line_args() -> tuple[np.ndarray, int, int]:
+    """The arguments of ``kernels.has_short_line`` after the code points."""
+    return _line_kinds(), _LONG_LINE_CHARS, SHORT_LINE_WORDS
 
 
 @lru_cache(maxsize=1)

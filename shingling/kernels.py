@@ -317,6 +317,51 @@ def band_keys(sigs: np.ndarray, bands: int, rows: int) -> np.ndarray:
     return out
 
 
+SKETCHED, SHORT_LINE, UNFOLDABLE = 0, 1, 2  # what ``sketch`` did with a text
+
+
+@_kernel
+def sketch(
+    codepoints: np.ndarray,
+    line_kinds: np.ndarray,
+    short_chars: int,
+    short_words: int,
+    fold_args: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    seeded: np.uint64,
+    k: int,
+    a: np.ndarray,
+    b: np.ndarray,
+    bands: int,
+    rows: int,
+) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A text's whole analysis in one call: the kernels above, composed as
+    ``shingling.pipeline`` composes them (``has_short_line``, ``fold_pieces``,
+    ``scan_words``, ``span_hashes``, ``windows``, ``minhash``, ``band_keys``).
+
+    Returns ``(SKETCHED, windows, narrative windows, signature, band keys)``,
+    or the stage's reason and empty arrays when the text needs the Python
+    path: it ``SHORT_LINE`` (it may hold page chrome, which Python masks) or
+    is ``UNFOLDABLE`` by the table alone. One call instead of seven saves
+    their dispatch and the Python glue between them (docs/benchmarks.md).
+    """
+    none32 = np.empty(0, np.uint32)
+    none64 = np.empty(0, np.uint64)
+    if has_short_line(codepoints, line_kinds, short_chars, short_words):
+        return SHORT_LINE, none64, none64, none32, none32
+    spaces, fold_lengths, fold_starts, fold_chars, classes = fold_args
+    folded, folded_classes, piece_quoted, ok = fold_pieces(
+        codepoints, spaces, fold_lengths, fold_starts, fold_chars, classes
+    )
+    if not ok:
+        return UNFOLDABLE, none64, none64, none32, none32
+    starts, ends, piece = scan_words(folded_classes, folded)
+    hashes = span_hashes(folded, starts, ends, seeded)
+    every, narrative = windows(hashes, piece_quoted[piece], k)
+    sig = minhash(every, a, b)
+    keys = band_keys(sig.reshape((1, len(sig))), bands, rows)[0]
+    return SKETCHED, every, narrative, sig, keys
+
+
 @_kernel
 def distinct_marked(values: np.ndarray, marks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The distinct values of sorted ``values``, and a flag for each that is

@@ -6,10 +6,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from shingling import kernels
+from shingling.chrome import short_line_args
 from shingling.config import PipelineConfig
-from shingling.shingles import Shingles, shingles_from_index_tokens
-from shingling.signature import band_keys, signature
-from shingling.tokenise import index_tokens
+from shingling.shingles import Shingles, seeded, shingles_from_index_tokens
+from shingling.signature import band_keys, permutations, signature
+from shingling.tokenise import PIECE_BREAK, fold_args, index_tokens
 
 
 @dataclass(frozen=True)
@@ -26,7 +28,44 @@ class Analysis:
 
 
 def analyse(text: str, config: PipelineConfig) -> Analysis:
-    """normalise -> drop chrome -> tokenise -> shingle -> MinHash -> LSH band keys."""
+    """normalise -> drop chrome -> tokenise -> shingle -> MinHash -> LSH band keys.
+
+    Most news text runs through all of it in one compiled call
+    (``kernels.sketch``); a text that may hold page chrome, or that the fold
+    table cannot fold alone, goes stage by stage (``analyse_staged``), and
+    both give the same analysis (tested).
+    """
+    if PIECE_BREAK not in text:  # index_tokens masks it first, on the staged path
+        done, every, narrative, sig, bands = sketch(text, config)
+        if done == kernels.SKETCHED:
+            return Analysis(Shingles.from_windows(every, narrative), sig, bands)
+    return analyse_staged(text, config)
+
+
+def sketch(
+    text: str, config: PipelineConfig
+) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``kernels.sketch`` of ``text``: what it did (``SKETCHED`` or the reason
+    it handed the text back), the windows, narrative windows, signature, bands."""
+    codepoints = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+    a, b = permutations(config.num_perm, config.seed)
+    made: tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray] = kernels.sketch(
+        codepoints,
+        *short_line_args(),
+        fold_args(),
+        seeded(config.seed),
+        config.k,
+        a,
+        b,
+        config.b,
+        config.r,
+    )
+    return made
+
+
+def analyse_staged(text: str, config: PipelineConfig) -> Analysis:
+    """``analyse`` one stage at a time: the reference, and the path for texts
+    ``kernels.sketch`` hands back."""
     shingles = shingles_from_index_tokens(index_tokens(text), config)
     sig = signature(shingles.windows, config)  # a minimum: repeats change nothing
     return Analysis(shingles, sig, band_keys(sig, config))

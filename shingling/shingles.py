@@ -33,9 +33,13 @@ def span_hashes(
     is not one, and strings can be constructed to collide (the Thue-Morse
     construction). A collision makes two words count as one word.
     """
-    seeded = np.uint64(seed * int(kernels.C_SEED) % (1 << 64))
-    hashes: np.ndarray = kernels.span_hashes(codepoints, starts, ends, seeded)
+    hashes: np.ndarray = kernels.span_hashes(codepoints, starts, ends, seeded(seed))
     return hashes
+
+
+def seeded(seed: int) -> np.uint64:
+    """The seed as the token hash mixes it in (``kernels.span_hashes``' last argument)."""
+    return np.uint64(seed * int(kernels.C_SEED) % (1 << 64))
 
 
 def token_hashes(values: tuple[str, ...] | list[str], seed: int) -> np.ndarray:

@@ -71,7 +71,7 @@ def tokenise(text: str, *, strip_chrome: bool = True) -> Tokens:
 
 # -- the indexing path: tokens found in arrays of code points -----------------
 _JOINERS = "-'\u2019.,"  # the characters _TOKEN lets stand between two word runs
-_PIECE_BREAK = "\0"  # joins pieces: not a word character, not a joiner, not text
+PIECE_BREAK = "\0"  # joins pieces: not a word character, not a joiner, not text
 _OTHER, _WORD, _JOINER = 0, kernels.WORD, kernels.JOINER  # classes of the compiled scan
 
 
@@ -151,18 +151,21 @@ def index_tokens(text: str) -> IndexTokens:
     """
     source = text
     codepoints = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
-    if may_have_chrome(codepoints) or _PIECE_BREAK in text:
+    if may_have_chrome(codepoints) or PIECE_BREAK in text:
         source = mask_chrome(text)
         # NUL is not text: keep it free to mark where pieces end.
-        source = source.replace(_PIECE_BREAK, " ")
+        source = source.replace(PIECE_BREAK, " ")
         codepoints = np.frombuffer(source.encode("utf-32-le", "surrogatepass"), dtype="<u4")
-    folded, classes, piece_quoted, ok = kernels.fold_pieces(
-        codepoints, whitespace_table(), *fold_table(), _bmp_classes()
-    )
+    folded, classes, piece_quoted, ok = kernels.fold_pieces(codepoints, *fold_args())
     if not ok:
         return _index_tokens_python(source)
     starts, ends, piece = kernels.scan_words(classes, folded)
     return IndexTokens(folded, starts, ends, piece_quoted[piece])
+
+
+def fold_args() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The arguments of ``kernels.fold_pieces`` after the code points."""
+    return (whitespace_table(), *fold_table(), _bmp_classes())
 
 
 def _index_tokens_python(source: str) -> IndexTokens:
@@ -178,7 +181,7 @@ def _index_tokens_python(source: str) -> IndexTokens:
         pos = e
     # One fold for all pieces: NUL is left alone by folding and composes with
     # nothing, so this is the pieces folded one by one, joined by NULs.
-    joined = fold(_PIECE_BREAK.join(pieces))
+    joined = fold(PIECE_BREAK.join(pieces))
     codepoints = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype="<u4")
     # A token lies in the piece after as many breaks (NULs) as precede it.
     starts, ends, piece = kernels.scan_words(_classes(codepoints), codepoints)
