@@ -137,7 +137,6 @@ def shingles_from_hashes(
     return Shingles.from_windows(every, narrative)
 
 
-_LOW32 = np.uint64(0xFFFFFFFF)
 PACKED = np.dtype("<u4")  # the stored form of a narrowed shingle hash
 
 
@@ -156,13 +155,16 @@ def pack(shingles: Shingles) -> tuple[bytes, bytes]:
     """Bytes of a set as the index stores it: its ``narrow`` hashes (sorted
     uint32), and a bitmap of which are narrative. ``pack(s) == pack(narrow(s))``."""
     low, flags = _narrowed(shingles)
-    return low.astype(PACKED).tobytes(), np.packbits(flags).tobytes()
+    return low.astype(PACKED, copy=False).tobytes(), np.packbits(flags).tobytes()
 
 
 def _narrowed(shingles: Shingles) -> tuple[np.ndarray, np.ndarray]:
     """The distinct low halves of the hashes, sorted, and which are narrative."""
-    low = np.sort((shingles.windows & _LOW32).astype(np.uint32))
-    marks = np.sort((shingles.narrative_windows & _LOW32).astype(np.uint32))
+    # A cast to uint32 keeps each hash's low 32 bits; sorted in place, no copies.
+    low = shingles.windows.astype(np.uint32)
+    low.sort()
+    marks = shingles.narrative_windows.astype(np.uint32)
+    marks.sort()
     narrowed: tuple[np.ndarray, np.ndarray] = kernels.distinct_marked(low, marks)
     return narrowed
 

@@ -61,3 +61,16 @@ def test_pack_round_trip_and_narrow_scores(seed_texts: dict[str, str]) -> None:
         slim.shared_narrative,
         slim.jaccard,
     )
+
+
+def test_narrow_keeps_the_distinct_low_halves(seed_texts: dict[str, str]) -> None:
+    from shingling.shingles import narrow, pack
+
+    s = shingle(seed_texts["001"], CFG)
+    low = np.uint64(0xFFFFFFFF)
+    slim = narrow(s)
+    assert slim.hashes.dtype == np.uint32
+    assert slim.hashes.tolist() == np.unique(s.hashes & low).tolist()
+    assert slim.narrative.tolist() == np.unique(s.narrative & low).tolist()
+    hashes, _ = pack(s)
+    assert hashes == np.unique(s.hashes & low).astype("<u4").tobytes()
