@@ -95,6 +95,22 @@ def rows(r: Figures) -> list[tuple[str, str, str, str, str, str]]:
         ">= 2,000/s and >= 5x",
         _at_least(ing, 2000) and _at_least(_ratio(ing, ds_ing), 5),
     )
+    row(
+        "ingest CPU ms/article: client (analysis, packing, sending)",
+        g(r, "ingest.client_cpu_ms_per_article"),
+        None,
+        None,
+        "-",
+        None,
+    )
+    row(
+        "ingest CPU ms/article: Redis (put.lua)",
+        g(r, "ingest.redis_script_ms_per_article"),
+        None,
+        None,
+        "-",
+        None,
+    )
     par = g(r, "parallel.per_s")
     workers = g(r, "parallel.workers")
     row(

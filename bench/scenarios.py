@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import resource
 import statistics
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -216,16 +217,18 @@ def ingest(
     the baseline's is.
     """
     used_before = int(index.client.info("memory")["used_memory"])
+    scripts_before = _script_usec(index.client)
     done = 0
-    seconds = 0.0
+    seconds = cpu = 0.0
     complete = True
     stream = iter(articles)
     while block := [article_in(a) for a in islice(stream, INGEST_BLOCK)]:
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), _cpu_seconds()
         batches = (block[i : i + BATCH] for i in range(0, len(block), BATCH))
         for results in ingest_batches(index, batches, workers=workers):
             done += len(results)
         seconds += time.perf_counter() - start
+        cpu += _cpu_seconds() - cpu_start
         if time.monotonic() > deadline:
             complete = next(stream, None) is None
             break
@@ -236,9 +239,30 @@ def ingest(
         "per_s": _rate(done, seconds),
         "workers": workers,
         "complete": complete,
+        # Where an article's time goes: the client's CPU (every thread of this
+        # process and its analysis processes) and Redis's inside put.lua.
+        "client_cpu_ms_per_article": cpu / max(1, done) * 1e3,
+        "redis_script_ms_per_article": (_script_usec(index.client) - scripts_before)
+        / max(1, done)
+        / 1e3,
         "used_memory_per_article": (used_after - used_before) / max(1, done),
         **index_memory(index.client, index),
     }
+
+
+def _cpu_seconds() -> float:
+    """CPU seconds of this process and of its children that have exited."""
+    own, children = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def _script_usec(client: redis.Redis) -> float:
+    """Microseconds Redis has spent running scripts by EVALSHA (INFO commandstats)."""
+    stats = client.info("commandstats").get("cmdstat_evalsha", {})
+    return float(stats.get("usec", 0))
 
 
 # -- queries, recall, false positives ----------------------------------------------------

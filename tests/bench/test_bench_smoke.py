@@ -24,6 +24,9 @@ def test_harness_smoke(tmp_path: Path) -> None:
     assert sig["copydesk_per_s"] > 0 and sig["datasketch_update_per_s"] > 0
     assert result["ingest"]["articles"] == 300 and result["ingest"]["complete"]
     assert result["ingest"]["index_bytes"] > 0 and result["ingest"]["document_bytes"] > 0
+    # Both sides of an article's cost are measured: the client's CPU and Redis's.
+    assert result["ingest"]["client_cpu_ms_per_article"] > 0
+    assert result["ingest"]["redis_script_ms_per_article"] > 0
     assert result["query"]["queries"] > 0 and result["query"]["recall"] >= 0.9
     assert result["parallel"]["articles"] == 300 and result["parallel"]["workers"] == 2
     assert result["datasketch"]["articles"] == 300
