@@ -1,11 +1,22 @@
 -- Shared by put.lua, remove.lua and query.lua: prepended to each when the
 -- index loads them (Redis 6 scripts cannot share code otherwise).
 
--- Shard key and field of band i (from 0) whose bucket is the i-th uint32 of
--- `packed`: the same as service/keys.py Keys.lsh(i, bucket) and band_field.
-local function band_entry(prefix, shards, packed, i)
-  local bucket = struct.unpack('<I4', packed, 4 * i + 1)
-  return prefix .. ((i * 2654435761 + bucket) % shards), struct.pack('<BI4', i, bucket)
+-- Shard key and field of each band's bucket in `packed` (uint32 LE, one per
+-- band in band order), as two lists in band order: the same as
+-- service/keys.py Keys.lsh(i, bucket) and band_field(i, bucket). One unpack
+-- for every band, and string.format's integer conversion rather than
+-- concatenating a Lua number (which formats it as a float first).
+local function band_entries(prefix, shards, packed)
+  local n = #packed / 4
+  local keys, fields = {}, {}
+  if n == 0 then return keys, fields end
+  local buckets = {struct.unpack('<' .. string.rep('I4', n), packed)}
+  for i = 0, n - 1 do
+    local bucket = buckets[i + 1]
+    keys[i + 1] = string.format('%s%d', prefix, (i * 2654435761 + bucket) % shards)
+    fields[i + 1] = struct.pack('<BI4', i, bucket)
+  end
+  return keys, fields
 end
 
 -- Remove the 4-byte doc number `doc` from the bucket `field` of shard `key`.

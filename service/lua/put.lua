@@ -1,5 +1,5 @@
 -- Index one article atomically, replacing the previous version of its id.
--- (lib.lua is prepended: band_entry, unlist.)
+-- (lib.lua is prepended: band_entries, unlist.)
 -- KEYS[1] ids hash            KEYS[2] bytime zset
 -- KEYS[3] new doc hash        KEYS[4] new signature block
 -- KEYS[5] old doc hash        KEYS[6] old signature block (KEYS[3], KEYS[4] when no old)
@@ -27,11 +27,8 @@ if (cur or '') ~= ARGV[2] then return 'CONFLICT' end
 local prefix, shards = ARGV[11], tonumber(ARGV[12])
 
 if ARGV[2] ~= '' then
-  local old_bands = ARGV[14]
-  for i = 0, #old_bands / 4 - 1 do
-    local key, field = band_entry(prefix, shards, old_bands, i)
-    unlist(key, field, ARGV[5])
-  end
+  local keys, fields = band_entries(prefix, shards, ARGV[14])
+  for i = 1, #keys do unlist(keys[i], fields[i], ARGV[5]) end
   redis.call('DEL', KEYS[5])
   redis.call('SETRANGE', KEYS[6], tonumber(ARGV[8]), string.rep('\0', #ARGV[6]))
   redis.call('ZREM', KEYS[2], ARGV[2])
@@ -49,11 +46,12 @@ if tonumber(ARGV[7]) + #ARGV[6] == full and redis.call('STRLEN', KEYS[4]) == ful
   redis.call('SET', KEYS[4], redis.call('GET', KEYS[4]))
 end
 redis.call('ZADD', KEYS[2], ARGV[9], ARGV[3])
-local packed, new_bands = ARGV[4], ARGV[13]
+local packed = ARGV[4]
 -- Most buckets are new (a band of an unrelated article collides once in 2^32):
 -- HSETNX creates those in one call; a shared bucket is read and extended.
-for i = 0, #new_bands / 4 - 1 do
-  local key, field = band_entry(prefix, shards, new_bands, i)
+local keys, fields = band_entries(prefix, shards, ARGV[13])
+for i = 1, #keys do
+  local key, field = keys[i], fields[i]
   if redis.call('HSETNX', key, field, packed) == 0 then
     redis.call('HSET', key, field, redis.call('HGET', key, field) .. packed)
   end

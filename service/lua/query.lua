@@ -1,5 +1,5 @@
 -- Candidates of one query, and (optionally) what verifying them needs: one round trip.
--- (lib.lua is prepended: band_entry.)
+-- (lib.lua is prepended: band_entries.)
 -- KEYS[1]        the index's ids hash (names the slot; the LSH shards and docs share it)
 -- ARGV[1]        doc key prefix ("{cd:<index>}:doc:")
 -- ARGV[2]        how many candidates to return, most shared bands first (0 = all)
@@ -18,16 +18,15 @@ for j = 1, #ARGV[3], 4 do excluded[struct.unpack('<I4', ARGV[3], j)] = true end
 local formats = {}
 for m = 1, 32 do formats[m] = '<' .. string.rep('I4', m) end
 
-local prefix, shards, bands = ARGV[5], tonumber(ARGV[6]), ARGV[7]
+local keys, fields = band_entries(ARGV[5], tonumber(ARGV[6]), ARGV[7])
 -- A bucket that thousands of articles share (a stock passage a whole topic
 -- carries) says little about any one of them, and reading it all was the
 -- tail of a query at a million articles: only its newest entries count
 -- (entries are appended, so they are the bucket's last bytes).
 local cap = tonumber(ARGV[8])
 local counts, found = {}, {}
-for i = 0, #bands / 4 - 1 do
-  local key, field = band_entry(prefix, shards, bands, i)
-  local v = redis.call('HGET', key, field)
+for i = 1, #keys do
+  local v = redis.call('HGET', keys[i], fields[i])
   if v then
     local size = #v / 4
     local first = 0

@@ -1,5 +1,5 @@
 -- Remove one article and every trace of it, atomically.
--- (lib.lua is prepended: band_entry, unlist.)
+-- (lib.lua is prepended: band_entries, unlist.)
 -- KEYS[1] ids hash   KEYS[2] bytime zset   KEYS[3] doc hash   KEYS[4] signature block
 -- ARGV[1] article id   ARGV[2] expected doc number   ARGV[3] doc number packed (uint32 LE)
 -- ARGV[4] signature offset   ARGV[5] signature length in bytes
@@ -13,11 +13,8 @@ end
 local cur = redis.call('HGET', KEYS[1], ARGV[1])
 if not cur then return 'MISSING' end
 if cur ~= ARGV[2] then return 'CONFLICT' end
-local packed, prefix, shards, bands = ARGV[3], ARGV[6], tonumber(ARGV[7]), ARGV[8]
-for i = 0, #bands / 4 - 1 do
-  local key, field = band_entry(prefix, shards, bands, i)
-  unlist(key, field, packed)
-end
+local keys, fields = band_entries(ARGV[6], tonumber(ARGV[7]), ARGV[8])
+for i = 1, #keys do unlist(keys[i], fields[i], ARGV[3]) end
 redis.call('HDEL', KEYS[1], ARGV[1])
 redis.call('DEL', KEYS[3])
 redis.call('SETRANGE', KEYS[4], tonumber(ARGV[4]), string.rep('\0', tonumber(ARGV[5])))
