@@ -70,18 +70,18 @@ def writes(
     articles: list[ArticleIn], config: PipelineConfig
 ) -> tuple[dict[str, float], dict[str, object]]:
     """Client CPU and Redis script time per article of batched writes, and the machine."""
-    docs = [d for d in (prepare(a, config) for a in articles) if isinstance(d, PreparedDoc)]
+    prepared = [(a, prepare(a, config)) for a in articles]
+    pairs = [(a, d) for a, d in prepared if isinstance(d, PreparedDoc)]  # skip empty texts
     cpu: list[float] = []
     with redis_server() as client:
         index = Index(client, config, name="steps", capacity=len(articles))
         index.check_config()
         client.config_resetstat()
-        for i in range(0, len(docs), BATCH):
-            ready = docs[i : i + BATCH]
-            batch = [article for article, _ in zip(articles[i:], ready, strict=False)]
+        for i in range(0, len(pairs), BATCH):
+            batch = pairs[i : i + BATCH]
             start = time.thread_time()
-            index.write_prepared(batch, list(ready))
-            cpu.append((time.thread_time() - start) / len(ready) * 1e6)
+            index.write_prepared([a for a, _ in batch], [d for _, d in batch])
+            cpu.append((time.thread_time() - start) / len(batch) * 1e6)
         stats = client.info("commandstats").get("cmdstat_evalsha", {})
         machine = describe(client)
     figures = {

@@ -83,6 +83,9 @@ def _send(client: redis.Redis, commands: list[bytes]) -> list[Any]:
     try:
         replies: list[Any] = conn.retry.call_with_retry(exchange, lambda _: _drop(conn))
         return replies
+    except BaseException:
+        _drop(conn)  # replies may be left unread: never pool a connection out of step
+        raise
     finally:
         pool.release(conn)
 

@@ -31,9 +31,9 @@ def analyse(text: str, config: PipelineConfig) -> Analysis:
     """normalise -> drop chrome -> tokenise -> shingle -> MinHash -> LSH band keys.
 
     Most news text runs through all of it in one compiled call
-    (``kernels.sketch``); a text that may hold page chrome, or that the fold
-    table cannot fold alone, goes stage by stage (``analyse_staged``), and
-    both give the same analysis (tested).
+    (``kernels.sketch``); a text that may hold page chrome, holds a NUL, or
+    that the fold table cannot fold alone goes stage by stage
+    (``analyse_staged``), and both give the same analysis (tested).
     """
     if PIECE_BREAK not in text:  # index_tokens masks it first, on the staged path
         done, every, narrative, sig, bands = sketch(text, config)

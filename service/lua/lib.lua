@@ -4,8 +4,9 @@
 -- Shard key and field of each band's bucket in `packed` (uint32 LE, one per
 -- band in band order), as two lists in band order: the same as
 -- service/keys.py Keys.lsh(i, bucket) and band_field(i, bucket). One unpack
--- for every band, and string.format's integer conversion rather than
--- concatenating a Lua number (which formats it as a float first).
+-- for every band (at most 255: a field holds its band in one byte, and
+-- COPYDESK_BANDS is capped there), and string.format's integer conversion
+-- rather than concatenating a Lua number (which formats it as a float first).
 local function band_entries(prefix, shards, packed)
   local n = #packed / 4
   local keys, fields = {}, {}

@@ -85,3 +85,27 @@ def test_packing_is_redis_pys_own() -> None:
     keys, args = call
     expected = b"".join(Connection().pack_command("EVALSHA", "f" * 40, 2, *keys, *args))
     assert scripts._packed("f" * 40, call) == expected
+
+
+def test_an_exchange_cut_short_never_pools_a_connection_out_of_step(
+    client: redis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    script = client.register_script(_APPEND)
+    client.script_load(_APPEND)  # so all three calls run
+    read = Connection.read_response
+    seen = 0
+
+    def cut_after_one(self: Connection, *args: object, **kwargs: object) -> object:
+        nonlocal seen
+        seen += 1
+        if seen == 2:
+            raise RuntimeError("cut short")
+        return read(self, *args, **kwargs)
+
+    monkeypatch.setattr(Connection, "read_response", cut_after_one)
+    with pytest.raises(RuntimeError, match="cut short"):
+        scripts.run_many(client, script, _calls(["a", "b", "c"]))
+    monkeypatch.setattr(Connection, "read_response", read)
+    # Two replies were never read; a pooled connection holding them would
+    # answer the next command with a stale "OK".
+    assert client.lrange("log", 0, -1) == [b"a", b"b", b"c"]
