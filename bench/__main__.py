@@ -11,6 +11,7 @@ import argparse
 import json
 import sys
 import time
+from itertools import islice
 from pathlib import Path
 from typing import cast
 
@@ -101,13 +102,25 @@ def machine(client: redis.Redis, texts: list[str], k: int) -> dict[str, object]:
 
 
 def run_on_saved(args: argparse.Namespace) -> dict[str, object]:
-    """The query scenario on an index saved by ``--keep-index``."""
+    """The query scenario on an index saved by ``--keep-index``; with
+    ``--with-baseline``, first the datasketch baseline over the same corpus
+    (regenerated from ``--material``) and the same query sample, in its own
+    redis-server, stopped before the saved index is restored."""
     if args.index is None:
         raise SystemExit("the query scenario runs on a saved index: give --index DIR")
     corpus = saved.load(args.index)
     queries = corpus.sample[: args.queries]
     corpus.sample = queries
     result: dict[str, object] = {"size": corpus.size, "seed": corpus.seed, "material": "-"}
+    if args.with_baseline:
+        result["material"] = str(args.material)
+        cap = min(corpus.size, args.baseline_articles)
+        articles = islice(saved.regenerate(corpus, load_material(args.material)), cap)
+        with redis_server() as client:
+            result["datasketch"] = scenarios.datasketch_baseline(
+                client, articles, queries, PipelineConfig(), time.monotonic() + args.budget
+            )
+        print(f"datasketch: {json.dumps(result['datasketch'])}", file=sys.stderr, flush=True)
     with redis_server(timeout=args.budget, restore=args.index / saved.SNAPSHOT) as client:
         result["machine"] = machine(client, [a.text for a in queries], PipelineConfig().k)
         index = Index(client, PipelineConfig(), name=saved.INDEX_NAME, capacity=corpus.size)
@@ -175,6 +188,12 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         metavar="DIR",
         help="for 'query': the index saved by --keep-index",
+    )
+    parser.add_argument(
+        "--with-baseline",
+        action="store_true",
+        help="for 'query': first the datasketch baseline over the saved index's corpus "
+        "(regenerated from --material; at most --baseline-articles) and its query sample",
     )
     parser.add_argument("--out", type=Path, default=RESULTS, help="folder for JSON and Markdown")
     args = parser.parse_args(argv)

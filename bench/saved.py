@@ -14,6 +14,7 @@ older layout, with the reason).
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
@@ -21,7 +22,7 @@ from pathlib import Path
 import redis
 
 from bench.scenarios import Corpus
-from bench.synth import Article, Material
+from bench.synth import Article, Material, generate
 
 SNAPSHOT = "index.rdb"
 TRUTH = "corpus.json"
@@ -45,6 +46,25 @@ def save(client: redis.Redis, directory: Path, corpus: Corpus) -> Path:
     client.save()
     (directory / TRUTH).write_text(json.dumps(truth))
     return directory / SNAPSHOT
+
+
+def regenerate(corpus: Corpus, material: Material) -> Iterator[Article]:
+    """The saved index's articles again, from its size and seed and ``material``.
+
+    Each sample article is checked where ``Corpus.stream`` took it (every
+    ``size // queries``-th, from the first): another material would give
+    another corpus, and is refused at the first article."""
+    every = max(1, corpus.size // corpus.queries)
+    for i, article in enumerate(generate(corpus.size, seed=corpus.seed, material=material)):
+        nth, offset = divmod(i, every)
+        if offset == 0 and nth < len(corpus.sample):
+            kept = corpus.sample[nth]
+            if (article.id, article.text) != (kept.id, kept.text):
+                raise SystemExit(
+                    f"article {i} regenerated from this material differs from the saved "
+                    "index's: pass the --material the index was built with"
+                )
+        yield article
 
 
 def _article_json(a: Article) -> dict[str, object]:

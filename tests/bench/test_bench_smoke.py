@@ -54,6 +54,21 @@ def test_kept_index_is_queried_again_with_the_same_findings(tmp_path: Path) -> N
     for figure in ("queries", "true_pairs_expected", "recall", "false_positives_per_query"):
         assert again["query"][figure] == first["query"][figure], figure
     assert "restored into a fresh redis-server" in (out / "300-query.md").read_text()
+    # The baseline over the same corpus and sample, then copydesk's queries, in one run.
+    assert main(["query", "--index", str(kept), "--queries", "30", "--budget", "60",
+                 "--with-baseline", "--out", str(out)]) == 0  # fmt: skip
+    both = json.loads((out / "300-query.json").read_text())
+    assert both["datasketch"]["articles"] == 300 and both["datasketch"]["queries"] == 30
+    assert both["query"]["recall"] == first["query"]["recall"]
+    assert "| query p99 ms (analyse+lookup+verify+rank) |" in (out / "300-query.md").read_text()
+    # Another material would regenerate another corpus: refused at its first article.
+    other = tmp_path / "other"
+    other.mkdir()
+    sentences = (f"Council member {n} said the vote on the budget would wait." for n in range(40))
+    (other / "a.txt").write_text(" ".join(sentences))
+    with pytest.raises(SystemExit, match="--material the index was built with"):
+        main(["query", "--index", str(kept), "--queries", "30", "--with-baseline",
+              "--material", str(other), "--out", str(out)])  # fmt: skip
 
 
 def test_query_without_a_saved_index_says_how_to_make_one(tmp_path: Path) -> None:
