@@ -33,6 +33,8 @@ RESULTS = Path(__file__).resolve().parent / "results"
 def run(args: argparse.Namespace) -> dict[str, object]:
     if args.scenario == "query":
         return run_on_saved(args)
+    if args.with_baseline:
+        raise SystemExit("--with-baseline goes with 'query --index DIR' ('all' runs the baseline)")
     size = SIZES[args.size]
     config = PipelineConfig()
     material = load_material(args.material)

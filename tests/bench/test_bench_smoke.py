@@ -79,3 +79,8 @@ def test_query_without_a_saved_index_says_how_to_make_one(tmp_path: Path) -> Non
 def test_keep_index_needs_the_ingest_scenario(tmp_path: Path) -> None:
     with pytest.raises(SystemExit, match="use it with 'ingest'"):
         main(["signatures", "--size", "300", "--keep-index", str(tmp_path), "--out", str(tmp_path)])
+
+
+def test_with_baseline_belongs_to_the_query_scenario(tmp_path: Path) -> None:
+    with pytest.raises(SystemExit, match="goes with 'query --index DIR'"):
+        main(["ingest", "--size", "300", "--with-baseline", "--out", str(tmp_path)])
