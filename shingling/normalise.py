@@ -119,7 +119,7 @@ def fold_table() -> FoldTable:
         nfkc = unicodedata.normalize("NFKC", chr(c))
         if unicodedata.combining(nfkc[0]) or ord(nfkc[0]) in seconds:
             continue
-        folded = [ord(x) for x in "".join(_FOLD_MAP.get(x, x) for x in nfkc).casefold()]
+        folded = [ord(x) for x in fold_normalised(nfkc)]
         if len(folded) >= FOLD_UNSAFE or any(x >= size for x in folded):
             continue
         lengths[c], starts[c] = len(folded), len(chars)
