@@ -172,6 +172,19 @@ class PreparedDoc:
     time_score: float  # what retention orders by: published_at, else ingested_at
 
 
+def text_sha(utf8: bytes) -> str:
+    """The SHA-256 (hex) the index keeps of an article's UTF-8 text."""
+    return hashlib.sha256(utf8).hexdigest()
+
+
+def default_id(text: str, sha: str | None = None) -> str:
+    """The id of an article sent without one: the first 16 hex digits of its
+    text's SHA-256 (``sha`` when the caller has it already)."""
+    if sha is None:
+        sha = text_sha(text.encode("utf-8", "surrogatepass"))
+    return sha[:16]
+
+
 def prepare(article: ArticleIn, config: PipelineConfig) -> PreparedDoc | EmptyText:
     """Analyse ``article`` into a ``PreparedDoc`` (pure CPU: the part of bulk
     ingest that can run in other processes). ``EmptyText`` when it has no words."""
@@ -186,10 +199,10 @@ def _prepared(article: ArticleIn, analysis: Analysis) -> PreparedDoc:
     # narrative, so verifying a candidate is a set intersection, not a re-parse.
     hashes, narrative = pack(analysis.shingles)
     utf8 = article.text.encode("utf-8", "surrogatepass")
-    sha = hashlib.sha256(utf8).hexdigest()
+    sha = text_sha(utf8)
     now = _now()
     fields: dict[str, bytes | str] = {
-        "id": article.id or sha[:16],
+        "id": article.id or default_id(article.text, sha),
         # zlib format, written by ISA-L: level 1 in a third of zlib's own level-1
         # time on news text, and a little smaller; read back with zlib.
         "text": isal_zlib.compress(utf8, 1),

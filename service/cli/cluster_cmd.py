@@ -30,6 +30,7 @@ from service.cli.common import (
 )
 from service.clustering import EXACT_LIMIT, JobParams, JobStore, execute
 from service.corpus import Problem, count_inputs, read_articles
+from service.index import default_id
 from service.intake import Rejected, prepare
 from service.settings import Settings
 from shingling import PipelineConfig, Thresholds, analyse
@@ -140,7 +141,7 @@ def cluster_corpus(
             if analysis.empty:
                 err_console.print(f"[yellow]skipped[/yellow] {entry.where}: no words")
                 continue
-            article_id = article.id or _text_id(article.text)
+            article_id = article.id or default_id(article.text)
             if article_id in seen:
                 err_console.print(
                     f"[yellow]skipped[/yellow] {entry.where}: id {article_id!r} "
@@ -185,13 +186,6 @@ def cluster_corpus(
         "seconds": round(sum(v for k, v in s.timings.items() if k in ("link", "origins")), 3),
     }
     return summary, result.clusters
-
-
-def _text_id(text: str) -> str:
-    import hashlib
-
-    # The id the index gives an article posted without one.
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
 def cluster(

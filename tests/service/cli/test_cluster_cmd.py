@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from service.cli import app
 from service.clustering import JobStore
+from service.index import ArticleIn, Index
 from service.keys import Keys
 from tests.conftest import SEEDS, RedisProcess
 
@@ -48,6 +49,19 @@ def test_corpus_jsonl_uses_published_at_for_the_origin_and_writes_csv(
     assert {r["id"] for r in rows} == {"late", "early"}
     assert {r["origin"] for r in rows} == {"early"}
     assert len({r["cluster_id"] for r in rows}) == 1
+
+
+def test_articles_without_ids_get_the_ids_the_index_would_give_them(
+    tmp_path: Path, seed_texts: dict[str, str], index: Index
+) -> None:
+    texts = [seed_texts["000"], seed_texts["001"]]
+    src = tmp_path / "no-ids.jsonl"
+    src.write_text("".join(json.dumps({"text": t}) + "\n" for t in texts))
+    res = runner.invoke(app, ["cluster", "--corpus", str(src), "-q", "--format", "csv"])
+    assert res.exit_code == 0, res.output
+    clustered = {r["id"] for r in csv.DictReader(res.stdout.splitlines())}
+    indexed = {index.put(ArticleIn(text=t)).id for t in texts}
+    assert clustered == indexed and len(indexed) == 2
 
 
 def test_estimate_verification_agrees_on_the_seeds(tmp_path: Path) -> None:
