@@ -22,7 +22,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from starlette.exceptions import HTTPException
 
 from service import retention
-from service.api.middleware import BodyLimit
+from service.api.middleware import BodyLimit, Observe
 from service.clustering import JobStore
 from service.index import ConfigMismatch, Index
 from service.settings import Settings
@@ -189,13 +189,5 @@ def _install_handlers(app: FastAPI, settings: Settings) -> None:
     async def _misconfigured(_: Request, exc: Exception) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=503)
 
-    @app.middleware("http")
-    async def _observe(request: Request, call_next):  # type: ignore[no-untyped-def]
-        start = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        m: Metrics = request.app.state.metrics
-        m.requests.labels(request.method, path, str(response.status_code)).inc()
-        m.latency.labels(request.method, path).observe(time.perf_counter() - start)
-        return response
+    metrics: Metrics = app.state.metrics
+    app.add_middleware(Observe, requests=metrics.requests, latency=metrics.latency)

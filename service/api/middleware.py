@@ -1,9 +1,17 @@
-"""ASGI middleware: body size limit (413 before the body is read into memory)."""
+"""ASGI middleware: body size limit (413 before the body is read into memory),
+and request metrics.
+
+Both are plain ASGI classes, not Starlette's ``BaseHTTPMiddleware``: that one
+runs the rest of the app in a task group with a wrapped ``receive`` and cost
+~0.8 ms of server CPU per request here, more than copydesk's own match.
+"""
 
 from __future__ import annotations
 
 import json
+import time
 
+from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
@@ -75,3 +83,39 @@ class BodyLimit:
             }
         )
         await send({"type": "http.response.body", "body": body})
+
+
+class Observe:
+    """Count requests by method, route template and status, and time them.
+
+    The route is the matched template (``/articles/{article_id}``), or
+    ``unmatched``, so label values stay few whatever the paths sent. A request
+    whose handler raised counts as the 500 the server answers.
+    """
+
+    def __init__(self, app: ASGIApp, requests: Counter, latency: Histogram) -> None:
+        self.app = app
+        self.requests = requests
+        self.latency = latency
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = 500
+
+        async def observed(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, observed)
+        finally:
+            # The router puts the matched route into this same scope dict.
+            path = getattr(scope.get("route"), "path", "unmatched")
+            method = scope["method"]
+            self.requests.labels(method, path, str(status)).inc()
+            self.latency.labels(method, path).observe(time.perf_counter() - start)
