@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
-
 from fastapi import APIRouter, HTTPException, Path, Query, Response
 
 from service.api.deps import ApiKey, IndexDep, JsonBody, SettingsDep
@@ -37,7 +35,9 @@ def to_article(body: ArticleBody, settings: Settings) -> ArticleIn:
 
 
 def _out(matches: list[Match]) -> list[MatchOut]:
-    return [MatchOut(**asdict(m)) for m in matches]
+    # From the dataclass's attributes: dataclasses.asdict deep-copies each
+    # field first, ~7x the time of the validation itself.
+    return [MatchOut.model_validate(m, from_attributes=True) for m in matches]
 
 
 _EMPTY = (
@@ -100,7 +100,7 @@ def get_article(index: IndexDep, article_id: str = ArticleId) -> ArticleOut:
     stored = index.get(article_id)
     if stored is None:
         raise _unknown(article_id)
-    return ArticleOut(**{k: v for k, v in asdict(stored).items() if k != "shingles"})
+    return ArticleOut.model_validate(stored, from_attributes=True)
 
 
 @router.get(
