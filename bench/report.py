@@ -123,6 +123,22 @@ def rows(r: Figures) -> list[tuple[str, str, str, str, str, str]]:
     )
     http = g(r, "http.per_s")
     row("ingest articles/s (HTTP, POST /articles)", http, None, None, "-", None)
+    row(
+        "HTTP CPU ms/request: server (POST /articles, with its matches)",
+        g(r, "http.server_cpu_ms_per_request"),
+        None,
+        None,
+        "-",
+        None,
+    )
+    row(
+        "HTTP CPU ms/request: load client (same machine)",
+        g(r, "http.client_cpu_ms_per_request"),
+        None,
+        None,
+        "-",
+        None,
+    )
     p50, p99 = g(r, "query.total_p50_ms"), g(r, "query.total_p99_ms")
     lp50, lp99 = g(r, "query.lookup_p50_ms"), g(r, "query.lookup_p99_ms")
     dp50, dp99 = g(r, "datasketch.lookup_p50_ms"), g(r, "datasketch.lookup_p99_ms")

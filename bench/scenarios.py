@@ -18,6 +18,7 @@ from datetime import datetime
 from itertools import islice
 
 import numpy as np
+import psutil
 import redis
 import xxhash
 from datasketch import MinHash, MinHashLSH
@@ -393,21 +394,35 @@ def http_ingest(
     redis_url: str, articles: list[Article], deadline: float, *, concurrency: int = 8
 ) -> dict[str, object]:
     """POST /articles against ``copydesk serve`` (uvicorn) on loopback, with a
-    bounded number of requests in flight."""
+    bounded number of requests in flight.
+
+    The client shares the machine: its CPU per request is reported next to
+    the server's, whose figure is what a deployment pays per article."""
     import httpx
 
-    with copydesk_server("--redis-url", redis_url, "--index", "bench-http", timeout=60) as base:
+    with copydesk_server("--redis-url", redis_url, "--index", "bench-http", timeout=60) as served:
+        server_before, client_before = _process_cpu(served.process), _cpu_seconds()
         latencies, failures, seconds = asyncio.run(
-            _post_all(httpx, base, articles, deadline, concurrency)
+            _post_all(httpx, served.url, articles, deadline, concurrency)
         )
+        server_cpu = _process_cpu(served.process) - server_before
+        client_cpu = _cpu_seconds() - client_before
+    done = max(1, len(latencies) + failures)
     return {
         "articles": len(latencies),
         "failures": failures,
         "concurrency": concurrency,
         "seconds": seconds,
         "per_s": _rate(len(latencies), seconds),
+        "server_cpu_ms_per_request": server_cpu / done * 1000,
+        "client_cpu_ms_per_request": client_cpu / done * 1000,
         **_percentiles(latencies),
     }
+
+
+def _process_cpu(process: psutil.Process) -> float:
+    times = process.cpu_times()
+    return float(times.user + times.system)
 
 
 async def _post_all(

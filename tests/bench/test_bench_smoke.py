@@ -31,6 +31,8 @@ def test_harness_smoke(tmp_path: Path) -> None:
     assert result["parallel"]["articles"] == 300 and result["parallel"]["workers"] == 2
     assert result["datasketch"]["articles"] == 300
     assert result["http"]["articles"] > 0 and result["http"]["failures"] == 0
+    assert result["http"]["server_cpu_ms_per_request"] > 0
+    assert result["http"]["client_cpu_ms_per_request"] > 0
     retention = result["retention"]
     assert retention["expired"] > 0 and retention["live_at_end"] < retention["ingested"]
 
