@@ -255,6 +255,48 @@ def span_hashes(
 
 
 @_kernel
+def word_hashes(
+    classes: np.ndarray, codepoints: np.ndarray, seeded: np.uint64
+) -> tuple[np.ndarray, np.ndarray]:
+    """``span_hashes`` of the tokens ``scan_words`` finds, and each token's
+    piece, in one pass: for ``sketch``, which needs no token spans. The two
+    kernels stay the reference (tested equal); fused, ``sketch`` takes ~8 %
+    less time, ~13 us of a news article's ~170 (docs/benchmarks.md)."""
+    n = len(classes)
+    most = n // 2 + 1
+    hashes = np.empty(most, np.uint64)
+    piece = np.empty(most, np.int64)
+    t = 0
+    pieces = 0
+    i = 0
+    while i < n:
+        if classes[i] != WORD:
+            if codepoints[i] == 0:
+                pieces += 1
+            i += 1
+            continue
+        start = i
+        h = np.uint64(codepoints[i])
+        power = P_TOKEN
+        i += 1
+        while i < n:
+            if classes[i] == WORD:
+                take = 1
+            elif classes[i] == JOINER and i + 1 < n and classes[i + 1] == WORD:
+                take = 2
+            else:
+                break
+            for j in range(i, i + take):
+                h += np.uint64(codepoints[j]) * power
+                power *= P_TOKEN
+            i += take
+        hashes[t] = fmix64(h + np.uint64(i - start) * C_LEN + seeded)
+        piece[t] = pieces
+        t += 1
+    return hashes[:t], piece[:t]
+
+
+@_kernel
 def windows(hashes: np.ndarray, quoted: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Shingle hashes of every window of ``k`` token hashes, and those with no
     quoted token; both in text order, repeats kept (numpy sorts: its sort is
@@ -336,7 +378,8 @@ def sketch(
 ) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """A text's whole analysis in one call: the kernels above, composed as
     ``shingling.pipeline`` composes them (``has_short_line``, ``fold_pieces``,
-    ``scan_words``, ``span_hashes``, ``windows``, ``minhash``, ``band_keys``).
+    ``scan_words`` and ``span_hashes`` fused as ``word_hashes``, ``windows``,
+    ``minhash``, ``band_keys``).
 
     Returns ``(SKETCHED, windows, narrative windows, signature, band keys)``,
     or the stage's reason and empty arrays when the text needs the Python
@@ -354,8 +397,7 @@ def sketch(
     )
     if not ok:
         return UNFOLDABLE, none64, none64, none32, none32
-    starts, ends, piece = scan_words(folded_classes, folded)
-    hashes = span_hashes(folded, starts, ends, seeded)
+    hashes, piece = word_hashes(folded_classes, folded, seeded)
     every, narrative = windows(hashes, piece_quoted[piece], k)
     sig = minhash(every, a, b)
     keys = band_keys(sig.reshape((1, len(sig))), bands, rows)[0]

@@ -27,6 +27,7 @@ from shingling.shingles import (
     Shingles,
     narrow,
     pack,
+    seeded,
     shingles_from_hashes,
     span_hashes,
     unpack,
@@ -36,6 +37,7 @@ from shingling.tokenise import (
     _bmp_classes,
     _classes,
     _index_tokens_python,
+    fold_args,
     index_tokens,
     quote_spans,
 )
@@ -272,3 +274,30 @@ def reference_may_have_short_lines(text: str) -> bool:
 def test_short_line_check_equals_splitlines(text: str) -> None:
     assert _may_have_short_lines(text) == reference_may_have_short_lines(text)
     assert _may_have_short_lines(text + "\n" + "word " * 60) == reference_may_have_short_lines(text)
+
+
+WORDY = st.text(alphabet=st.sampled_from([*"ab1 .,'-\u2019\u00e9", "\x00", "\U00010428"]))
+
+
+def _word_hashes_as_composed(codepoints: np.ndarray, seed: int) -> None:
+    classes = _classes(codepoints)
+    starts, ends, piece = kernels.scan_words(classes, codepoints)
+    expected = kernels.span_hashes(codepoints, starts, ends, seeded(seed))
+    hashes, got_piece = kernels.word_hashes(classes, codepoints, seeded(seed))
+    assert hashes.tolist() == expected.tolist()
+    assert got_piece.tolist() == piece.tolist()
+
+
+@FAST
+@given(st.one_of(WORDY, unicode_text), st.integers(0, 2**32 - 1))
+def test_word_hashes_equal_scan_words_then_span_hashes(text: str, seed: int) -> None:
+    # Joiners between words, at the ends and doubled; NUL piece breaks; astral words.
+    _word_hashes_as_composed(np.frombuffer(text.encode("utf-32-le", "surrogatepass"), "<u4"), seed)
+
+
+def test_word_hashes_on_the_seeds(seed_texts: dict[str, str]) -> None:
+    for text in seed_texts.values():
+        folded = kernels.fold_pieces(np.frombuffer(text.encode("utf-32-le"), "<u4"), *fold_args())[
+            0
+        ]
+        _word_hashes_as_composed(folded, CONFIG.seed)
