@@ -206,36 +206,12 @@ def fold_pieces(
 
 @_kernel
 def scan_words(classes: np.ndarray, codepoints: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Token spans in a text of ``classes`` (one per code point): a run of word
-    characters, joined across a single joiner between two of them. Also the
-    piece of each token: how many NUL code points precede it."""
-    n = len(classes)
-    most = n // 2 + 1
-    starts = np.empty(most, np.int64)
-    ends = np.empty(most, np.int64)
-    piece = np.empty(most, np.int64)
-    t = 0
-    pieces = 0
-    i = 0
-    while i < n:
-        if classes[i] != WORD:
-            if codepoints[i] == 0:
-                pieces += 1
-            i += 1
-            continue
-        starts[t] = i
-        piece[t] = pieces
-        i += 1
-        while i < n:
-            if classes[i] == WORD:
-                i += 1
-            elif classes[i] == JOINER and i + 1 < n and classes[i + 1] == WORD:
-                i += 2
-            else:
-                break
-        ends[t] = i
-        t += 1
-    return starts[:t], ends[:t], piece[:t]
+    """Token spans in a text of ``classes`` (one per code point), and the
+    piece of each token: ``word_hashes`` without the hashes. One scan serves
+    both; the hashes it discards cost ~8 us on a 7,000-character text, on
+    paths that are not the indexing hot path (the staged analysis, aligning)."""
+    starts, ends, piece, _ = word_hashes(classes, codepoints, np.uint64(0))
+    return starts, ends, piece
 
 
 @_kernel
@@ -255,17 +231,21 @@ def span_hashes(
 
 
 @_kernel
-def word_hashes(
-    classes: np.ndarray, codepoints: np.ndarray, seeded: np.uint64
-) -> tuple[np.ndarray, np.ndarray]:
-    """``span_hashes`` of the tokens ``scan_words`` finds, and each token's
-    piece, in one pass: for ``sketch``, which needs no token spans. The two
-    kernels stay the reference (tested equal); fused, ``sketch`` takes ~8 %
-    less time, ~13 us of a news article's ~170 (docs/benchmarks.md)."""
+def word_hashes(classes: np.ndarray, codepoints: np.ndarray, seeded: np.uint64) -> tuple[
+    np.ndarray, np.ndarray, np.ndarray, np.ndarray
+]:  # fmt: skip
+    """The tokens of a text of ``classes`` (one per code point): runs of word
+    characters, joined across a single joiner between two of them. Returns
+    their spans, the piece of each (how many NUL code points precede it) and
+    their ``span_hashes``, computed as each token is scanned: ``sketch``
+    needs only the hashes, and hashing in the scan saves a second pass over
+    the tokens (~8 % of ``sketch``, docs/benchmarks.md)."""
     n = len(classes)
     most = n // 2 + 1
-    hashes = np.empty(most, np.uint64)
+    starts = np.empty(most, np.int64)
+    ends = np.empty(most, np.int64)
     piece = np.empty(most, np.int64)
+    hashes = np.empty(most, np.uint64)
     t = 0
     pieces = 0
     i = 0
@@ -275,7 +255,7 @@ def word_hashes(
                 pieces += 1
             i += 1
             continue
-        start = i
+        starts[t], piece[t] = i, pieces
         h = np.uint64(codepoints[i])
         power = P_TOKEN
         i += 1
@@ -290,10 +270,10 @@ def word_hashes(
                 h += np.uint64(codepoints[j]) * power
                 power *= P_TOKEN
             i += take
-        hashes[t] = fmix64(h + np.uint64(i - start) * C_LEN + seeded)
-        piece[t] = pieces
+        ends[t] = i
+        hashes[t] = fmix64(h + np.uint64(i - starts[t]) * C_LEN + seeded)
         t += 1
-    return hashes[:t], piece[:t]
+    return starts[:t], ends[:t], piece[:t], hashes[:t]
 
 
 @_kernel
@@ -397,7 +377,7 @@ def sketch(
     )
     if not ok:
         return UNFOLDABLE, none64, none64, none32, none32
-    hashes, piece = word_hashes(folded_classes, folded, seeded)
+    _, _, piece, hashes = word_hashes(folded_classes, folded, seeded)
     every, narrative = windows(hashes, piece_quoted[piece], k)
     sig = minhash(every, a, b)
     keys = band_keys(sig.reshape((1, len(sig))), bands, rows)[0]
