@@ -8,6 +8,7 @@ scenario has a time budget (``--budget`` seconds); one cut short says so.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 import time
@@ -20,7 +21,7 @@ import redis
 from bench import report, saved, scenarios
 from bench.machine import describe
 from bench.redis_server import redis_server
-from bench.synth import DEFAULT_MATERIAL, load_material
+from bench.synth import DEFAULT_MATERIAL, Material, load_material
 from service.index import Index
 from shingling import PipelineConfig
 
@@ -33,8 +34,11 @@ RESULTS = Path(__file__).resolve().parent / "results"
 def run(args: argparse.Namespace) -> dict[str, object]:
     if args.scenario == "query":
         return run_on_saved(args)
-    if args.with_baseline:
-        raise SystemExit("--with-baseline goes with 'query --index DIR' ('all' runs the baseline)")
+    if args.with_baseline or args.keep_baseline or args.baseline_index:
+        raise SystemExit(
+            "--with-baseline, --keep-baseline and --baseline-index go with 'query --index DIR' "
+            "('all' runs the baseline)"
+        )
     size = SIZES[args.size]
     config = PipelineConfig()
     material = load_material(args.material)
@@ -107,30 +111,86 @@ def run_on_saved(args: argparse.Namespace) -> dict[str, object]:
     """The query scenario on an index saved by ``--keep-index``; with
     ``--with-baseline``, first the datasketch baseline over the same corpus
     (regenerated from ``--material``) and the same query sample, in its own
-    redis-server, stopped before the saved index is restored."""
+    redis-server, stopped before the saved index is restored (and saved by
+    ``--keep-baseline``); with ``--baseline-index``, that saved baseline
+    restored and queried instead of built."""
     if args.index is None:
         raise SystemExit("the query scenario runs on a saved index: give --index DIR")
+    if args.keep_baseline is not None and not args.with_baseline:
+        raise SystemExit(
+            "--keep-baseline saves the baseline that --with-baseline builds: give both"
+        )
+    if args.with_baseline and args.baseline_index is not None:
+        raise SystemExit(
+            "--with-baseline builds the baseline, --baseline-index restores a saved one: give one"
+        )
     corpus = saved.load(args.index)
     queries = corpus.sample[: args.queries]
     corpus.sample = queries
+    config = PipelineConfig()
     result: dict[str, object] = {"size": corpus.size, "seed": corpus.seed, "material": "-"}
     if args.with_baseline:
         result["material"] = str(args.material)
+        material = load_material(args.material)
         cap = min(corpus.size, args.baseline_articles)
-        articles = islice(saved.regenerate(corpus, load_material(args.material)), cap)
+        articles = islice(saved.regenerate(corpus, material), cap)
         with redis_server() as client:
-            result["datasketch"] = scenarios.datasketch_baseline(
-                client, articles, queries, PipelineConfig(), time.monotonic() + args.budget
-            )
+            lsh = scenarios.datasketch_lsh(client, config)
+            deadline = time.monotonic() + args.budget
+            built = scenarios.datasketch_build(client, lsh, articles, config, deadline)
+            result["datasketch"] = {
+                **built,
+                **scenarios.datasketch_queries(lsh, queries, config, deadline + 60),
+            }
+            if args.keep_baseline is not None:
+                facts = baseline_facts(material, config)
+                saved.save_baseline(client, args.keep_baseline, corpus, built, facts)
+        print(f"datasketch: {json.dumps(result['datasketch'])}", file=sys.stderr, flush=True)
+    elif args.baseline_index is not None:
+        result["material"] = str(args.material)
+        built = saved.load_baseline(
+            args.baseline_index, corpus, baseline_facts(load_material(args.material), config)
+        )
+        snapshot = args.baseline_index / saved.BASELINE_SNAPSHOT
+        with redis_server(timeout=args.budget, restore=snapshot) as client:
+            lsh = scenarios.datasketch_lsh(client, config)
+            held = saved.sample_within(corpus, int(cast(int, built["articles"])))
+            missing = scenarios.datasketch_holds(lsh, (a.id for a in held))
+            if missing:
+                raise SystemExit(
+                    f"the baseline restored from {snapshot} lacks {len(missing)} of the "
+                    f"query sample's articles (e.g. {missing[0]!r}): build it again"
+                )
+            result["datasketch"] = {
+                **built,
+                "restored": str(args.baseline_index),
+                **scenarios.datasketch_queries(
+                    lsh, queries, config, time.monotonic() + args.budget
+                ),
+            }
         print(f"datasketch: {json.dumps(result['datasketch'])}", file=sys.stderr, flush=True)
     with redis_server(timeout=args.budget, restore=args.index / saved.SNAPSHOT) as client:
-        result["machine"] = machine(client, [a.text for a in queries], PipelineConfig().k)
-        index = Index(client, PipelineConfig(), name=saved.INDEX_NAME, capacity=corpus.size)
+        result["machine"] = machine(client, [a.text for a in queries], config.k)
+        index = Index(client, config, name=saved.INDEX_NAME, capacity=corpus.size)
         index.check_config()
         result["restored"] = {"path": str(args.index), "articles": index.count()}
         result["query"] = scenarios.query(index, corpus, time.monotonic() + args.budget)
         print(f"query: {json.dumps(result['query'])}", file=sys.stderr, flush=True)
     return result
+
+
+def baseline_facts(material: Material, config: PipelineConfig) -> dict[str, object]:
+    """What a saved baseline must share with a run that restores it: the
+    sentence material (by content) and the settings its MinHashes used."""
+    words = "\n".join(" ".join(s) for s in material.sentences)
+    return {
+        "material_sha256": hashlib.sha256(words.encode()).hexdigest(),
+        "num_perm": config.num_perm,
+        "bands": config.b,
+        "rows": config.r,
+        "minhash_seed": config.seed,
+        "k": config.k,
+    }
 
 
 def size_label(size: int) -> str:
@@ -196,6 +256,22 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="for 'query': first the datasketch baseline over the saved index's corpus "
         "(regenerated from --material; at most --baseline-articles) and its query sample",
+    )
+    parser.add_argument(
+        "--keep-baseline",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="for 'query --with-baseline': then save the baseline (RDB) and how it was built "
+        "into DIR",
+    )
+    parser.add_argument(
+        "--baseline-index",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="for 'query': restore the baseline saved by --keep-baseline and time its queries "
+        "(instead of building it)",
     )
     parser.add_argument("--out", type=Path, default=RESULTS, help="folder for JSON and Markdown")
     args = parser.parse_args(argv)

@@ -247,6 +247,12 @@ def markdown(r: Figures) -> str:
             f"queries on the index saved in `{r['restored']['path']}` "
             f"({r['restored']['articles']:,} articles), restored into a fresh redis-server."
         )
-    if r.get("datasketch"):
-        notes.append(f"datasketch baseline measured at {r['datasketch']['articles']:,} articles.")
+    if ds := r.get("datasketch"):
+        notes.append(f"datasketch baseline measured at {ds['articles']:,} articles.")
+        if ds.get("restored"):
+            notes.append(
+                f"datasketch baseline built in an earlier run and saved in `{ds['restored']}`, "
+                "restored into a fresh redis-server: its build figures are that run's, its "
+                "queries were timed in this one."
+            )
     return "\n".join(lines + [""] + [f"- {n}" for n in notes]) + "\n"

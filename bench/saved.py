@@ -27,6 +27,8 @@ from bench.synth import Article, Material, generate
 SNAPSHOT = "index.rdb"
 TRUTH = "corpus.json"
 INDEX_NAME = "bench"  # the name the ingest scenario gives its index
+BASELINE_SNAPSHOT = "baseline.rdb"
+BASELINE_FACTS = "baseline.json"
 
 
 def save(client: redis.Redis, directory: Path, corpus: Corpus) -> Path:
@@ -48,6 +50,48 @@ def save(client: redis.Redis, directory: Path, corpus: Corpus) -> Path:
     return directory / SNAPSHOT
 
 
+def save_baseline(
+    client: redis.Redis,
+    directory: Path,
+    corpus: Corpus,
+    built: dict[str, object],
+    facts: dict[str, object],
+) -> Path:
+    """Snapshot the datasketch baseline's Redis (``client``) into ``directory``,
+    with what it was built over (``corpus``'s size and seed, ``facts``: the
+    material and the pipeline settings) and how the build went (``built``), so
+    that a later ``query --baseline-index`` times its queries again without
+    the build (93 minutes at a million articles)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    client.config_set("dir", str(directory.resolve()))
+    client.config_set("dbfilename", BASELINE_SNAPSHOT)
+    client.save()
+    record = {"size": corpus.size, "seed": corpus.seed, **facts, "built": built}
+    (directory / BASELINE_FACTS).write_text(json.dumps(record, indent=1))
+    return directory / BASELINE_SNAPSHOT
+
+
+def load_baseline(directory: Path, corpus: Corpus, facts: dict[str, object]) -> dict[str, object]:
+    """How the baseline saved in ``directory`` was built; refused (with what
+    differs) unless it was built over ``corpus`` with the same ``facts``."""
+    path = directory / BASELINE_FACTS
+    if not (directory / BASELINE_SNAPSHOT).is_file() or not path.is_file():
+        raise SystemExit(
+            f"{directory} holds no saved baseline ({BASELINE_SNAPSHOT} and {BASELINE_FACTS}): "
+            "make one with 'python -m bench query --index DIR --with-baseline "
+            f"--keep-baseline {directory}'"
+        )
+    record = json.loads(path.read_text())
+    expected = {"size": corpus.size, "seed": corpus.seed, **facts}
+    differ = {k: (record.get(k), v) for k, v in expected.items() if record.get(k) != v}
+    if differ:
+        said = "; ".join(f"{k}: saved {a!r}, this run {b!r}" for k, (a, b) in differ.items())
+        raise SystemExit(
+            f"the baseline in {directory} was built for another corpus or settings ({said})"
+        )
+    return dict(record["built"])
+
+
 def regenerate(corpus: Corpus, material: Material) -> Iterator[Article]:
     """The saved index's articles again, from its size and seed and ``material``.
 
@@ -65,6 +109,13 @@ def regenerate(corpus: Corpus, material: Material) -> Iterator[Article]:
                     "index's: pass the --material the index was built with"
                 )
         yield article
+
+
+def sample_within(corpus: Corpus, count: int) -> list[Article]:
+    """The query sample's articles among the corpus's first ``count`` (a
+    baseline capped below the corpus's size holds only those)."""
+    every = max(1, corpus.size // corpus.queries)
+    return [a for nth, a in enumerate(corpus.sample) if nth * every < count]
 
 
 def _article_json(a: Article) -> dict[str, object]:

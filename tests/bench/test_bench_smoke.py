@@ -56,13 +56,25 @@ def test_kept_index_is_queried_again_with_the_same_findings(tmp_path: Path) -> N
     for figure in ("queries", "true_pairs_expected", "recall", "false_positives_per_query"):
         assert again["query"][figure] == first["query"][figure], figure
     assert "restored into a fresh redis-server" in (out / "300-query.md").read_text()
-    # The baseline over the same corpus and sample, then copydesk's queries, in one run.
+    # The baseline over the same corpus and sample, then copydesk's queries, in one run;
+    # the baseline kept, then restored and queried again instead of built.
+    baseline = tmp_path / "baseline"
     assert main(["query", "--index", str(kept), "--queries", "30", "--budget", "60",
-                 "--with-baseline", "--out", str(out)]) == 0  # fmt: skip
+                 "--with-baseline", "--keep-baseline", str(baseline),
+                 "--out", str(out)]) == 0  # fmt: skip
     both = json.loads((out / "300-query.json").read_text())
     assert both["datasketch"]["articles"] == 300 and both["datasketch"]["queries"] == 30
     assert both["query"]["recall"] == first["query"]["recall"]
     assert "| query p99 ms (analyse+lookup+verify+rank) |" in (out / "300-query.md").read_text()
+    assert (baseline / "baseline.rdb").stat().st_size > 0
+    assert main(["query", "--index", str(kept), "--queries", "30", "--budget", "60",
+                 "--baseline-index", str(baseline), "--out", str(out)]) == 0  # fmt: skip
+    again_both = json.loads((out / "300-query.json").read_text())
+    restored = again_both["datasketch"]
+    assert restored["restored"] == str(baseline) and restored["queries"] == 30
+    assert restored["per_s"] == both["datasketch"]["per_s"]  # the build's figures, kept
+    assert restored["lookup_p50_ms"] > 0
+    assert "restored into a fresh redis-server: its build" in (out / "300-query.md").read_text()
     # Another material would regenerate another corpus: refused at its first article.
     other = tmp_path / "other"
     other.mkdir()
@@ -84,5 +96,32 @@ def test_keep_index_needs_the_ingest_scenario(tmp_path: Path) -> None:
 
 
 def test_with_baseline_belongs_to_the_query_scenario(tmp_path: Path) -> None:
-    with pytest.raises(SystemExit, match="goes with 'query --index DIR'"):
+    with pytest.raises(SystemExit, match="go with 'query --index DIR'"):
         main(["ingest", "--size", "300", "--with-baseline", "--out", str(tmp_path)])
+
+
+def test_a_saved_baseline_is_refused_for_another_corpus(tmp_path: Path) -> None:
+    kept, other = tmp_path / "kept", tmp_path / "other"
+    for directory, seed in ((kept, 1), (other, 2)):
+        directory.mkdir()
+        (directory / "index.rdb").write_bytes(b"")
+        truth = {"size": 300, "seed": seed, "queries": 0, "family": {}, "sample": []}
+        (directory / "corpus.json").write_text(json.dumps(truth))
+    (other / "baseline.rdb").write_bytes(b"")
+    facts = {"size": 300, "seed": 2, "built": {"articles": 300}}
+    (other / "baseline.json").write_text(json.dumps(facts))
+    refused = r"another corpus or settings \(seed: saved 2, this run 1"
+    with pytest.raises(SystemExit, match=refused):
+        main(["query", "--index", str(kept), "--baseline-index", str(other)])
+    with pytest.raises(SystemExit, match="--keep-baseline"):
+        main(["query", "--index", str(kept), "--baseline-index", str(kept)])
+
+
+def test_baseline_options_go_together(tmp_path: Path) -> None:
+    with pytest.raises(SystemExit, match="give both"):
+        main(["query", "--index", str(tmp_path), "--keep-baseline", str(tmp_path)])
+    with pytest.raises(SystemExit, match="give one"):
+        main(["query", "--index", str(tmp_path), "--with-baseline",
+              "--baseline-index", str(tmp_path)])  # fmt: skip
+    with pytest.raises(SystemExit, match="go with 'query --index DIR'"):
+        main(["ingest", "--size", "300", "--baseline-index", str(tmp_path)])
