@@ -86,8 +86,11 @@ def load_baseline(directory: Path, corpus: Corpus, facts: dict[str, object]) -> 
     differ = {k: (record.get(k), v) for k, v in expected.items() if record.get(k) != v}
     if differ:
         said = "; ".join(f"{k}: saved {a!r}, this run {b!r}" for k, (a, b) in differ.items())
+        fix = "pass the --material it was built with, or build it again"
+        if "material_sha256" not in differ:
+            fix = "build it again with --with-baseline --keep-baseline"
         raise SystemExit(
-            f"the baseline in {directory} was built for another corpus or settings ({said})"
+            f"the baseline in {directory} was built for another corpus or settings ({said}): {fix}"
         )
     return dict(record["built"])
 
