@@ -135,16 +135,13 @@ def run_on_saved(args: argparse.Namespace) -> dict[str, object]:
         cap = min(corpus.size, args.baseline_articles)
         articles = islice(saved.regenerate(corpus, material), cap)
         with redis_server() as client:
-            lsh = scenarios.datasketch_lsh(client, config)
-            deadline = time.monotonic() + args.budget
-            built = scenarios.datasketch_build(client, lsh, articles, config, deadline)
-            result["datasketch"] = {
-                **built,
-                **scenarios.datasketch_queries(lsh, queries, config, deadline + 60),
-            }
+            figures = scenarios.datasketch_baseline(
+                client, articles, queries, config, time.monotonic() + args.budget
+            )
+            result["datasketch"] = figures
             if args.keep_baseline is not None:
                 facts = baseline_facts(material, config)
-                saved.save_baseline(client, args.keep_baseline, corpus, built, facts)
+                saved.save_baseline(client, args.keep_baseline, corpus, figures, facts)
         print(f"datasketch: {json.dumps(result['datasketch'])}", file=sys.stderr, flush=True)
     elif args.baseline_index is not None:
         result["material"] = str(args.material)
@@ -161,7 +158,7 @@ def run_on_saved(args: argparse.Namespace) -> dict[str, object]:
                     f"the baseline restored from {snapshot} lacks {len(missing)} of the "
                     f"query sample's articles (e.g. {missing[0]!r}): build it again"
                 )
-            result["datasketch"] = {
+            result["datasketch"] = {  # the saving run's figures, its queries timed again
                 **built,
                 "restored": str(args.baseline_index),
                 **scenarios.datasketch_queries(

@@ -59,9 +59,9 @@ def save_baseline(
 ) -> Path:
     """Snapshot the datasketch baseline's Redis (``client``) into ``directory``,
     with what it was built over (``corpus``'s size and seed, ``facts``: the
-    material and the pipeline settings) and how the build went (``built``), so
-    that a later ``query --baseline-index`` times its queries again without
-    the build (93 minutes at a million articles)."""
+    material and the pipeline settings) and its figures (``built``: the build's,
+    and the queries' that a restoring run times again), so that a later
+    ``query --baseline-index`` needs no build (93 minutes at a million articles)."""
     directory.mkdir(parents=True, exist_ok=True)
     client.config_set("dir", str(directory.resolve()))
     client.config_set("dbfilename", BASELINE_SNAPSHOT)
@@ -101,7 +101,7 @@ def regenerate(corpus: Corpus, material: Material) -> Iterator[Article]:
     Each sample article is checked where ``Corpus.stream`` took it (every
     ``size // queries``-th, from the first): another material would give
     another corpus, and is refused at the first article."""
-    every = max(1, corpus.size // corpus.queries)
+    every = corpus.sample_every
     for i, article in enumerate(generate(corpus.size, seed=corpus.seed, material=material)):
         nth, offset = divmod(i, every)
         if offset == 0 and nth < len(corpus.sample):
@@ -117,8 +117,7 @@ def regenerate(corpus: Corpus, material: Material) -> Iterator[Article]:
 def sample_within(corpus: Corpus, count: int) -> list[Article]:
     """The query sample's articles among the corpus's first ``count`` (a
     baseline capped below the corpus's size holds only those)."""
-    every = max(1, corpus.size // corpus.queries)
-    return [a for nth, a in enumerate(corpus.sample) if nth * every < count]
+    return [a for nth, a in enumerate(corpus.sample) if nth * corpus.sample_every < count]
 
 
 def _article_json(a: Article) -> dict[str, object]:

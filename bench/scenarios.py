@@ -48,9 +48,14 @@ class Corpus:
     family: dict[str, int] = field(default_factory=dict)
     sample: list[Article] = field(default_factory=list)
 
+    @property
+    def sample_every(self) -> int:
+        """The sample's stride: it takes every ``sample_every``-th article, from the first."""
+        return max(1, self.size // self.queries)
+
     def stream(self) -> Iterator[Article]:
         """Every article once, remembering families and an evenly spread sample."""
-        every = max(1, self.size // self.queries)
+        every = self.sample_every
         for i, article in enumerate(generate(self.size, seed=self.seed, material=self.material)):
             self.family[article.id] = article.family
             if i % every == 0 and len(self.sample) < self.queries:
