@@ -25,6 +25,11 @@ class PipelineConfig:
     ``b`` bands of ``r`` rows: a pair with Jaccard ``s`` becomes an LSH
     candidate with probability ``1 - (1 - s**r)**b`` (approximate: it
     holds in expectation over the random permutations).
+    ``winnow``: the window, in shingles, of the passage fingerprints
+    (``shingling.passages.fingerprints``): two texts that share a run of at
+    least ``winnow + k - 1`` words share a fingerprint (a guarantee, not an
+    estimate), and an article keeps about ``2 / (winnow + 1)`` of its
+    shingles as fingerprints.
     """
 
     k: int = 5
@@ -32,6 +37,7 @@ class PipelineConfig:
     b: int = 64
     r: int = 2
     seed: int = 1
+    winnow: int = 16
     normaliser_version: int = NORMALISER_VERSION
 
     def __post_init__(self) -> None:
@@ -39,6 +45,8 @@ class PipelineConfig:
             raise ValueError(f"k must be >= 1, got {self.k}")
         if self.b < 1 or self.r < 1:
             raise ValueError(f"b and r must be >= 1, got b={self.b} r={self.r}")
+        if self.winnow < 1:
+            raise ValueError(f"winnow must be >= 1, got {self.winnow}")
         if self.b * self.r > self.num_perm:
             raise ValueError(
                 f"b*r = {self.b * self.r} exceeds num_perm = {self.num_perm}: "
@@ -58,6 +66,11 @@ class PipelineConfig:
     def fingerprint(self) -> str:
         """A short stable digest of every parameter (and the normaliser version)."""
         return hashlib.sha256(self.to_json().encode()).hexdigest()[:16]
+
+    @property
+    def guaranteed_run(self) -> int:
+        """Words of a shared run that is always found by its fingerprints."""
+        return self.winnow + self.k - 1
 
     def candidate_probability(self, s: float) -> float:
         """Probability that a pair with Jaccard ``s`` shares at least one band."""

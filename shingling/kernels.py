@@ -475,3 +475,44 @@ def overlaps(
                     shared_narrative[s] += 1
         start, bitmap_start = ends[s], bitmap_ends[s]
     return shared, shared_narrative
+
+
+@_kernel
+def winnow(values: np.ndarray, w: int) -> np.ndarray:
+    """Robust winnowing (Schleimer, Wilkerson and Aiken 2003) of ``values`` in
+    text order: the minimum of every window of ``w`` consecutive values (the
+    rightmost on a tie), each chosen position once, in text order.
+
+    A text with fewer than ``w`` values gives its minimum alone. Any run of
+    at least ``w`` values that two texts share contains a position both
+    choose, so they share a chosen value.
+    """
+    n = len(values)
+    if n == 0:
+        return np.empty(0, values.dtype)
+    if n <= w:
+        best = 0
+        for i in range(1, n):
+            if values[i] <= values[best]:
+                best = i
+        out = np.empty(1, values.dtype)
+        out[0] = values[best]
+        return out
+    chosen = np.empty(n - w + 1, values.dtype)
+    kept = 0
+    last = -1
+    for start in range(n - w + 1):
+        if last < start:  # the last choice left the window: scan it whole
+            best = start
+            for i in range(start + 1, start + w):
+                if values[i] <= values[best]:
+                    best = i
+        else:  # only the value entering the window can displace it
+            best = last
+            if values[start + w - 1] <= values[best]:
+                best = start + w - 1
+        if best != last:
+            chosen[kept] = values[best]
+            kept += 1
+            last = best
+    return chosen[:kept]

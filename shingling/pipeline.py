@@ -9,6 +9,7 @@ import numpy as np
 from shingling import kernels
 from shingling.chrome import short_line_args
 from shingling.config import PipelineConfig
+from shingling.passages import fingerprints
 from shingling.shingles import Shingles, seeded, shingles_from_index_tokens
 from shingling.signature import band_keys, permutations, signature
 from shingling.tokenise import PIECE_BREAK, fold_args, index_tokens
@@ -16,11 +17,13 @@ from shingling.tokenise import PIECE_BREAK, fold_args, index_tokens
 
 @dataclass(frozen=True)
 class Analysis:
-    """What the index needs of a text: its shingles, signature and band keys."""
+    """What the index needs of a text: its shingles, signature, band keys and
+    passage fingerprints."""
 
     shingles: Shingles
     signature: np.ndarray  # (num_perm,) uint32
     bands: np.ndarray  # (b,) uint32 bucket keys
+    fingerprints: np.ndarray  # sorted distinct uint32 (shingling.passages)
 
     @property
     def empty(self) -> bool:
@@ -28,7 +31,8 @@ class Analysis:
 
 
 def analyse(text: str, config: PipelineConfig) -> Analysis:
-    """normalise -> drop chrome -> tokenise -> shingle -> MinHash -> LSH band keys.
+    """normalise -> drop chrome -> tokenise -> shingle -> MinHash -> LSH band keys,
+    and the shingles winnowed into passage fingerprints.
 
     Most news text runs through all of it in one compiled call
     (``kernels.sketch``); a text that may hold page chrome, holds a NUL, or
@@ -38,7 +42,8 @@ def analyse(text: str, config: PipelineConfig) -> Analysis:
     if PIECE_BREAK not in text:  # index_tokens masks it first, on the staged path
         done, every, narrative, sig, bands = sketch(text, config)
         if done == kernels.SKETCHED:
-            return Analysis(Shingles.from_windows(every, narrative), sig, bands)
+            shingles = Shingles.from_windows(every, narrative)
+            return Analysis(shingles, sig, bands, fingerprints(shingles, config))
     return analyse_staged(text, config)
 
 
@@ -68,7 +73,7 @@ def analyse_staged(text: str, config: PipelineConfig) -> Analysis:
     ``kernels.sketch`` hands back."""
     shingles = shingles_from_index_tokens(index_tokens(text), config)
     sig = signature(shingles.windows, config)  # a minimum: repeats change nothing
-    return Analysis(shingles, sig, band_keys(sig, config))
+    return Analysis(shingles, sig, band_keys(sig, config), fingerprints(shingles, config))
 
 
 def warm_up(config: PipelineConfig) -> None:
