@@ -303,18 +303,27 @@ def query(index: Index, corpus: Corpus, deadline: float, *, limit: int = 50) -> 
     # The parts, in later passes, the exhaustive lookup last: it leaves tables
     # of thousands of candidates to Redis's Lua garbage collector, which would
     # otherwise run inside the next timed script.
-    bands = []
+    bands, fps = [], []
     for article in queries[: len(total_ms)]:
         start = time.perf_counter()
-        bands.append(analyse(article.text, index.config).bands)
+        analysis = analyse(article.text, index.config)
+        bands.append(analysis.bands)
+        fps.append(analysis.fingerprints if index.max_passage_candidates else np.empty(0, "u4"))
         analyse_ms.append((time.perf_counter() - start) * 1000)
-    for b in bands:
+    for b, f in zip(bands, fps, strict=True):
         start = time.perf_counter()  # what a query's script does: top candidates and their sets
-        index._lookup(b, exclude=set(), limit=index.max_candidates, with_docs=True)
+        index._lookup(
+            b,
+            f,
+            exclude=set(),
+            limit=index.max_candidates,
+            with_docs=True,
+            passage_limit=index.max_passage_candidates,
+        )
         fetch_ms.append((time.perf_counter() - start) * 1000)
-    for b in bands:
+    for b, f in zip(bands, fps, strict=True):
         start = time.perf_counter()
-        index.candidates(b)
+        index.candidates(b, f)
         lookup_ms.append((time.perf_counter() - start) * 1000)
     return {
         "queries": len(total_ms),

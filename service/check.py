@@ -12,6 +12,11 @@ scanning every structure of the layout in ``service.keys`` and cross-checking:
   non-empty slot belongs to a live doc;
 - ``lsh:<shard>``: every packed doc number is a live doc whose signature puts
   it in that (band, bucket), at most once; every live doc has all ``b`` entries;
+- ``fp:<shard>``: every packed doc number is a live doc whose own ``fp``
+  list holds that fingerprint, at most once, and no list is longer than
+  ``FINGERPRINT_CAP``. (A live doc can be absent from a list only because the
+  cap pushed it out for newer ones, which is not a fault, so absences are not
+  reported.)
 - ``bytime``: exactly the live docs.
 
 Read-only. It reads a consistent picture only when no writer runs at the
@@ -24,17 +29,25 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import cast
+from typing import TypeVar, cast
 
 import numpy as np
 import redis
 
-from service.keys import SIG_BLOCK_BITS, Keys, sig_offset, unpack_band_field
+from service.keys import (
+    FINGERPRINT_CAP,
+    SIG_BLOCK_BITS,
+    Keys,
+    sig_offset,
+    unpack_band_field,
+    unpack_fp_field,
+)
 from shingling import PipelineConfig, band_keys
 from shingling.signature import SIG_DTYPE
 
 _PACK = np.dtype("<u4")
 _BATCH = 512
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -53,6 +66,7 @@ class Report:
     docs: int = 0
     signature_slots: int = 0
     lsh_entries: int = 0
+    fp_entries: int = 0
     bytime: int = 0
     problems: list[Problem] = field(default_factory=list)
 
@@ -81,15 +95,15 @@ def _suffix_int(key: bytes) -> int | None:
         return None
 
 
-def _batched(items: list[bytes]) -> Iterator[list[bytes]]:
+def _batched(items: list[_T]) -> Iterator[list[_T]]:
     for i in range(0, len(items), _BATCH):
         yield items[i : i + _BATCH]
 
 
 def check(client: redis.Redis, config: PipelineConfig, *, index: str = "default") -> Report:
     """Scan index ``index`` in ``client`` and report every orphan and dangling reference."""
-    shards = client.hget(Keys(index).meta, "lsh_shards")
-    keys = Keys(index, int(shards)) if shards else Keys(index)
+    shards, fp_shards = client.hmget(Keys(index).meta, ["lsh_shards", "fp_shards"])
+    keys = Keys(index, int(shards or Keys.lsh_shards), int(fp_shards or Keys.fp_shards))
     report = Report()
     width = config.num_perm * 4
 
@@ -183,6 +197,8 @@ def check(client: redis.Redis, config: PipelineConfig, *, index: str = "default"
                 f"doc {n} ({article_id!r}) is in {entries[n]} of {config.b} bands",
             )
 
+    _check_fingerprints(client, keys, live, report)
+
     # bytime.
     timed: set[int] = set()
     for member, _score in client.zscan_iter(keys.bytime, count=1000):
@@ -199,6 +215,61 @@ def check(client: redis.Redis, config: PipelineConfig, *, index: str = "default"
         if n not in timed:
             report.add("missing_bytime", f"doc {n} ({article_id!r}) is not in bytime")
     return report
+
+
+def _check_fingerprints(
+    client: redis.Redis, keys: Keys, live: dict[int, str], report: Report
+) -> None:
+    """The ``fp`` shards against each live doc's own fingerprint list."""
+    own: dict[int, set[int]] = {}
+    numbers = sorted(live)
+    for batch in _batched(numbers):
+        pipe = client.pipeline(transaction=False)
+        for n in batch:
+            pipe.hget(keys.doc(n), "fp")
+        for n, raw in zip(batch, pipe.execute(), strict=True):
+            if raw is None:
+                report.add("missing_fingerprints", f"doc {n} ({live[n]!r}) has no fp field")
+            own[n] = set(np.frombuffer(raw or b"", dtype=_PACK).tolist())
+    for batch in _batched(list(_scan(client, keys.pattern("fp")))):
+        pipe = client.pipeline(transaction=False)
+        for k in batch:
+            pipe.hgetall(k)
+        for k, shard in zip(batch, pipe.execute(), strict=True):
+            for raw_field, packed in shard.items():
+                _check_posting(report, keys, k.decode(), raw_field, packed, live, own)
+
+
+def _check_posting(
+    report: Report,
+    keys: Keys,
+    where: str,
+    raw_field: bytes,
+    packed: bytes,
+    live: dict[int, str],
+    own: dict[int, set[int]],
+) -> None:
+    if len(raw_field) != 4 or not packed or len(packed) % 4:
+        report.add("bad_fp_entry", f"{where} field {raw_field!r} holds {len(packed)} bytes")
+        return
+    fingerprint = unpack_fp_field(raw_field)
+    if keys.fp(fingerprint) != where:
+        report.add("misplaced_fp_entry", f"fingerprint {fingerprint} stored in {where}")
+    docs = np.frombuffer(packed, dtype=_PACK).tolist()
+    if len(docs) > FINGERPRINT_CAP:
+        report.add("oversized_fp_list", f"fingerprint {fingerprint} lists {len(docs)} docs")
+    if len(set(docs)) != len(docs):
+        report.add("duplicate_fp_entry", f"fingerprint {fingerprint} lists a doc twice")
+    for n in set(docs):
+        report.fp_entries += 1
+        if n not in live:
+            report.add("dangling_fp_entry", f"fingerprint {fingerprint} lists doc {n}, not in ids")
+        elif fingerprint not in own.get(n, set()):
+            report.add(
+                "stale_fp_entry",
+                f"doc {n} ({live[n]!r}) listed under fingerprint {fingerprint}, "
+                "which its text does not give",
+            )
 
 
 def _check_bucket(

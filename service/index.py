@@ -20,7 +20,7 @@ import struct
 import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, cast
 
@@ -31,6 +31,8 @@ from isal import isal_zlib
 from service import scripts
 from service.keys import (
     DEFAULT_LSH_SHARDS,
+    FINGERPRINT_CAP,
+    FINGERPRINTS_PER_ARTICLE,
     LAYOUT_VERSION,
     SIG_BLOCK_BITS,
     Keys,
@@ -39,12 +41,14 @@ from service.keys import (
 )
 from shingling import (
     Analysis,
+    Passage,
     PipelineConfig,
     Thresholds,
     Verdict,
     analyse,
     band_keys,
     compare_packed,
+    shared_passages,
 )
 from shingling.shingles import Shingles, narrow, pack, unpack
 from shingling.signature import SIG_DTYPE
@@ -70,6 +74,10 @@ DEFAULT_MAX_CANDIDATES = 50
 #: ``ClusterParams.max_bucket``: against 128, -0.5 ms at p99 at a million, the
 #: same recall, 0.01 fewer partial matches per query.
 DEFAULT_MAX_BUCKET = 64
+#: Candidates verified per query beyond the LSH ones, by shared passage
+#: fingerprints, most shared first: what finds a passage reused inside a longer
+#: text, whose Jaccard is too low for the bands (docs/matching.md).
+DEFAULT_MAX_PASSAGE_CANDIDATES = 50
 
 
 class ConfigMismatch(RuntimeError):
@@ -113,15 +121,26 @@ class Match:
     reverse_containment: float
     shared_shingles: int
     verdict: Verdict
+    #: Where the two texts share running text: ``a_*`` offsets into the
+    #: query's text, ``b_*`` into the match's (``shingling.passages``).
+    passages: list[Passage] = field(default_factory=list)
+    #: Share of the query's words inside those passages (0..1).
+    query_share: float = 0.0
+    #: Share of the match's words inside them: how much of it the query took.
+    match_share: float = 0.0
+    #: The match's internal doc number, for locating passages (not reported).
+    number: int = field(default=-1, repr=False, compare=False)
 
 
 class _Candidate(NamedTuple):
     """One row of ``lua/query.lua``'s reply: a doc number, how many of the
-    query's band buckets it shares, and (when asked for) the stored fields
-    verifying and reporting it needs (None when the doc was deleted)."""
+    query's band buckets and passage fingerprints it shares, and (when asked
+    for) the stored fields verifying and reporting it needs (None when the
+    doc was deleted)."""
 
     number: int
     shared_bands: int
+    shared_fingerprints: int
     id: bytes | None = None
     title: bytes | None = None
     source: bytes | None = None
@@ -156,6 +175,16 @@ def _s(raw: bytes | None) -> str | None:
     return raw.decode() if raw is not None else None
 
 
+def _text(raw: bytes | None) -> str:
+    """A stored (zlib-compressed UTF-8) text."""
+    return zlib.decompress(raw or zlib.compress(b"")).decode("utf-8", "surrogatepass")
+
+
+def _unpacked(raw: bytes | None) -> np.ndarray:
+    """Packed uint32 values (a doc's fingerprints) as an array."""
+    return np.frombuffer(raw or b"", dtype=_PACK)
+
+
 EMPTY_TEXT = "text has no words once page chrome is removed"
 
 
@@ -169,6 +198,7 @@ class PreparedDoc:
     fields: dict[str, bytes | str]
     signature: bytes
     bands: bytes
+    fingerprints: bytes
     time_score: float  # what retention orders by: published_at, else ingested_at
 
 
@@ -210,6 +240,9 @@ def _prepared(article: ArticleIn, analysis: Analysis) -> PreparedDoc:
         "ingested_at": _iso(now),
         "sh": hashes,
         "nq": narrative,
+        # The doc's passage fingerprints: put.lua and remove.lua read them to
+        # unlist a replaced or removed version without help from the caller.
+        "fp": np.asarray(analysis.fingerprints, dtype=_PACK).tobytes(),
     }
     for name in ("title", "source", "url"):
         value = getattr(article, name)
@@ -222,6 +255,7 @@ def _prepared(article: ArticleIn, analysis: Analysis) -> PreparedDoc:
         fields,
         analysis.signature.astype(SIG_DTYPE).tobytes(),
         np.asarray(analysis.bands, dtype=_PACK).tobytes(),
+        cast(bytes, fields["fp"]),
         _utc(article.published_at or now).timestamp(),
     )
 
@@ -238,6 +272,7 @@ class Index:
         name: str = "default",
         max_candidates: int = DEFAULT_MAX_CANDIDATES,
         max_bucket: int = DEFAULT_MAX_BUCKET,
+        max_passage_candidates: int = DEFAULT_MAX_PASSAGE_CANDIDATES,
         capacity: int | None = None,
     ) -> None:
         self.client = client
@@ -246,9 +281,14 @@ class Index:
         # A new index is sized for ``capacity``; an existing one keeps the shard
         # count in its meta (check_config reads it).
         shards = lsh_shards_for(capacity, config.b) if capacity else DEFAULT_LSH_SHARDS
-        self.keys = Keys(name, shards)
+        fp_shards = (
+            lsh_shards_for(capacity, FINGERPRINTS_PER_ARTICLE) if capacity else DEFAULT_LSH_SHARDS
+        )
+        self.keys = Keys(name, shards, fp_shards)
         self.max_candidates = max_candidates
         self.max_bucket = max_bucket
+        #: 0 turns the passage candidates off (the bands alone, as before layout 2).
+        self.max_passage_candidates = max_passage_candidates
         self._put = client.register_script(scripts.source("put.lua"))
         self._remove = client.register_script(scripts.source("remove.lua"))
         self._query_script = client.register_script(scripts.source("query.lua"))
@@ -265,6 +305,7 @@ class Index:
             name=settings.index,
             max_candidates=settings.max_candidates,
             max_bucket=settings.max_bucket,
+            max_passage_candidates=settings.max_passage_candidates,
             capacity=settings.capacity,
         )
 
@@ -272,24 +313,24 @@ class Index:
     def check_config(self) -> None:
         """Claim an empty index for this config, or refuse one built otherwise."""
         meta = self.keys.meta
-        fields = ("fingerprint", "config", "layout", "lsh_shards")
+        fields = ("fingerprint", "config", "layout", "lsh_shards", "fp_shards")
         claim: dict[str, str | int] = {
             "fingerprint": self.config.fingerprint,
             "config": self.config.to_json(),
             "layout": str(LAYOUT_VERSION),
             "lsh_shards": self.keys.lsh_shards,
+            "fp_shards": self.keys.fp_shards,
         }
-        built, *_, stored_shards = self.client.hmget(meta, fields)
-        if built is not None and stored_shards is None:
-            # Built before the shard count was stored: it used the old fixed count.
-            claim["lsh_shards"] = DEFAULT_LSH_SHARDS
+        # An index of another layout is refused before anything is claimed in it.
+        self._check_layout(self.client.hget(meta, "layout"))
         # Claim what is unset, then read back what won (another process may have
         # claimed first), in one round trip.
         pipe = self.client.pipeline()
         for name, value in claim.items():
             pipe.hsetnx(meta, name, value)
         pipe.hmget(meta, fields)
-        stored_fp, stored_cfg, layout, shards = pipe.execute()[-1]
+        stored_fp, stored_cfg, layout, shards, fp_shards = pipe.execute()[-1]
+        self._check_layout(layout)
         if stored_fp is not None and stored_fp.decode() != self.config.fingerprint:
             stored = PipelineConfig.from_json(stored_cfg) if stored_cfg else None
             if stored is not None and stored.normaliser_version != self.config.normaliser_version:
@@ -305,17 +346,22 @@ class Index:
                 f"(fingerprint {stored_fp.decode()}), but this process uses {self.config} "
                 f"(fingerprint {self.config.fingerprint}). Signatures from different "
                 "parameters cannot be compared: run with the index's parameters "
-                "(COPYDESK_SHINGLE_K, COPYDESK_NUM_PERM, COPYDESK_BANDS, COPYDESK_ROWS), "
+                "(COPYDESK_SHINGLE_K, COPYDESK_NUM_PERM, COPYDESK_BANDS, COPYDESK_ROWS, "
+                "COPYDESK_WINNOW), "
                 "or use another COPYDESK_INDEX / --data-dir and re-ingest."
             )
+        if (int(shards), int(fp_shards)) != (self.keys.lsh_shards, self.keys.fp_shards):
+            self.keys = Keys(self.keys.index, int(shards), int(fp_shards))
+        self._config_checked = True
+
+    def _check_layout(self, layout: bytes | None) -> None:
         if layout is not None and int(layout) != LAYOUT_VERSION:
             raise ConfigMismatch(
                 f"index '{self.keys.index}' uses storage layout {int(layout)}; this copydesk "
-                f"reads layout {LAYOUT_VERSION}. Re-ingest into a new index."
+                f"reads layout {LAYOUT_VERSION} (2 added passage fingerprints). Re-ingest the "
+                "articles into a new index (another COPYDESK_INDEX or --data-dir), then drop "
+                "the old one."
             )
-        if int(shards) != self.keys.lsh_shards:
-            self.keys = Keys(self.keys.index, int(shards))
-        self._config_checked = True
 
     def _ensure(self) -> None:
         if not self._config_checked:
@@ -337,12 +383,15 @@ class Index:
                 meta, old_sig = self._stored_versions([old_n])[old_n]
                 if self._same(meta, doc.fields):
                     matches = self._query(analysis, exclude={old_n}, limit=limit)
+                    matches = self._located(article.text, matches)
                     return PutResult(doc.id, "unchanged", matches)
                 old = (old_n, old_sig)
             n = int(self.client.hincrby(self.keys.meta, "next_doc", 1))
             keys, args = self._put_args(doc, cur, n, old)
             if self._put(keys=keys, args=args) == b"OK":
-                matches = self._query(analysis, exclude={n}, limit=limit)
+                matches = self._located(
+                    article.text, self._query(analysis, exclude={n}, limit=limit)
+                )
                 return PutResult(doc.id, "replaced" if old else "created", matches)
         raise RuntimeError(f"article {doc.id!r} kept changing under concurrent writes")
 
@@ -436,6 +485,10 @@ class Index:
         shard key and field from them exactly as ``Keys.lsh`` and ``band_field`` do."""
         return [self.keys.lsh_prefix, self.keys.lsh_shards]
 
+    def _fp_args(self) -> list[str | int]:
+        """The fingerprint key prefix and shard count (``Keys.fp`` in the scripts)."""
+        return [self.keys.fp_prefix, self.keys.fp_shards]
+
     @staticmethod
     def _packed(values: np.ndarray) -> bytes:
         return np.asarray(values, dtype=_PACK).tobytes()
@@ -480,6 +533,9 @@ class Index:
             *self._lsh_args(),
             doc.bands,
             old_bands,
+            *self._fp_args(),
+            doc.fingerprints,
+            FINGERPRINT_CAP,
             *(x for kv in doc.fields.items() for x in kv),
         ]
         return keys, args
@@ -542,6 +598,7 @@ class Index:
                 self.config.num_perm * 4,
                 *self._lsh_args(),
                 self._packed(band_keys(sig, self.config)),
+                *self._fp_args(),
             ],
         )
 
@@ -561,7 +618,7 @@ class Index:
         def field(name: str) -> str | None:
             return _s(raw.get(name.encode()))
 
-        text = zlib.decompress(raw[b"text"]).decode("utf-8", "surrogatepass")
+        text = _text(raw[b"text"])
         return StoredArticle(
             id=raw[b"id"].decode(),
             text=text,
@@ -586,7 +643,7 @@ class Index:
         analysis = analyse(text, self.config)
         if analysis.empty:
             raise EmptyText(EMPTY_TEXT)
-        return self._query(analysis, exclude=set(), limit=limit)
+        return self._located(text, self._query(analysis, exclude=set(), limit=limit))
 
     def matches_of(self, article_id: str, *, limit: int = 20) -> list[Match] | None:
         """Matches of a stored article against the rest; None if it is unknown."""
@@ -596,31 +653,39 @@ class Index:
             return None
         n = int(cur)
         pipe = self.client.pipeline(transaction=False)
-        pipe.hmget(self.keys.doc(n), "sh", "nq")
+        pipe.hmget(self.keys.doc(n), "sh", "nq", "fp", "text")
         self._fetch_signature(pipe, n)
-        (hashes, narrative), raw_sig = pipe.execute()
+        (hashes, narrative, fps, text), raw_sig = pipe.execute()
         if hashes is None:
             return None
         bands = band_keys(self._signature(raw_sig), self.config)
-        return self._query_narrow(unpack(hashes, narrative or b""), bands, {n}, limit)
+        query = unpack(hashes, narrative or b"")
+        matches = self._query_narrow(query, bands, _unpacked(fps), {n}, limit)
+        return self._located(_text(text), matches)
 
-    def candidates(self, bands: np.ndarray) -> Counter[int]:
-        """Doc numbers sharing at least one band bucket, with the number shared.
+    def candidates(
+        self, bands: np.ndarray, fingerprints: np.ndarray | None = None
+    ) -> Counter[int]:
+        """Doc numbers sharing at least one band bucket (or passage fingerprint),
+        with the number of band buckets shared.
 
         One round trip (``lua/query.lua``), as for a full query, but every
-        entry of every bucket (no ``max_bucket``).
+        entry of every bucket (no ``max_bucket``) and every candidate.
         """
-        rows = self._lookup(bands, exclude=set(), limit=0, with_docs=False, max_bucket=0)
+        fps = np.empty(0, np.uint32) if fingerprints is None else fingerprints
+        rows = self._lookup(bands, fps, exclude=set(), limit=0, with_docs=False, max_bucket=0)
         return Counter({row.number: row.shared_bands for row in rows})
 
     def _lookup(
         self,
         bands: np.ndarray,
+        fingerprints: np.ndarray,
         *,
         exclude: set[int],
         limit: int,
         with_docs: bool,
         max_bucket: int | None = None,
+        passage_limit: int = 0,
     ) -> list[_Candidate]:
         flat: list[Any] = self._query_script(
             keys=[self.keys.ids],
@@ -632,26 +697,47 @@ class Index:
                 *self._lsh_args(),
                 self._packed(bands),
                 self.max_bucket if max_bucket is None else max_bucket,
+                *self._fp_args(),
+                self._packed(fingerprints),
+                passage_limit,
             ],
         )
         # query.lua returns one flat list (see its note on why): a row per candidate.
-        width = 8 if with_docs else 2
+        width = 9 if with_docs else 3
         return [
             _Candidate(
-                int.from_bytes(flat[i], "little"), int(flat[i + 1]), *flat[i + 2 : i + width]
+                int.from_bytes(flat[i], "little"),
+                int(flat[i + 1]),
+                int(flat[i + 2]),
+                *flat[i + 3 : i + width],
             )
             for i in range(0, len(flat), width)
         ]
 
     def _query(self, analysis: Analysis, *, exclude: set[int], limit: int) -> list[Match]:
-        return self._query_narrow(narrow(analysis.shingles), analysis.bands, exclude, limit)
+        query = narrow(analysis.shingles)
+        return self._query_narrow(query, analysis.bands, analysis.fingerprints, exclude, limit)
 
     def _query_narrow(
-        self, query: Shingles, bands: np.ndarray, exclude: set[int], limit: int
+        self,
+        query: Shingles,
+        bands: np.ndarray,
+        fingerprints: np.ndarray,
+        exclude: set[int],
+        limit: int,
     ) -> list[Match]:
-        """Candidates, the most shared bands first, with their stored shingle sets
-        and metadata, in one round trip; then exact scores, verdicts, ranking."""
-        rows = self._lookup(bands, exclude=exclude, limit=self.max_candidates, with_docs=True)
+        """Candidates (the most shared bands first, then the most shared passage
+        fingerprints) with their stored shingle sets and metadata, in one round
+        trip; then exact scores, verdicts, ranking."""
+        passages = self.max_passage_candidates
+        rows = self._lookup(
+            bands,
+            fingerprints if passages else np.empty(0, np.uint32),
+            exclude=exclude,
+            limit=self.max_candidates,
+            with_docs=True,
+            passage_limit=passages,
+        )
         # A row whose doc was deleted since its band entry was read has no id.
         found = [r for r in rows if r.id is not None and r.hashes is not None]
         stored = [(cast(bytes, r.hashes), r.narrative or b"") for r in found]
@@ -671,6 +757,7 @@ class Index:
                     reverse_containment=scores.reverse_containment,
                     shared_shingles=scores.shared,
                     verdict=verdict,
+                    number=row.number,
                 )
             )
         matches.sort(
@@ -682,3 +769,28 @@ class Index:
             )
         )
         return matches[:limit]
+
+    def _located(self, query_text: str, matches: list[Match]) -> list[Match]:
+        """``matches`` with their shared passages and shares: the matched texts
+        in one round trip, then ``shingling.shared_passages`` on each pair (it
+        re-tokenises both texts: ~0.3 ms a pair of news articles)."""
+        if not matches:
+            return matches
+        pipe = self.client.pipeline(transaction=False)
+        for m in matches:
+            pipe.hget(self.keys.doc(m.number), "text")
+        out = []
+        for m, raw in zip(matches, pipe.execute(), strict=True):
+            if raw is None:  # removed since it was verified: report it without passages
+                out.append(m)
+                continue
+            shared = shared_passages(query_text, _text(raw), self.config)
+            out.append(
+                replace(
+                    m,
+                    passages=shared.passages,
+                    query_share=shared.a_share,
+                    match_share=shared.b_share,
+                )
+            )
+        return out

@@ -12,6 +12,8 @@ Layout (``p`` = ``{cd:<index>}``)::
     p:doc:<n>         hash   id, zlib text, text sha, shingle count, metadata
     p:sig:<n>>>10     string 1024 fixed-size slots of num_perm uint32 signatures
     p:lsh:<shard>     hash   (band, bucket) 5 bytes -> packed uint32 doc numbers
+    p:fp:<shard>      hash   passage fingerprint 4 bytes -> packed uint32 doc numbers,
+                             the newest FINGERPRINT_CAP of them
     p:bytime          zset   doc number -> published_at (or ingest) epoch seconds
     p:job:<id>        hash   clustering job status; p:jobres:<id> its result
 """
@@ -23,7 +25,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 
-LAYOUT_VERSION = 1
+#: 2: passage fingerprints (``fp`` shards, and each doc's own list in its ``fp`` field).
+LAYOUT_VERSION = 2
 SIG_BLOCK_BITS = 10
 #: The shard count of an index created before the count was stored in its meta.
 DEFAULT_LSH_SHARDS = 1 << 16
@@ -33,6 +36,14 @@ DEFAULT_LSH_SHARDS = 1 << 16
 #: shard, 0.58 ms at 64, 1.1 ms at 128 and 3.8 ms at 1,000 (docs/benchmarks.md).
 ENTRIES_PER_SHARD = 32
 _MIN_SHARDS, _MAX_SHARDS = 1 << 10, 1 << 24
+#: Fingerprints a news article keeps, for sizing the ``fp`` shards (about
+#: ``2 / (winnow + 1)`` of its ~600 shingles at the default winnow of 16).
+FINGERPRINTS_PER_ARTICLE = 64
+#: Doc numbers a fingerprint's posting list keeps: the newest, the oldest drop
+#: out as new ones come. A run of text that more articles carry is boilerplate
+#: or a stock passage (docs/matching.md); the cap also keeps every posting list
+#: inside the compact hash encoding (256 bytes) and every write O(1).
+FINGERPRINT_CAP = 64
 
 
 def lsh_shards_for(capacity: int, bands: int) -> int:
@@ -47,6 +58,7 @@ def lsh_shards_for(capacity: int, bands: int) -> int:
 
 
 _BAND_FIELD = struct.Struct("<BI")
+_FP_FIELD = struct.Struct("<I")
 
 
 @dataclass(frozen=True)
@@ -54,6 +66,8 @@ class Keys:
     index: str = "default"
     #: The index's LSH shard count: stored in its meta when it is created.
     lsh_shards: int = DEFAULT_LSH_SHARDS
+    #: The index's fingerprint shard count: stored in its meta too.
+    fp_shards: int = DEFAULT_LSH_SHARDS
 
     @cached_property  # every write builds these: format each once
     def prefix(self) -> str:
@@ -96,6 +110,16 @@ class Keys:
     def lsh_prefix(self) -> str:
         return f"{self.prefix}:lsh:"
 
+    def fp(self, fingerprint: int) -> str:
+        """The shard of a fingerprint's posting list (``lua/lib.lua``'s
+        ``fp_entries`` computes the same: change both together). Fingerprints
+        are the low bits of mixed 64-bit hashes, uniform already."""
+        return f"{self.fp_prefix}{fingerprint % self.fp_shards}"
+
+    @cached_property
+    def fp_prefix(self) -> str:
+        return f"{self.prefix}:fp:"
+
     def job(self, job_id: str) -> str:
         return f"{self.prefix}:job:{job_id}"
 
@@ -107,7 +131,7 @@ class Keys:
         return f"{self.prefix}:jobs"
 
     def pattern(self, kind: str) -> str:
-        """SCAN pattern for every key of one kind (``doc``, ``sig``, ``lsh``, ``job``)."""
+        """SCAN pattern for every key of one kind (``doc``, ``sig``, ``lsh``, ``fp``, ``job``)."""
         return f"{self.prefix}:{kind}:*"
 
 
@@ -123,3 +147,12 @@ def band_field(band: int, bucket: int) -> bytes:
 def unpack_band_field(raw: bytes) -> tuple[int, int]:
     band, bucket = _BAND_FIELD.unpack(raw)
     return int(band), int(bucket)
+
+
+def fp_field(fingerprint: int) -> bytes:
+    """The field of a fingerprint in its shard: the fingerprint, uint32 LE."""
+    return _FP_FIELD.pack(fingerprint)
+
+
+def unpack_fp_field(raw: bytes) -> int:
+    return int(_FP_FIELD.unpack(raw)[0])

@@ -13,7 +13,11 @@ import platformdirs
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from service.index import DEFAULT_MAX_BUCKET, DEFAULT_MAX_CANDIDATES
+from service.index import (
+    DEFAULT_MAX_BUCKET,
+    DEFAULT_MAX_CANDIDATES,
+    DEFAULT_MAX_PASSAGE_CANDIDATES,
+)
 from shingling import PipelineConfig, Thresholds
 
 
@@ -40,6 +44,13 @@ class Settings(BaseSettings):
     num_perm: int = Field(default=128, ge=16, le=1024)
     bands: int = Field(default=64, ge=1, le=255)
     rows: int = Field(default=2, ge=1)
+    winnow: int = Field(
+        default=PipelineConfig.winnow,
+        ge=1,
+        le=200,
+        description="Window (in shingles) of the passage fingerprints: any shared run of "
+        "winnow + shingle_k - 1 words is found whatever the articles' lengths.",
+    )
     capacity: int = Field(
         default=100_000,
         ge=1,
@@ -61,6 +72,7 @@ class Settings(BaseSettings):
     max_results: int = Field(default=50, ge=1, le=1000)
     max_candidates: int = Field(default=DEFAULT_MAX_CANDIDATES, ge=1)
     max_bucket: int = Field(default=DEFAULT_MAX_BUCKET, ge=0)  # 0: read whole buckets
+    max_passage_candidates: int = Field(default=DEFAULT_MAX_PASSAGE_CANDIDATES, ge=0)
     retention_days: float | None = Field(default=None, gt=0)
 
     # HTTP.
@@ -73,7 +85,9 @@ class Settings(BaseSettings):
         return None if isinstance(v, str) and not v.strip() else v
 
     def pipeline(self) -> PipelineConfig:
-        return PipelineConfig(k=self.shingle_k, num_perm=self.num_perm, b=self.bands, r=self.rows)
+        return PipelineConfig(
+            k=self.shingle_k, num_perm=self.num_perm, b=self.bands, r=self.rows, winnow=self.winnow
+        )
 
     def thresholds(self) -> Thresholds:
         return Thresholds(

@@ -36,6 +36,7 @@ def check(
         "docs": report.docs,
         "signature_slots": report.signature_slots,
         "lsh_entries": report.lsh_entries,
+        "fp_entries": report.fp_entries,
         "bytime": report.bytime,
     }
     if as_json:

@@ -20,6 +20,29 @@ local function band_entries(prefix, shards, packed)
   return keys, fields
 end
 
+-- Shard key and field of each passage fingerprint in `packed` (uint32 LE):
+-- service/keys.py Keys.fp(f) and fp_field(f) (fingerprints are uniform
+-- already; f % shards is exact in Lua's doubles).
+local function fp_entries(prefix, shards, packed)
+  local n = #packed / 4
+  local keys, fields = {}, {}
+  for i = 1, n do
+    local f = struct.unpack('<I4', packed, 4 * i - 3)
+    keys[i] = string.format('%s%d', prefix, f % shards)
+    fields[i] = string.sub(packed, 4 * i - 3, 4 * i)
+  end
+  return keys, fields
+end
+
+-- Append the 4-byte doc number `doc` to the list `field` of shard `key`,
+-- keeping its newest `cap` entries (0: all).
+local function enlist(key, field, doc, cap)
+  if redis.call('HSETNX', key, field, doc) == 1 then return end
+  local v = redis.call('HGET', key, field) .. doc
+  if cap > 0 and #v > 4 * cap then v = string.sub(v, #v - 4 * cap + 1) end
+  redis.call('HSET', key, field, v)
+end
+
 -- Remove the 4-byte doc number `doc` from the bucket `field` of shard `key`.
 local function unlist(key, field, doc)
   local v = redis.call('HGET', key, field)

@@ -1,5 +1,5 @@
 -- Index one article atomically, replacing the previous version of its id.
--- (lib.lua is prepended: band_entries, unlist.)
+-- (lib.lua is prepended: band_entries, fp_entries, enlist, unlist.)
 -- KEYS[1] ids hash            KEYS[2] bytime zset
 -- KEYS[3] new doc hash        KEYS[4] new signature block
 -- KEYS[5] old doc hash        KEYS[6] old signature block (KEYS[3], KEYS[4] when no old)
@@ -11,23 +11,30 @@
 -- ARGV[11] LSH key prefix ("{cd:<index>}:lsh:")   ARGV[12] number of LSH shards
 -- ARGV[13] new band buckets, packed uint32 LE, one per band in band order
 -- ARGV[14] old band buckets, the same ('' when no old)
--- ARGV[15 ..] doc field/value pairs
+-- ARGV[15] fingerprint key prefix ("{cd:<index>}:fp:")   ARGV[16] number of fp shards
+-- ARGV[17] new passage fingerprints, packed uint32 LE (also stored as the doc's 'fp')
+-- ARGV[18] entries a fingerprint's list keeps, the newest (service/keys.py FINGERPRINT_CAP)
+-- ARGV[19 ..] doc field/value pairs
+-- The old version's fingerprints are read from its own doc hash ('fp').
 -- The LSH shard and field of band i, bucket k are service/keys.py's
 -- Keys.lsh(i, k) and band_field(i, k), computed here from the packed buckets
 -- (the shards share the index's hash tag, so they live in KEYS[1]'s slot).
 -- Returns 'OK', or 'CONFLICT' when the id changed since the caller read it
 -- (the caller re-reads and retries). Every check precedes the first write.
-if #KEYS ~= 6 or #ARGV < 16 or (#ARGV - 14) % 2 ~= 0 or #ARGV[13] % 4 ~= 0
-    or #ARGV[14] % 4 ~= 0 then
+if #KEYS ~= 6 or #ARGV < 20 or (#ARGV - 18) % 2 ~= 0 or #ARGV[13] % 4 ~= 0
+    or #ARGV[14] % 4 ~= 0 or #ARGV[17] % 4 ~= 0 then
   return redis.error_reply('put.lua: malformed call (see the KEYS/ARGV list in its header)')
 end
 local cur = redis.call('HGET', KEYS[1], ARGV[1])
 if (cur or '') ~= ARGV[2] then return 'CONFLICT' end
 
 local prefix, shards = ARGV[11], tonumber(ARGV[12])
+local fp_prefix, fp_shards = ARGV[15], tonumber(ARGV[16])
 
 if ARGV[2] ~= '' then
   local keys, fields = band_entries(prefix, shards, ARGV[14])
+  for i = 1, #keys do unlist(keys[i], fields[i], ARGV[5]) end
+  keys, fields = fp_entries(fp_prefix, fp_shards, redis.call('HGET', KEYS[5], 'fp') or '')
   for i = 1, #keys do unlist(keys[i], fields[i], ARGV[5]) end
   redis.call('DEL', KEYS[5])
   redis.call('SETRANGE', KEYS[6], tonumber(ARGV[8]), string.rep('\0', #ARGV[6]))
@@ -36,7 +43,7 @@ end
 
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
 local doc = {}
-for i = 15, #ARGV do doc[#doc + 1] = ARGV[i] end
+for i = 19, #ARGV do doc[#doc + 1] = ARGV[i] end
 redis.call('HSET', KEYS[3], unpack(doc))
 redis.call('SETRANGE', KEYS[4], tonumber(ARGV[7]), ARGV[6])
 -- SETRANGE grows a string with up to 2x spare room; when a block reaches its
@@ -56,4 +63,7 @@ for i = 1, #keys do
     redis.call('HSET', key, field, redis.call('HGET', key, field) .. packed)
   end
 end
+local cap = tonumber(ARGV[18])
+keys, fields = fp_entries(fp_prefix, fp_shards, ARGV[17])
+for i = 1, #keys do enlist(keys[i], fields[i], packed, cap) end
 return 'OK'

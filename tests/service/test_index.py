@@ -216,16 +216,19 @@ def test_a_new_index_is_sized_for_its_capacity_and_keeps_it(
     assert again.keys.lsh_shards == planned
 
 
-def test_an_index_from_before_the_stored_shard_count_keeps_the_old_count(
+def test_an_index_of_the_layout_before_passage_fingerprints_is_refused_untouched(
     redis_client: redis.Redis,
 ) -> None:
+    """Layout 1 has no fingerprint lists: its articles could not be found by
+    passage. It is refused with what to do, and nothing is claimed in it."""
     config = PipelineConfig()
     meta = Keys("legacy").meta
     redis_client.hset(meta, mapping={"fingerprint": config.fingerprint, "layout": "1"})
     index = Index(redis_client, config, name="legacy", capacity=1000)
-    index.check_config()
-    assert index.keys.lsh_shards == 1 << 16
-    assert redis_client.hget(meta, "lsh_shards") == b"65536"
+    with pytest.raises(ConfigMismatch, match="layout 1.*Re-ingest"):
+        index.check_config()
+    untouched = {b"fingerprint": config.fingerprint.encode(), b"layout": b"1"}
+    assert redis_client.hgetall(meta) == untouched
 
 
 def test_a_query_verifies_the_candidates_sharing_the_most_bands(index: Index) -> None:
@@ -241,19 +244,21 @@ def test_a_query_verifies_the_candidates_sharing_the_most_bands(index: Index) ->
         assert every  # at least the article itself
         ranked = sorted(every, key=lambda n: (-every[n], -n))
         for limit in (1, 3, 10, len(ranked) + 5):
-            rows = index._lookup(bands, exclude=set(), limit=limit, with_docs=False)
+            none = np.empty(0, np.uint32)
+            rows = index._lookup(bands, none, exclude=set(), limit=limit, with_docs=False)
             got = [(r.number, r.shared_bands) for r in rows]
             assert got == [(n, every[n]) for n in ranked[:limit]]
 
 
 def test_a_crowded_bucket_contributes_only_its_newest_entries(redis_client: redis.Redis) -> None:
     text = "the same wire paragraph that every outlet in the region carried word for word"
-    index = Index(redis_client, PipelineConfig(), max_bucket=3)
+    # Bands alone (no passage candidates): max_bucket is a limit of band buckets.
+    index = Index(redis_client, PipelineConfig(), max_bucket=3, max_passage_candidates=0)
     for i in range(6):  # the same text: all six share every bucket
         index.put(ArticleIn(text=text, id=f"copy-{i}"))
     bands = analyse(text, index.config).bands
     assert sorted(index.candidates(bands)) == [1, 2, 3, 4, 5, 6]  # the exhaustive lookup
-    rows = index._lookup(bands, exclude=set(), limit=0, with_docs=False)
+    rows = index._lookup(bands, np.empty(0, np.uint32), exclude=set(), limit=0, with_docs=False)
     assert sorted(r.number for r in rows) == [4, 5, 6]
     assert sorted(m.id for m in index.match_text(text)) == ["copy-3", "copy-4", "copy-5"]
     whole = Index(redis_client, PipelineConfig(), max_bucket=0)
@@ -291,3 +296,66 @@ def test_articles_are_timed_by_publication_else_ingest(
         index.get("undated").ingested_at
         == datetime.fromtimestamp(score("undated"), UTC).isoformat()
     )
+
+
+def _words(seed: int, n: int) -> str:
+    rng = np.random.default_rng(seed)
+    return " ".join(f"w{int(i)}" for i in rng.integers(0, 5000, size=n))
+
+
+def test_a_wire_passage_pasted_into_a_long_story_is_found_by_its_fingerprints(
+    redis_client: redis.Redis,
+) -> None:
+    """Jaccard ~0.03: the bands alone offer such a pair about once in 17 (the
+    candidate probability); the passage fingerprints always find it, and the
+    match says where the passage is in both texts."""
+    bands_only = Index(redis_client, PipelineConfig(), name="bands", max_passage_candidates=0)
+    both = Index(redis_client, PipelineConfig(), name="both")
+    wires = [_words(seed, 100) for seed in range(10)]
+    for index in (bands_only, both):
+        index.put_many(ArticleIn(text=w, id=f"wire-{i}") for i, w in enumerate(wires))
+        index.put_many(ArticleIn(text=_words(100 + i, 400), id=f"other-{i}") for i in range(20))
+    stories = [
+        f"{_words(50 + i, 1500)}\n\n{w}\n\n{_words(70 + i, 1500)}" for i, w in enumerate(wires)
+    ]
+    assert sum(bool(bands_only.match_text(story)) for story in stories) <= 3
+    for i, (wire, story) in enumerate(zip(wires, stories, strict=True)):
+        (match,) = both.match_text(story)
+        assert match.id == f"wire-{i}" and match.verdict is Verdict.SYNDICATED
+        assert match.reverse_containment == 1.0 and match.jaccard < 0.05
+        (passage,) = match.passages
+        assert story[passage.a_start : passage.a_end] == wire
+        assert (passage.b_start, passage.b_end) == (0, len(wire))
+        assert match.match_share == 1.0 and 0.02 < match.query_share < 0.04
+    # A stored story finds its wire copy, and the wire copy finds the story.
+    both.put(ArticleIn(text=stories[0], id="story"))
+    assert [m.id for m in both.matches_of("wire-0") or []] == ["story"]
+    assert [m.id for m in both.matches_of("story") or []] == ["wire-0"]
+
+
+def test_replace_and_delete_leave_no_fingerprint_entry(index: Index) -> None:
+    index.put(ArticleIn(text=_words(1, 300), id="a"))
+    index.put(ArticleIn(text=_words(2, 300), id="a"))  # replaced: the old lists go
+    index.put(ArticleIn(text=_words(3, 300), id="b"))
+    client, keys = index.client, index.keys
+    listed = set()
+    for key in client.scan_iter(keys.pattern("fp")):
+        for raw in client.hvals(key):
+            listed.update(np.frombuffer(raw, dtype="<u4").tolist())
+    assert listed == {int(client.hget(keys.ids, "a")), int(client.hget(keys.ids, "b"))}
+    assert index.delete("a") and index.delete("b")
+    assert list(client.scan_iter(keys.pattern("fp"))) == []
+
+
+def test_a_fingerprint_keeps_only_its_newest_entries(redis_client: redis.Redis) -> None:
+    from service.keys import FINGERPRINT_CAP
+
+    index = Index(redis_client, PipelineConfig(), name="cap")
+    text = _words(9, 60)
+    index.put_many(ArticleIn(text=text, id=f"copy-{i}") for i in range(FINGERPRINT_CAP + 6))
+    lengths = {
+        len(raw) // 4
+        for key in redis_client.scan_iter(index.keys.pattern("fp"))
+        for raw in redis_client.hvals(key)
+    }
+    assert lengths == {FINGERPRINT_CAP}

@@ -26,7 +26,7 @@ from typer.testing import CliRunner
 from service.check import check
 from service.cli import app as cli_app
 from service.index import ArticleIn, Index
-from service.keys import Keys, band_field
+from service.keys import Keys, band_field, fp_field
 from service.settings import Settings
 from tests.conftest import ROOT, RedisProcess, free_port
 from tests.service.reliability.conftest import article_text
@@ -63,6 +63,15 @@ def _stale_lsh(c: redis.Redis, idx: Index) -> None:
     c.hset(KEYS.lsh(5, 1), band_field(5, 1), np.array([n], "<u4").tobytes())
 
 
+def _dangling_fp(c: redis.Redis, idx: Index) -> None:
+    c.hset(idx.keys.fp(4242), fp_field(4242), np.array([777], "<u4").tobytes())
+
+
+def _stale_fp(c: redis.Redis, idx: Index) -> None:
+    n = _doc_number(c, "a")  # listed under a fingerprint its text does not give
+    c.hset(idx.keys.fp(4243), fp_field(4243), np.array([n], "<u4").tobytes())
+
+
 def _missing_band(c: redis.Redis, idx: Index) -> None:
     n = _doc_number(c, "a")
     packed = np.array([n], "<u4").tobytes()
@@ -97,6 +106,8 @@ CORRUPTIONS: list[tuple[str, Callable[[redis.Redis, Index], None]]] = [
     ("dangling_lsh_entry", _dangling_lsh),
     ("stale_lsh_entry", _stale_lsh),
     ("missing_band_entry", _missing_band),
+    ("dangling_fp_entry", _dangling_fp),
+    ("stale_fp_entry", _stale_fp),
     ("orphan_bytime", _orphan_bytime),
     ("missing_bytime", _missing_bytime),
     ("orphan_signature", _orphan_signature),
@@ -235,6 +246,13 @@ def test_replace_leaves_no_old_band_entries(
     docs = np.frombuffer(every, "<u4").tolist()
     assert old_n not in docs
     assert docs.count(new_n) == index.config.b
+    listed = b"".join(
+        v
+        for key in redis_client.scan_iter(match=KEYS.pattern("fp"))
+        for v in redis_client.hgetall(key).values()
+    )
+    assert old_n not in np.frombuffer(listed, "<u4").tolist()
+    assert new_n in np.frombuffer(listed, "<u4").tolist()
     assert not redis_client.exists(KEYS.doc(old_n))
     assert redis_client.zscore(KEYS.bytime, str(old_n)) is None
     _ok(redis_client, settings)
