@@ -6,10 +6,20 @@ import re
 from datetime import UTC, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from shingling.normalise import scrub_controls
 
 ID_PATTERN = r"^[\w.:@~+=\-]{1,200}$"
-_BAD_CHARS = re.compile(r"[\x00\ud800-\udfff]")
+_BAD_CHARS = re.compile(r"[\ud800-\udfff]")
 
 _EXAMPLE_TEXT = (
     "US Secretary of State Anthony Blinken on Thursday revealed that approximately 10,000 "
@@ -18,12 +28,16 @@ _EXAMPLE_TEXT = (
 
 
 def check_unicode(value: str, name: str) -> None:
-    """Refuse a NUL or a lone surrogate (which Redis and JSON can't keep) in ``value``."""
+    """Refuse a lone surrogate (text that cannot be decoded at all) in ``value``.
+
+    NULs and other control characters are not refused: scraped pages carry
+    them, and ``scrub_controls`` turns them into spaces (offsets kept).
+    """
     bad = _BAD_CHARS.search(value)
     if bad:
-        what = "a NUL byte" if bad.group() == "\x00" else "a lone UTF-16 surrogate"
         raise ValueError(
-            f"{name} contains {what} at character {bad.start()}; send valid Unicode text"
+            f"{name} contains a lone UTF-16 surrogate at character {bad.start()}, which is "
+            "not text; send valid Unicode (UTF-8) text"
         )
 
 
@@ -63,6 +77,8 @@ class ArticleBody(BaseModel):
     def _valid_unicode(cls, v: str | None, info: ValidationInfo) -> str | None:
         if v is not None:
             check_unicode(v, info.field_name or "field")
+            if info.field_name != "id":  # an id with a control character fails its pattern
+                v = scrub_controls(v)
         return v
 
     @field_validator("published_at")
@@ -93,6 +109,18 @@ class ArticleBody(BaseModel):
         return self
 
 
+class PassageOut(BaseModel):
+    """A run of text both articles carry: character offsets ``[start, end)``
+    into the posted (``query_*``) and the matched (``match_*``) article's text."""
+
+    # Read from shingling.Passage's attributes (a = the query, b = the match).
+    query_start: int = Field(validation_alias=AliasChoices("query_start", "a_start"))
+    query_end: int = Field(validation_alias=AliasChoices("query_end", "a_end"))
+    match_start: int = Field(validation_alias=AliasChoices("match_start", "b_start"))
+    match_end: int = Field(validation_alias=AliasChoices("match_end", "b_end"))
+    words: int = Field(description="Length of the passage in words (as the posted article has it).")
+
+
 class MatchOut(BaseModel):
     id: str
     title: str | None = None
@@ -107,6 +135,19 @@ class MatchOut(BaseModel):
     )
     shared_shingles: int
     verdict: Literal["duplicate", "syndicated", "partial"]
+    passages: list[PassageOut] = Field(
+        default_factory=list,
+        description="Where the two articles share running text, in the posted article's order.",
+    )
+    query_share: float = Field(
+        default=0.0,
+        description="Share of the posted article's words inside the shared passages (0-1).",
+    )
+    match_share: float = Field(
+        default=0.0,
+        description="Share of the match's words inside the shared passages (0-1): how much "
+        "of the match the posted article took.",
+    )
 
 
 class PostArticleOut(BaseModel):

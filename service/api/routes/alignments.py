@@ -17,6 +17,7 @@ from service.api.deps import IndexDep
 from service.api.schemas import ERRORS, check_unicode
 from service.index import Index, StoredArticle
 from shingling.align import Alignment, Sentence, WordOp, align
+from shingling.normalise import scrub_controls
 
 router = APIRouter(prefix="/alignments", tags=["alignments"], responses=ERRORS)
 
@@ -48,7 +49,7 @@ class AlignIn(BaseModel):
         if not value.strip():
             raise ValueError(f"{name} is empty or only whitespace; send the text to align")
         check_unicode(value, name or "text")
-        return value
+        return scrub_controls(value)
 
 
 class WordOpOut(BaseModel):

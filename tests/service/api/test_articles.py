@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
+from shingling import words
+
 
 def _post(api: TestClient, **body: object):  # type: ignore[no-untyped-def]
     return api.post("/articles", json=body)
@@ -142,3 +144,32 @@ def test_openapi_has_examples(api: TestClient) -> None:
     schema = api.get("/openapi.json").json()
     assert "/articles" in schema["paths"]
     assert schema["components"]["schemas"]["ArticleBody"]["examples"]
+
+
+def test_a_match_says_where_the_shared_passages_are(
+    api: TestClient, seed_texts: dict[str, str]
+) -> None:
+    _post(api, id="000", text=seed_texts["000"])
+    (m,) = api.post("/articles/match", json={"text": seed_texts["001"]}).json()["matches"]
+    assert m["passages"], m
+    a, b = seed_texts["001"], seed_texts["000"]
+    longest = max(m["passages"], key=lambda p: p["words"])
+    assert longest["words"] > 50
+    # Offsets into each text: the same run of words, as both outlets printed it.
+    # (compared as folded words: the outlets' quotation marks differ)
+    assert words(a[longest["query_start"] : longest["query_end"]]) == (
+        words(b[longest["match_start"] : longest["match_end"]])
+    )
+    assert 0.3 < m["query_share"] < 0.6 and 0.25 < m["match_share"] < 0.5
+
+
+def test_scraped_text_with_nul_and_control_characters_is_accepted(api: TestClient) -> None:
+    """A NUL or another C0 control character becomes a space (offsets kept);
+    tab and newline stay."""
+    text = "The minister\x00said on\x07Friday\tthat talks\nwould resume in the spring.\x1b"
+    r = _post(api, id="scraped", text=text, title="A\x00title")
+    assert r.status_code == 201, r.text
+    stored = api.get("/articles/scraped").json()
+    assert stored["text"] == "The minister said on Friday\tthat talks\nwould resume in the spring. "
+    assert stored["title"] == "A title"
+    assert len(stored["text"]) == len(text)
