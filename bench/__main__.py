@@ -26,7 +26,15 @@ from service.index import Index
 from shingling import PipelineConfig
 
 SIZES = {"300": 300, "10k": 10_000, "100k": 100_000, "1M": 1_000_000}
-SCENARIOS = ("signatures", "ingest", "parallel", "datasketch", "http", "retention")
+SCENARIOS = (
+    "signatures",
+    "ingest",
+    "bands_only",
+    "parallel",
+    "datasketch",
+    "http",
+    "retention",
+)
 ON_SAVED = ("query",)  # scenarios run on an index kept by --keep-index, not in "all"
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -72,6 +80,12 @@ def run(args: argparse.Namespace) -> dict[str, object]:
                 start = time.monotonic()
                 kept = saved.save(client, args.keep_index, corpus)
                 say("kept", {"path": str(kept), "seconds": time.monotonic() - start})
+    if "bands_only" in wanted:  # the path before passage fingerprints, same corpus and run
+        with redis_server() as client:
+            index = scenarios.BandsOnly(client, config, name="bench", capacity=size)
+            index.check_config()
+            say("bands_only_ingest", scenarios.ingest(index, corpus.stream(), deadline()))
+            say("bands_only_query", scenarios.query(index, corpus, deadline()))
     if "parallel" in wanted:
         with redis_server() as client:
             cap = min(size, args.parallel_articles)

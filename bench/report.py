@@ -221,6 +221,50 @@ def rows(r: Figures) -> list[tuple[str, str, str, str, str, str]]:
     return out
 
 
+def passage_rows(r: Figures) -> list[tuple[str, str, str, str, str, str]]:
+    """(figure, with passages, bands only, ratio, target, met): what passage
+    fingerprints cost against the index without them."""
+    g = _get
+
+    def row(
+        name: str, ours: float | None, base: float | None, target: str, met: bool | None
+    ) -> tuple[str, str, str, str, str, str]:
+        ok = "-" if met is None or ours is None else ("yes" if met else "**no**")
+        return (name, _fmt(ours), _fmt(base), _fmt(_ratio(ours, base), "x"), target, ok)
+
+    ing, base_ing = g(r, "ingest.per_s"), g(r, "bands_only_ingest.per_s")
+    p99, base_p99 = g(r, "query.total_p99_ms"), g(r, "bands_only_query.total_p99_ms")
+    p50, base_p50 = g(r, "query.total_p50_ms"), g(r, "bands_only_query.total_p50_ms")
+    mem = g(r, "ingest.index_bytes_with_fingerprints")
+    rec, base_rec = g(r, "query.recall"), g(r, "bands_only_query.recall")
+    fps, base_fps = (
+        g(r, "query.false_positives_per_query"),
+        g(r, "bands_only_query.false_positives_per_query"),
+    )
+    return [
+        row("ingest articles/s", ing, base_ing, ">= 0.7x", _at_least(_ratio(ing, base_ing), 0.7)),
+        row(
+            "ingest CPU ms/article: Redis (put.lua)",
+            g(r, "ingest.redis_script_ms_per_article"),
+            g(r, "bands_only_ingest.redis_script_ms_per_article"),
+            "-",
+            None,
+        ),
+        row("query p50 ms", p50, base_p50, "-", None),
+        row("query p99 ms", p99, base_p99, "<= 2x", _at_least(2, _ratio(p99, base_p99))),
+        row(
+            "index bytes/article (with fingerprints)",
+            mem,
+            g(r, "bands_only_ingest.index_bytes"),
+            "<= 4,096",
+            _at_least(4096, mem),
+        ),
+        row("fingerprint bytes/article", g(r, "ingest.fingerprint_bytes"), None, "-", None),
+        row("recall of true syndicated pairs", rec, base_rec, "-", None),
+        row("false positives per query (dup./synd.)", fps, base_fps, "-", None),
+    ]
+
+
 def markdown(r: Figures) -> str:
     m = r.get("machine", {})
     lines = [
@@ -237,6 +281,16 @@ def markdown(r: Figures) -> str:
         "|---|---:|---:|---:|---|---|",
     ]
     lines += [f"| {' | '.join(row)} |" for row in rows(r)]
+    if r.get("bands_only_ingest"):
+        lines += [
+            "",
+            "Passage fingerprints against the path before them (`BandsOnly`: LSH bands alone,",
+            "no fingerprint lists), same corpus, same run:",
+            "",
+            "| figure | with passages | bands only | ratio | target | met |",
+            "|---|---:|---:|---:|---|---|",
+        ]
+        lines += [f"| {' | '.join(row)} |" for row in passage_rows(r)]
     notes = []
     for name in ("ingest", "parallel", "datasketch"):
         part = r.get(name) or {}

@@ -13,7 +13,7 @@ import resource
 import statistics
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from itertools import islice
 
@@ -27,7 +27,7 @@ from bench.machine import OtherLoad
 from bench.redis_server import copydesk_server
 from bench.synth import Article, Material, generate
 from service.bulk import ingest_batches
-from service.index import ArticleIn, Index, Match
+from service.index import ArticleIn, EmptyText, Index, Match, PreparedDoc, PutResult
 from service.retention import sweep
 from shingling import PipelineConfig, analyse
 
@@ -196,18 +196,53 @@ def index_memory(client: redis.Redis, index: Index, sample: int = 2000) -> dict[
     n = max(1, index.count())
     sig = _memory_of(client, list(client.scan_iter(keys.pattern("sig"), count=1000)))
     lsh = _memory_of(client, list(client.scan_iter(keys.pattern("lsh"), count=1000)))
+    fp = _memory_of(client, list(client.scan_iter(keys.pattern("fp"), count=1000)))
     ids = _memory_of(client, [keys.ids.encode()])
     bytime = _memory_of(client, [keys.bytime.encode()])
     docs = list(islice(client.scan_iter(keys.pattern("doc"), count=1000), sample))
     doc_mean = _memory_of(client, docs) / max(1, len(docs))
+    # Each doc's own fingerprint list (its 'fp' field) is an index structure too:
+    # its bytes (4 a fingerprint) are counted here and not as document bytes.
+    pipe = client.pipeline(transaction=False)
+    for d in docs:
+        pipe.hstrlen(d, "fp")
+    own_fp = sum(pipe.execute()) / max(1, len(docs)) if docs else 0.0
     return {
         "signature_bytes": sig / n,
         "lsh_bytes": lsh / n,
+        "fingerprint_bytes": fp / n + own_fp,
         "ids_bytes": ids / n,
         "bytime_bytes": bytime / n,
         "index_bytes": (sig + lsh + ids + bytime) / n,
-        "document_bytes": doc_mean,
+        "index_bytes_with_fingerprints": (sig + lsh + fp + ids + bytime) / n + own_fp,
+        "document_bytes": doc_mean - own_fp,
     }
+
+
+class BandsOnly(Index):
+    """The index as it was before passage fingerprints (layout 1's data path),
+    for the cost comparison in the same run: nothing is written to the ``fp``
+    lists, queries use the LSH bands alone, and matches are not located.
+    (Analysis still winnows, a few microseconds an article.)"""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, max_passage_candidates=0, **kwargs)  # type: ignore[arg-type]
+
+    def write_prepared(
+        self, batch: list[ArticleIn], docs: list[PreparedDoc | EmptyText]
+    ) -> list[PutResult | EmptyText]:
+        bare = [
+            d
+            if isinstance(d, EmptyText)
+            else replace(
+                d, fingerprints=b"", fields={k: v for k, v in d.fields.items() if k != "fp"}
+            )
+            for d in docs
+        ]
+        return super().write_prepared(batch, bare)
+
+    def _located(self, query_text: str, matches: list[Match]) -> list[Match]:
+        return matches
 
 
 # -- ingest -----------------------------------------------------------------------

@@ -37,8 +37,8 @@ DEFAULT_LSH_SHARDS = 1 << 16
 ENTRIES_PER_SHARD = 32
 _MIN_SHARDS, _MAX_SHARDS = 1 << 10, 1 << 24
 #: Fingerprints a news article keeps, for sizing the ``fp`` shards (about
-#: ``2 / (winnow + 1)`` of its ~600 shingles at the default winnow of 16).
-FINGERPRINTS_PER_ARTICLE = 64
+#: ``2 / (winnow + 1)`` of its ~600 shingles at the default winnow of 8).
+FINGERPRINTS_PER_ARTICLE = 128
 #: Doc numbers a fingerprint's posting list keeps: the newest, the oldest drop
 #: out as new ones come. A run of text that more articles carry is boilerplate
 #: or a stock passage (docs/matching.md); the cap also keeps every posting list

@@ -37,7 +37,7 @@ class PipelineConfig:
     b: int = 64
     r: int = 2
     seed: int = 1
-    winnow: int = 16
+    winnow: int = 8
     normaliser_version: int = NORMALISER_VERSION
 
     def __post_init__(self) -> None:

@@ -153,6 +153,69 @@ def markdown(report, took: float, limit: int, sample: bool, seed: int) -> str:  
     return "\n".join(out)
 
 
+def retrieval(
+    path: Annotated[Path, typer.Argument(help="A PAN 2013-layout folder (src/, susp/, 0N-*/).")],
+    fold: Annotated[
+        str, typer.Option(help="Pairs whose suspicious document number is even, odd, or all.")
+    ] = "all",
+    bands_only: Annotated[
+        bool, typer.Option("--bands-only", help="LSH bands alone (no passage fingerprints).")
+    ] = False,
+    limit: Annotated[int, typer.Option(help="Matches asked for per query.")] = 50,
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Keep the throw-away index here (default: a temp dir).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Index the sources, query with each suspicious document: recall per subset and
+    per coverage bucket, and false positives on 01-no-plagiarism."""
+    import tempfile
+
+    from rich.progress import Progress
+
+    from service.cli.common import open_index, settings_from
+    from service.evaluation import retrieval as ev
+
+    if fold not in ("all", "even", "odd"):
+        err_console.print(f"[red]error:[/red] --fold is all, even or odd, not {fold!r}")
+        raise typer.Exit(2)
+    try:
+        pairs = ev.pairs_of(path, fold)  # type: ignore[arg-type]
+    except (OSError, ValueError) as exc:
+        err_console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    sources = sorted((path / "src").glob("*.txt"))
+    timings: dict[str, float] = {}
+    with tempfile.TemporaryDirectory(prefix="copydesk-retrieval-") as tmp:
+        settings = settings_from(data_dir or Path(tmp), None, "retrieval")
+        if bands_only:
+            settings = settings.model_copy(update={"max_passage_candidates": 0})
+        with open_index(settings) as idx, Progress(console=err_console, transient=True) as bar:
+            if idx.count():
+                err_console.print(
+                    f"[red]error:[/red] index 'retrieval' in {settings.data_dir} already holds "
+                    f"{idx.count()} articles; pass an empty --data-dir"
+                )
+                raise typer.Exit(2)
+            t = time.perf_counter()
+            task = bar.add_task("indexing sources", total=len(sources))
+            n = ev.index_sources(idx, sources, lambda k: bar.advance(task, k))
+            timings["index"] = time.perf_counter() - t
+            t = time.perf_counter()
+            queries = len({p.susp for p in pairs})
+            task = bar.add_task("querying", total=queries)
+            subsets, coverage, queries = ev.evaluate(
+                idx, pairs, limit=limit, progress=lambda k: bar.advance(task, k)
+            )
+            timings["queries"] = time.perf_counter() - t
+    report = ev.Report(n, queries, fold, not bands_only, subsets, coverage, timings)
+    if as_json:
+        typer.echo(json.dumps(report.to_dict(), indent=2))
+        return
+    typer.echo(f"{ev.markdown(report)}\nOn {_machine()}, {datetime.now(UTC):%Y-%m-%d}.")
+
+
 def register(app: typer.Typer, eval_app: typer.Typer) -> None:
     eval_app.command("mrpc")(mrpc)
     eval_app.command("pan")(pan)
+    eval_app.command("retrieval")(retrieval)

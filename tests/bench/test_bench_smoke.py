@@ -28,6 +28,12 @@ def test_harness_smoke(tmp_path: Path) -> None:
     assert result["ingest"]["client_cpu_ms_per_article"] > 0
     assert result["ingest"]["redis_script_ms_per_article"] > 0
     assert result["query"]["queries"] > 0 and result["query"]["recall"] >= 0.9
+    # The path before passage fingerprints, in the same run: no fingerprint lists.
+    assert result["bands_only_ingest"]["articles"] == 300
+    assert result["bands_only_ingest"]["fingerprint_bytes"] == 0
+    assert result["ingest"]["fingerprint_bytes"] > 0
+    assert result["bands_only_query"]["queries"] == result["query"]["queries"]
+    assert "| figure | with passages | bands only |" in table
     assert result["parallel"]["articles"] == 300 and result["parallel"]["workers"] == 2
     assert result["datasketch"]["articles"] == 300
     assert result["http"]["articles"] > 0 and result["http"]["failures"] == 0

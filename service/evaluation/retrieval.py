@@ -1,0 +1,199 @@
+"""Retrieval on a PAN-layout corpus: does a query find the document it reuses?
+
+What a new user measures: index every source document, post every
+suspicious document as a query (``Index.match_text``, what
+``POST /articles/match`` runs), and count a pair as found when its source
+comes back with a verdict. Reported per subset (the kind of reuse) and, for
+the reuse subsets, per *coverage*: the share of the suspicious document's
+characters that the pair's annotated cases cover (a passage that is 3 % of a
+page is the hard case for whole-document MinHash). On ``01-no-plagiarism``
+the paired source must not come back as ``syndicated`` or ``duplicate``.
+
+``fold`` splits the pairs by the suspicious document's number (even / odd):
+tune on one half, report the other (docs/matching.md does).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from service.evaluation.pan import SUBSETS, Pair, load
+from service.index import ArticleIn, Index, Match
+from shingling.normalise import scrub_controls
+
+Fold = Literal["all", "even", "odd"]
+#: Coverage buckets, as the issue tracker's measurement names them.
+BUCKETS = ((0.0, 0.10, "<10%"), (0.10, 0.30, "10-30%"), (0.30, 1.01, ">30%"))
+_NUMBER = re.compile(r"(\d+)$")
+
+
+@dataclass
+class Tally:
+    pairs: int = 0
+    found: int = 0
+    verdicts: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def recall(self) -> float:
+        return self.found / self.pairs if self.pairs else float("nan")
+
+
+@dataclass
+class Report:
+    sources: int
+    queries: int
+    fold: str
+    passages: bool
+    subsets: dict[str, Tally]
+    coverage: dict[str, dict[str, Tally]]  # subset -> bucket -> tally
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, object]:
+        """Plain JSON data (``dataclasses.asdict`` would turn each Counter's
+        items into keys)."""
+
+        def tally(t: Tally) -> dict[str, object]:
+            return {"pairs": t.pairs, "found": t.found, "recall": t.recall,
+                    "verdicts": dict(t.verdicts)}  # fmt: skip
+
+        return {
+            "sources": self.sources,
+            "queries": self.queries,
+            "fold": self.fold,
+            "passages": self.passages,
+            "subsets": {k: tally(t) for k, t in self.subsets.items()},
+            "coverage": {
+                k: {b: tally(t) for b, t in v.items()} for k, v in self.coverage.items()
+            },
+            "timings": self.timings,
+        }
+
+    def negatives_flagged(self, *verdicts: str) -> int:
+        """Pairs of 01-no-plagiarism whose source came back with one of ``verdicts``."""
+        tally = self.subsets.get("01-no-plagiarism")
+        return sum(tally.verdicts[v] for v in verdicts) if tally else 0
+
+
+def read(path: Path) -> str:
+    """A PAN text as its offsets count it (decoded UTF-8, line ends kept),
+    with control characters turned into spaces as the API does."""
+    with path.open(encoding="utf-8", errors="replace", newline="") as fh:
+        return scrub_controls(fh.read())
+
+
+def in_fold(pair: Pair, fold: Fold) -> bool:
+    if fold == "all":
+        return True
+    m = _NUMBER.search(pair.susp.stem)
+    parity = int(m.group(1)) % 2 if m else 0
+    return parity == (0 if fold == "even" else 1)
+
+
+def coverage(pair: Pair, length: int) -> float:
+    """Share of the suspicious text's characters inside the pair's cases."""
+    if not length:
+        return 0.0
+    covered = sum(c.this_end - c.this_start for c in pair.cases)
+    return min(1.0, covered / length)
+
+
+def bucket(share: float) -> str:
+    return next(name for lo, hi, name in BUCKETS if lo <= share < hi)
+
+
+def pairs_of(root: Path, fold: Fold, subsets: Sequence[str] = SUBSETS) -> list[Pair]:
+    return [p for p in load(root, subsets) if p.annotated and in_fold(p, fold)]
+
+
+def index_sources(
+    index: Index, paths: Iterable[Path], progress: Callable[[int], None] | None = None
+) -> int:
+    """Index every source document (id = file name without ``.txt``)."""
+    batch: list[ArticleIn] = []
+    done = 0
+
+    def flush() -> None:
+        nonlocal done
+        index.put_many(batch)
+        done += len(batch)
+        if progress is not None:
+            progress(len(batch))
+        batch.clear()
+
+    for path in paths:
+        batch.append(ArticleIn(text=read(path), id=path.stem))
+        if len(batch) >= 128:
+            flush()
+    if batch:
+        flush()
+    return done
+
+
+def evaluate(
+    index: Index,
+    pairs: Sequence[Pair],
+    *,
+    limit: int = 50,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[dict[str, Tally], dict[str, dict[str, Tally]], int]:
+    """Query with each suspicious document once; tally every pair."""
+    by_susp: dict[Path, list[Pair]] = defaultdict(list)
+    for p in pairs:
+        by_susp[p.susp].append(p)
+    subsets: dict[str, Tally] = defaultdict(Tally)
+    buckets: dict[str, dict[str, Tally]] = defaultdict(lambda: defaultdict(Tally))
+    for susp, its_pairs in by_susp.items():
+        text = read(susp)
+        matches: dict[str, Match] = {m.id: m for m in index.match_text(text, limit=limit)}
+        for p in its_pairs:
+            m = matches.get(p.src.stem)
+            for tally in (subsets[p.subset], buckets[p.subset][bucket(coverage(p, len(text)))]):
+                tally.pairs += 1
+                tally.found += m is not None
+                tally.verdicts[str(m.verdict) if m else "none"] += 1
+        if progress is not None:
+            progress(1)
+    return dict(subsets), {k: dict(v) for k, v in buckets.items()}, len(by_susp)
+
+
+def markdown(report: Report) -> str:
+    """The report as Markdown tables (as pasted into docs/matching.md)."""
+    mode = "bands + passage fingerprints" if report.passages else "LSH bands only"
+    out = [
+        f"Retrieval, {mode}: {report.sources} sources indexed, {report.queries} queries, "
+        f"fold {report.fold}",
+        "",
+        "| subset | pairs | found (recall) | duplicate | syndicated | partial |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for name in sorted(report.subsets):
+        t = report.subsets[name]
+        out.append(
+            f"| {name} | {t.pairs} | {t.recall:.3f} | {t.verdicts['duplicate']} | "
+            f"{t.verdicts['syndicated']} | {t.verdicts['partial']} |"
+        )
+    out += ["", "| subset | " + " | ".join(b for *_, b in BUCKETS) + " |", "|---|---|---|---|"]
+    for name in sorted(report.coverage):
+        if name == "01-no-plagiarism":
+            continue
+        cells = []
+        for *_, b in BUCKETS:
+            t = report.coverage[name].get(b)
+            cells.append(f"{t.recall:.3f} (n={t.pairs})" if t else "-")
+        out.append(f"| {name} | " + " | ".join(cells) + " |")
+    flagged = report.negatives_flagged("duplicate", "syndicated")
+    out += [
+        "",
+        f"01-no-plagiarism sources returned as duplicate or syndicated: **{flagged}**; "
+        f"as partial: {report.negatives_flagged('partial')}.",
+    ]
+    if report.timings:
+        out.append(
+            "Time: " + ", ".join(f"{k} {v:.0f} s" for k, v in report.timings.items()) + "."
+        )
+    return "\n".join(out)
