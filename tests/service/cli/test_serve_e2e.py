@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import httpx
 import psutil
+import redis
 
 from tests.conftest import free_port
 
@@ -118,3 +120,45 @@ def test_serve_ingest_flag_loads_seeds(tmp_path: Path) -> None:
         assert http.get(f"/articles/{first}/matches").json()["matches"][0]["verdict"] == (
             "syndicated"
         )
+
+
+def _cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """A ``copydesk`` command as a second process on the server's data dir."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COPYDESK_")}
+    return subprocess.run(
+        [sys.executable, "-m", "service", *args, "--data-dir", str(data_dir)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_cli_commands_share_the_running_servers_redis(tmp_path: Path) -> None:
+    """`copydesk match` (or ingest, align, check ...) beside a running `serve`
+    on one data dir attaches to its embedded Redis and leaves it running."""
+    seeds = Path(__file__).resolve().parents[2].parent / "seeds"
+    first, second = sorted(seeds.glob("*.txt"))[:2]
+    data = tmp_path / "data"
+    with serve(data) as (http, proc):
+        registry = json.loads((data / "copydesk.rdb.settings").read_text())
+        redis_pid = int(Path(registry["pidfile"]).read_text())
+        for args in (
+            ("ingest", str(seeds)),
+            ("match", str(first)),
+            ("align", str(first), str(second)),
+            ("check",),
+        ):
+            done = _cli(data, *args)
+            assert done.returncode == 0, (args, done.stderr)
+            with redis.Redis(unix_socket_path=registry["unixsocket"], socket_timeout=5) as r:
+                assert r.ping(), f"`copydesk {args[0]}` stopped the server's Redis"
+            assert http.get("/readyz").status_code == 200, args
+        assert http.get("/readyz").json()["articles"] == 5  # what `ingest` wrote, served
+        m = http.get(f"/articles/{second.stem}/matches").json()["matches"]
+        assert [x["id"] for x in m] == [first.stem]
+        assert int(Path(registry["pidfile"]).read_text()) == redis_pid  # one server throughout
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+    assert not _embedded_redis_running(data), "embedded Redis outlived its last user"
+    assert not (data / "copydesk.rdb.settings").exists(), "a clean stop left its record"
