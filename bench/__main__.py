@@ -35,6 +35,9 @@ SCENARIOS = (
     "http",
     "retention",
 )
+#: Scenario groups: what the passage index costs, against the path before it and
+#: the datasketch baseline, in one run.
+GROUPS = {"passages": ("ingest", "bands_only", "datasketch")}
 ON_SAVED = ("query",)  # scenarios run on an index kept by --keep-index, not in "all"
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -50,7 +53,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
     size = SIZES[args.size]
     config = PipelineConfig()
     material = load_material(args.material)
-    wanted = SCENARIOS if args.scenario == "all" else (args.scenario,)
+    wanted = SCENARIOS if args.scenario == "all" else GROUPS.get(args.scenario, (args.scenario,))
     if args.keep_index is not None and "ingest" not in wanted:
         raise SystemExit("--keep-index saves the ingest scenario's index: use it with 'ingest'")
     corpus = scenarios.Corpus(size, args.seed, material, queries=min(args.queries, size))
@@ -210,7 +213,9 @@ def size_label(size: int) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
-    parser.add_argument("scenario", choices=("all", *SCENARIOS, *ON_SAVED), help="what to measure")
+    parser.add_argument(
+        "scenario", choices=("all", *GROUPS, *SCENARIOS, *ON_SAVED), help="what to measure"
+    )
     parser.add_argument("--size", choices=SIZES, default="10k", help="articles in the index")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(

@@ -109,6 +109,7 @@ class JobParams:
     thresholds: dict[str, float] = field(default_factory=dict)  # Thresholds overrides
     max_bucket: int = ClusterParams.max_bucket
     slot_bands: int = ClusterParams.slot_bands
+    passages: bool = ClusterParams.passages
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
@@ -345,6 +346,18 @@ class Snapshot:
     sigs: np.ndarray  # (n, num_perm) uint32
 
 
+def load_fingerprints(client: redis.Redis, keys: Keys, docs: np.ndarray) -> list[np.ndarray]:
+    """Each doc's own passage fingerprints (its ``fp`` field), pipelined; empty
+    for a doc deleted since the snapshot."""
+    out: list[np.ndarray] = []
+    for i in range(0, len(docs), _DOCS_PER_ROUND_TRIP):
+        pipe = client.pipeline(transaction=False)
+        for n in docs[i : i + _DOCS_PER_ROUND_TRIP]:
+            pipe.hget(keys.doc(int(n)), "fp")
+        out.extend(np.frombuffer(raw or b"", dtype=SIG_DTYPE) for raw in pipe.execute())
+    return out
+
+
 def load_signatures(
     client: redis.Redis,
     keys: Keys,
@@ -459,13 +472,15 @@ def run_clusters(
     if mode == "auto":
         mode = "exact" if len(snap.ids) <= EXACT_LIMIT else "estimate"
     t = thresholds_for(thresholds, params.thresholds)
-    verifier: ShingleVerifier | SignatureVerifier
-    if mode == "exact":
-        verifier = ShingleVerifier(_shingles_from_redis(client, keys, config, snap.docs), t)
-    else:
-        verifier = SignatureVerifier(snap.sigs, config, t)
-    cparams = ClusterParams(max_bucket=params.max_bucket, slot_bands=params.slot_bands)
+    exact = ShingleVerifier(_shingles_from_redis(client, keys, config, snap.docs), t)
+    verifier = exact if mode == "exact" else SignatureVerifier(snap.sigs, config, t)
+    cparams = ClusterParams(
+        max_bucket=params.max_bucket, slot_bands=params.slot_bands, passages=params.passages
+    )
     stats = Stats()
+    t_fp = time.perf_counter()
+    fingerprints = load_fingerprints(client, keys, snap.docs) if params.passages else None
+    t_read += time.perf_counter() - t_fp
     uf = link(
         snap.sigs,
         config,
@@ -473,6 +488,10 @@ def run_clusters(
         params=cparams,
         stats=stats,
         progress=lambda f: report(0.15 + 0.75 * f),
+        fingerprints=fingerprints,
+        # A signature cannot estimate a short passage's share of a long text:
+        # passage pairs are always verified on the stored shingle sets.
+        passage_verify=exact,
     )
     t1 = time.perf_counter()
     groups = uf.groups()
@@ -499,6 +518,8 @@ def run_clusters(
         "verified_pairs": stats.verified_pairs,
         "linked_pairs": stats.linked_pairs,
         "oversized_buckets": stats.oversized_buckets,
+        "passage_pairs": stats.passage_pairs,
+        "stock_fingerprints": stats.stock_fingerprints,
         "grey_pairs": getattr(verifier, "grey_pairs", 0),
         "seconds": round(time.perf_counter() - t0, 3),
         "timings": {k: round(v, 3) for k, v in stats.timings.items()},

@@ -78,11 +78,15 @@ class ClusterParams:
     with probability ``1 - (1-s**r)**b * (1-s)**slot_bands``: what finds a
     short text reused inside a long one (high containment, Jaccard ~0.03,
     which ``r=2`` bands mostly miss), at the cost of many more candidates.
+    ``passages``: also pair rows sharing a passage fingerprint, where the
+    caller gives them (``link``).
     """
 
     max_bucket: int = 64
     origin_sample: int = 200
     slot_bands: int = 0
+    #: Also pair articles that share a passage fingerprint (``link``).
+    passages: bool = True
 
     def __post_init__(self) -> None:
         if self.max_bucket < 2:
@@ -352,7 +356,63 @@ class Stats:
     verified_pairs: int = 0
     linked_pairs: int = 0
     oversized_buckets: int = 0
+    passage_pairs: int = 0  # candidate pairs offered by shared passage fingerprints
+    stock_fingerprints: int = 0  # fingerprints carried by more than max_bucket articles
     timings: dict[str, float] = field(default_factory=dict)
+
+
+def passage_pairs(
+    fingerprints: Sequence[np.ndarray], max_bucket: int
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Pairs of rows that share a passage fingerprint, as ``(a, b, stock)``.
+
+    ``fingerprints[row]`` is that row's sorted, distinct fingerprints
+    (``shingling.passages.fingerprints``). A fingerprint carried by more than
+    ``max_bucket`` rows is a stock passage (boilerplate, a standard phrase):
+    it gives no pairs at all and is counted in ``stock``. The online index
+    keeps the newest ``max_bucket`` carriers of a fingerprint (service/keys.py
+    FINGERPRINT_CAP) for the same reason.
+    """
+    lengths = np.fromiter((len(f) for f in fingerprints), dtype=np.int64, count=len(fingerprints))
+    if not lengths.sum():
+        empty = np.empty(0, dtype=np.int64)
+        return empty, empty, 0
+    rows = np.repeat(np.arange(len(fingerprints)), lengths)
+    keys = np.concatenate([np.asarray(f, dtype=np.uint32) for f in fingerprints])
+    order = np.argsort(keys, kind="stable")
+    sk = keys[order]
+    starts = np.flatnonzero(np.r_[True, sk[1:] != sk[:-1]])
+    run = np.diff(np.r_[starts, len(sk)])
+    common = np.repeat(run > max_bucket, run)
+    kept = order[~common]
+    a, b, _ = candidate_pairs(keys[kept], max_bucket)
+    ra, rb = rows[kept][a], rows[kept][b]
+    return np.minimum(ra, rb), np.maximum(ra, rb), int((run > max_bucket).sum())
+
+
+def _join(
+    uf: UnionFind,
+    a: np.ndarray,
+    b: np.ndarray,
+    rejected: np.ndarray,
+    verify: Verifier,
+    stats: Stats,
+) -> np.ndarray:
+    """Verify the pairs not yet in one component nor rejected, join those that
+    link; returns the rejected pair codes, updated."""
+    roots = uf.roots()
+    open_ = roots[a] != roots[b]
+    code = _unique((a[open_].astype(np.uint64) << np.uint64(32)) | b[open_].astype(np.uint64))
+    code = code[~_contains(rejected, code)]
+    a = (code >> np.uint64(32)).astype(np.int64)
+    b = (code & np.uint64(0xFFFFFFFF)).astype(np.int64)
+    t = time.perf_counter()
+    ok = verify(a, b) if len(a) else np.empty(0, dtype=bool)
+    stats.timings["verify"] = stats.timings.get("verify", 0.0) + time.perf_counter() - t
+    stats.verified_pairs += len(a)
+    stats.linked_pairs += int(ok.sum())
+    uf.union_many(a[ok], b[ok])
+    return _unique(np.concatenate([rejected, code[~ok]]))
 
 
 def link(
@@ -363,8 +423,20 @@ def link(
     params: ClusterParams | None = None,
     progress: Progress | None = None,
     stats: Stats | None = None,
+    fingerprints: Sequence[np.ndarray] | None = None,
+    passage_verify: Verifier | None = None,
 ) -> UnionFind:
-    """Union-find of rows joined by verified links, band by band."""
+    """Union-find of rows joined by verified links: band by band, then (when
+    ``fingerprints`` are given) the pairs that share a passage fingerprint,
+    verified by ``passage_verify`` (default ``verify``).
+
+    The rule is the same for both generators: a pair joins a family when it
+    is ``duplicate`` or ``syndicated`` (``LINKING``); a ``partial`` pair, a
+    shared passage that is under ``syndicated_containment`` of both articles
+    (a boilerplate paragraph, a shared quotation), never does. Fingerprints
+    only add candidates a whole-document band misses: a story pasted into a
+    longer page.
+    """
     params = params or ClusterParams()
     stats = stats if stats is not None else Stats()
     stats.articles = len(sigs)
@@ -373,30 +445,24 @@ def link(
     t0 = time.perf_counter()
     bands = band_keys(sigs, config) if len(sigs) else np.empty((0, config.b), np.uint32)
     stats.timings["band_keys"] = time.perf_counter() - t0
-    t_verify = 0.0
+    stats.timings["verify"] = 0.0
     slots = min(params.slot_bands, sigs.shape[1] if sigs.ndim == 2 else 0)
-    total = config.b + slots
-    for band in range(total):
+    total = config.b + slots + (fingerprints is not None and params.passages)
+    for band in range(config.b + slots):
         keys = bands[:, band] if band < config.b else sigs[:, band - config.b]
         a, b, oversized = candidate_pairs(keys, params.max_bucket)
         stats.oversized_buckets += oversized
         stats.candidate_pairs += len(a)
-        roots = uf.roots()
-        open_ = roots[a] != roots[b]
-        code = _unique((a[open_].astype(np.uint64) << np.uint64(32)) | b[open_].astype(np.uint64))
-        code = code[~_contains(rejected, code)]
-        a = (code >> np.uint64(32)).astype(np.int64)
-        b = (code & np.uint64(0xFFFFFFFF)).astype(np.int64)
-        t = time.perf_counter()
-        ok = verify(a, b) if len(a) else np.empty(0, dtype=bool)
-        t_verify += time.perf_counter() - t
-        stats.verified_pairs += len(a)
-        stats.linked_pairs += int(ok.sum())
-        uf.union_many(a[ok], b[ok])
-        rejected = _unique(np.concatenate([rejected, code[~ok]]))
+        rejected = _join(uf, a, b, rejected, verify, stats)
         if progress is not None:
             progress((band + 1) / total)
-    stats.timings["verify"] = t_verify
+    if fingerprints is not None and params.passages:
+        a, b, stock = passage_pairs(fingerprints, params.max_bucket)
+        stats.passage_pairs, stats.stock_fingerprints = len(a), stock
+        stats.candidate_pairs += len(a)
+        _join(uf, a, b, rejected, passage_verify or verify, stats)
+        if progress is not None:
+            progress(1.0)
     stats.timings["link"] = time.perf_counter() - t0
     return uf
 
@@ -498,6 +564,8 @@ def cluster_signatures(
     *,
     params: ClusterParams | None = None,
     progress: Progress | None = None,
+    fingerprints: Sequence[np.ndarray] | None = None,
+    passage_verify: Verifier | None = None,
 ) -> ClusterResult:
     """The whole job over in-memory inputs: link, group, name.
 
@@ -512,6 +580,8 @@ def cluster_signatures(
         params=params,
         stats=stats,
         progress=(lambda f: progress(0.9 * f)) if progress else None,
+        fingerprints=fingerprints,
+        passage_verify=passage_verify,
     )
     t = time.perf_counter()
     groups = uf.groups()

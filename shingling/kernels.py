@@ -152,15 +152,17 @@ def fold_pieces(
     fold_starts: np.ndarray,
     fold_chars: np.ndarray,
     classes: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool, np.ndarray]:
     """The indexing path's text in one pass (see ``shingling.tokenise.index_tokens``).
 
     Cuts ``codepoints`` at its quotation spans into pieces (outside and inside
     alternately, empty ones dropped), folds each character through the fold
     table (``shingling.normalise.FoldTable``) and joins the pieces with NUL.
     Returns the folded code points, the ``classes`` entry of each, whether each
-    piece is quoted, and False when some character is beyond the table (above
-    the BMP, or unsafe to fold alone): the caller then folds in Python.
+    piece is quoted, False when some character is beyond the table (above
+    the BMP, or unsafe to fold alone: the caller then folds in Python), and
+    the offset in ``codepoints`` each folded code point came from (a piece
+    break: where its piece starts), so tokens can be mapped back to the text.
     """
     n = len(codepoints)
     size = 0
@@ -168,12 +170,14 @@ def fold_pieces(
         c = codepoints[i]
         if c >= len(fold_lengths) or fold_lengths[c] == FOLD_UNSAFE:
             return (
-                np.empty(0, np.uint32), np.empty(0, np.uint8), np.empty(0, np.bool_), False
+                np.empty(0, np.uint32), np.empty(0, np.uint8), np.empty(0, np.bool_), False,
+                np.empty(0, np.int64),
             )  # fmt: skip
         size += fold_lengths[c]
     spans = quote_spans(codepoints, spaces)
     out = np.empty(size + 2 * len(spans) + 1, np.uint32)
     out_classes = np.empty(len(out), np.uint8)
+    origin = np.empty(len(out), np.int64)
     piece_quoted = np.empty(2 * len(spans) + 1, np.bool_)
     size = 0
     pieces = 0
@@ -189,6 +193,7 @@ def fold_pieces(
             if pieces > 0:
                 out[size] = 0
                 out_classes[size] = 0
+                origin[size] = lo
                 size += 1
             piece_quoted[pieces] = half == 1
             pieces += 1
@@ -199,9 +204,10 @@ def fold_pieces(
                     f = fold_chars[j]
                     out[size] = f
                     out_classes[size] = classes[f]
+                    origin[size] = i
                     size += 1
         pos = end
-    return out[:size], out_classes[:size], piece_quoted[:pieces], True
+    return out[:size], out_classes[:size], piece_quoted[:pieces], True, origin[:size]
 
 
 @_kernel
@@ -372,7 +378,7 @@ def sketch(
     if has_short_line(codepoints, line_kinds, short_chars, short_words):
         return SHORT_LINE, none64, none64, none32, none32
     spaces, fold_lengths, fold_starts, fold_chars, classes = fold_args
-    folded, folded_classes, piece_quoted, ok = fold_pieces(
+    folded, folded_classes, piece_quoted, ok, _ = fold_pieces(
         codepoints, spaces, fold_lengths, fold_starts, fold_chars, classes
     )
     if not ok:

@@ -156,7 +156,7 @@ def index_tokens(text: str) -> IndexTokens:
         # NUL is not text: keep it free to mark where pieces end.
         source = source.replace(PIECE_BREAK, " ")
         codepoints = np.frombuffer(source.encode("utf-32-le", "surrogatepass"), dtype="<u4")
-    folded, classes, piece_quoted, ok = kernels.fold_pieces(codepoints, *fold_args())
+    folded, classes, piece_quoted, ok, _ = kernels.fold_pieces(codepoints, *fold_args())
     if not ok:
         return _index_tokens_python(source)
     starts, ends, piece = kernels.scan_words(classes, folded)

@@ -119,6 +119,7 @@ def cluster_corpus(
     config, thresholds = settings.pipeline(), settings.thresholds()
     ids: list[str] = []
     sigs: list[np.ndarray] = []
+    fingerprints: list[np.ndarray] = []
     published: list[float] = []
     shingles = []
     total = count_inputs(paths)
@@ -151,6 +152,7 @@ def cluster_corpus(
             seen.add(article_id)
             ids.append(article_id)
             sigs.append(analysis.signature)
+            fingerprints.append(analysis.fingerprints)
             stamp = article.published_at
             published.append(stamp.timestamp() if stamp is not None else np.nan)
             if mode == "exact":
@@ -161,6 +163,10 @@ def cluster_corpus(
         verifier = ShingleVerifier(lambda rows: [shingles[r] for r in rows], thresholds)
     else:
         verifier = SignatureVerifier(matrix, config, thresholds)
+    # Passage pairs go to the same verifier. In estimate mode (more than
+    # EXACT_LIMIT files) a signature can rarely vouch for a short passage in a
+    # long text, so those links need the exact mode, or the index's job, which
+    # verifies passage pairs on the stored shingle sets whatever its mode.
     with _bar("cluster", quiet) as progress:
         result = cluster_signatures(
             matrix,
@@ -170,6 +176,7 @@ def cluster_corpus(
             verifier,
             params=params,
             progress=progress,
+            fingerprints=fingerprints,
         )
     s = result.stats
     summary = {
@@ -182,6 +189,8 @@ def cluster_corpus(
         "verified_pairs": s.verified_pairs,
         "linked_pairs": s.linked_pairs,
         "oversized_buckets": s.oversized_buckets,
+        "passage_pairs": s.passage_pairs,
+        "stock_fingerprints": s.stock_fingerprints,
         "grey_pairs": getattr(verifier, "grey_pairs", 0),
         "seconds": round(sum(v for k, v in s.timings.items() if k in ("link", "origins")), 3),
     }

@@ -67,9 +67,7 @@ class Report:
             "fold": self.fold,
             "passages": self.passages,
             "subsets": {k: tally(t) for k, t in self.subsets.items()},
-            "coverage": {
-                k: {b: tally(t) for b, t in v.items()} for k, v in self.coverage.items()
-            },
+            "coverage": {k: {b: tally(t) for b, t in v.items()} for k, v in self.coverage.items()},
             "timings": self.timings,
         }
 
@@ -193,7 +191,5 @@ def markdown(report: Report) -> str:
         f"as partial: {report.negatives_flagged('partial')}.",
     ]
     if report.timings:
-        out.append(
-            "Time: " + ", ".join(f"{k} {v:.0f} s" for k, v in report.timings.items()) + "."
-        )
+        out.append("Time: " + ", ".join(f"{k} {v:.0f} s" for k, v in report.timings.items()) + ".")
     return "\n".join(out)

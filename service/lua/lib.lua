@@ -34,13 +34,14 @@ local function fp_entries(prefix, shards, packed)
   return keys, fields
 end
 
--- Append the 4-byte doc number `doc` to the list `field` of shard `key`,
--- keeping its newest `cap` entries (0: all).
+-- Append the 4-byte doc number `doc` to the list `field` of shard `key`
+-- unless the list already holds `cap` entries (0: no cap). A full list is a
+-- stock passage; it keeps its first carriers, and makes room again only as
+-- they are removed (so the common case costs two calls, not a rewrite).
 local function enlist(key, field, doc, cap)
   if redis.call('HSETNX', key, field, doc) == 1 then return end
-  local v = redis.call('HGET', key, field) .. doc
-  if cap > 0 and #v > 4 * cap then v = string.sub(v, #v - 4 * cap + 1) end
-  redis.call('HSET', key, field, v)
+  if cap > 0 and redis.call('HSTRLEN', key, field) >= 4 * cap then return end
+  redis.call('HSET', key, field, redis.call('HGET', key, field) .. doc)
 end
 
 -- Remove the 4-byte doc number `doc` from the bucket `field` of shard `key`.

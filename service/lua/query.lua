@@ -98,8 +98,10 @@ local counts, found = {}, {}
 count(keys, fields, cap, counts, found)
 keys, fields = fp_entries(ARGV[9], tonumber(ARGV[10]), ARGV[11])
 local fp_counts, fp_found = {}, {}
--- Fingerprint lists keep their newest entries when written (put.lua): read whole.
-count(keys, fields, 0, fp_counts, fp_found)
+-- A fingerprint list holds at most FINGERPRINT_CAP carriers (put.lua); a query
+-- reads 16 of each: a passage that many articles carry offers those, and a
+-- stock sentence does not cost 64 entries a fingerprint (docs/matching.md).
+count(keys, fields, 16, fp_counts, fp_found)
 
 local chosen, taken = {}, {}
 choose(found, counts, tonumber(ARGV[2]), chosen, taken)
