@@ -13,12 +13,14 @@ from shingling.clusters import (
     ClusterParams,
     ShingleVerifier,
     SignatureVerifier,
+    Stats,
     UnionFind,
     candidate_pairs,
     choose_origin,
     cluster_id,
     cluster_signatures,
     estimate_cardinality,
+    link,
     link_mask,
 )
 
@@ -314,3 +316,47 @@ def test_slot_bands_find_a_short_text_reused_inside_a_long_one() -> None:
     assert [c.members for c in with_slots.clusters] == [["long", "short"]]
     plain = cluster_signatures(sigs, ["long", "short", "other"], np.full(3, NAN), CONFIG, exact)
     assert with_slots.stats.candidate_pairs > plain.stats.candidate_pairs
+
+
+def _exact_verifier(texts: list[str], config: PipelineConfig) -> ShingleVerifier:
+    shingles = [analyse(t, config).shingles for t in texts]
+    return ShingleVerifier(lambda rows: [shingles[r] for r in rows], Thresholds())
+
+
+def test_an_outlet_that_took_half_a_story_into_a_long_page_joins_its_family() -> None:
+    """J ~0.1 to ~0.2: the bands miss most such pairs; passage fingerprints find all."""
+    config, rng = PipelineConfig(), random.Random(8)
+    texts: list[str] = []
+    for _ in range(6):
+        wire = _words(rng, 600)
+        texts += [" ".join(wire), " ".join(_words(rng, 1500) + wire[:300] + _words(rng, 1500))]
+    analyses = [analyse(t, config) for t in texts]
+    sigs = np.stack([a.signature for a in analyses])
+    fps = [a.fingerprints for a in analyses]
+    with_passages = link(sigs, config, _exact_verifier(texts, config), fingerprints=fps)
+    families = [sorted(g.tolist()) for g in with_passages.groups()]
+    assert families == [[i, i + 1] for i in range(0, 12, 2)]
+    bands_only = link(sigs, config, _exact_verifier(texts, config))
+    assert len(bands_only.groups()) < 6
+
+
+def test_a_shared_boilerplate_paragraph_chains_no_stories() -> None:
+    """The rule: only duplicate/syndicated pairs join. A 50-word paragraph that
+    ten unrelated 600-word stories carry is partial reuse (containment ~0.08),
+    and a passage that more than max_bucket stories carry gives no pairs at all."""
+    config, rng = PipelineConfig(), random.Random(9)
+    boilerplate = _words(rng, 50)
+    texts = [" ".join(_words(rng, 600) + boilerplate) for _ in range(10)]
+    analyses = [analyse(t, config) for t in texts]
+    sigs = np.stack([a.signature for a in analyses])
+    stats = Stats()
+    uf = link(
+        sigs, config, _exact_verifier(texts, config), stats=stats,
+        fingerprints=[a.fingerprints for a in analyses],
+    )  # fmt: skip
+    assert uf.groups() == [] and stats.passage_pairs > 0
+    stock = link(
+        sigs, config, _exact_verifier(texts, config), stats=(few := Stats()),
+        params=ClusterParams(max_bucket=4), fingerprints=[a.fingerprints for a in analyses],
+    )  # fmt: skip
+    assert stock.groups() == [] and few.passage_pairs == 0 and few.stock_fingerprints > 0
