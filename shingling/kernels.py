@@ -1,8 +1,8 @@
 """Compiled inner loops of the indexing and verification path (numba).
 
 Each kernel is one pipeline stage written as plain loops and compiled once
-per install (numba caches the machine code beside this file, or in the
-user's cache directory). The same stages as numpy expressions cost
+per install (numba caches the machine code in the user's cache directory,
+see ``CACHE_DIR``). The same stages as numpy expressions cost
 ~40 calls per article, and at ~600 tokens the fixed cost of each call, not
 the arithmetic, was most of the time: analysing an article went from
 0.61 to 0.31 ms, and to ~0.2 ms once folding and the chrome check ran on
@@ -17,18 +17,62 @@ All arithmetic is on uint64 and wraps, as the hash definitions ask.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar, cast
 
-import numba
-import numpy as np
+import platformdirs
+
+
+def _cache_dir() -> str | None:
+    """Where numba keeps the compiled kernels: NUMBA_CACHE_DIR if the user set
+    it, else ``<user cache dir>/copydesk/numba``; None if it is not writable.
+
+    Never beside this file, numba's default when the package directory is
+    writable, as in a venv's site-packages: pip does not know those files, so
+    uninstalling the package (``pip install -e`` over ``pip install .``, as
+    scripts/test once did) left ``site-packages/shingling/__pycache__`` holding
+    only them, and ``import shingling`` then found an empty namespace package
+    there instead of the code ("cannot import name 'Analysis'"). A per-user
+    directory outside the install is also what numba falls back to where the
+    package is read-only (a container), so every install behaves the same.
+    Cache entries are keyed by the source file's path and content hash, so two
+    installs (or versions) sharing the directory never load each other's code.
+    """
+    path = Path(
+        os.environ.get("NUMBA_CACHE_DIR")
+        or Path(platformdirs.user_cache_dir("copydesk", appauthor=False)) / "numba"
+    )
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return str(path) if os.access(path, os.W_OK | os.X_OK) else None
+
+
+#: numba's cache directory for the kernels (None: compiled once per process).
+CACHE_DIR = _cache_dir()
+if CACHE_DIR is not None:
+    # Set before numba is imported (it reads the variable then) and in the
+    # environment, so numba's config reloads and our spawned workers keep it.
+    os.environ["NUMBA_CACHE_DIR"] = CACHE_DIR
+
+import numba  # noqa: E402  (after NUMBA_CACHE_DIR is set)
+import numpy as np  # noqa: E402
+
+if CACHE_DIR is not None:
+    numba.config.CACHE_DIR = CACHE_DIR  # numba may have been imported before us
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
 def _kernel(fn: _F) -> _F:
     """Compile ``fn`` without the GIL (a writer thread runs meanwhile), cached
-    on disk; where no cache directory is writable, compile once per process."""
+    in ``CACHE_DIR``; where it is not writable, compile once per process (with
+    no CACHE_DIR numba would fall back to writing beside this file)."""
+    if CACHE_DIR is None:
+        return cast(_F, numba.njit(nogil=True)(fn))
     try:
         return cast(_F, numba.njit(cache=True, nogil=True)(fn))
     except RuntimeError:  # numba: "cannot cache function ...: no locator available"

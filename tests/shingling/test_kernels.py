@@ -7,8 +7,14 @@ over the seed articles and arbitrary Unicode.
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
+import numba
 import numpy as np
 from datasketch.minhash import _fmix
 from hypothesis import given
@@ -301,3 +307,35 @@ def test_word_hashes_on_the_seeds(seed_texts: dict[str, str]) -> None:
             0
         ]
         _word_hashes_as_composed(folded, CONFIG.seed)
+
+
+# -- where numba caches the compiled kernels ------------------------------------
+
+PACKAGE = Path(kernels.__file__).resolve().parent
+
+
+def test_the_kernel_cache_is_outside_the_package() -> None:
+    assert kernels.CACHE_DIR is not None
+    cache = Path(kernels.CACHE_DIR).resolve()
+    assert cache != PACKAGE and PACKAGE not in cache.parents
+    assert numba.config.CACHE_DIR == kernels.CACHE_DIR
+
+
+def test_running_a_kernel_writes_nothing_into_an_installed_package(tmp_path: Path) -> None:
+    """pip does not know numba's cache files: any left in an installed package
+    outlive its uninstall and turn it into an empty namespace package."""
+    site = tmp_path / "site-packages"  # the package as `pip install .` lays it out
+    shutil.copytree(PACKAGE, site / "shingling", ignore=shutil.ignore_patterns("__pycache__"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NUMBA_")}
+    env.update(
+        PYTHONPATH=str(site), XDG_CACHE_HOME=str(tmp_path / "cache"), PYTHONDONTWRITEBYTECODE="1"
+    )
+    code = (
+        "import numpy as np\n"
+        "from shingling import kernels\n"
+        f"assert kernels.__file__.startswith({str(site)!r}), kernels.__file__\n"
+        "assert kernels.fmix64(np.uint64(1)) != 1\n"
+    )
+    subprocess.run([sys.executable, "-c", code], env=env, cwd=tmp_path, check=True, timeout=300)
+    assert not [p for p in site.rglob("*") if p.is_file() and p.suffix not in (".py", ".html")]
+    assert list((tmp_path / "cache").rglob("*.nbi")), "the kernel was not cached"
