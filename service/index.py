@@ -78,7 +78,7 @@ DEFAULT_MAX_BUCKET = 64
 #: Candidates verified per query beyond the LSH ones, by shared passage
 #: fingerprints, most shared first: what finds a passage reused inside a longer
 #: text, whose Jaccard is too low for the bands (docs/matching.md).
-DEFAULT_MAX_PASSAGE_CANDIDATES = 20
+DEFAULT_MAX_PASSAGE_CANDIDATES = 50
 #: Matches of a query whose shared passages are located (offsets, shares), the
 #: best first: locating re-tokenises both texts (~0.5 ms a pair of long
 #: articles). Matches past it carry no passages and shares of 0.
