@@ -103,7 +103,7 @@ def _matches_table(title: str, matches: list[Match]) -> Table:
     table.add_column("#", style="dim", justify="right")
     table.add_column("id", style="bold", overflow="fold")
     table.add_column("verdict", no_wrap=True)
-    for name in ("jaccard", "contain.", "reverse"):
+    for name in ("jaccard", "contain.", "reverse", "shared"):
         table.add_column(name, justify="right", no_wrap=True)
     extras = [n for n in ("source", "title") if any(getattr(m, n) for m in matches)]
     for name in extras:
@@ -117,13 +117,25 @@ def _matches_table(title: str, matches: list[Match]) -> Table:
             f"{m.jaccard:.3f}",
             f"{m.containment:.3f}",
             f"{m.reverse_containment:.3f}",
+            # the share of each text inside the shared passages: this one's / the match's
+            f"{m.query_share:.0%}/{m.match_share:.0%}",
             *[(getattr(m, n) or "")[:60] for n in extras],
         )
     return table
 
 
 def _match_json(matches: list[Match]) -> list[dict[str, object]]:
-    return [{**asdict(m), "verdict": str(m.verdict)} for m in matches]
+    out = []
+    for m in matches:
+        row = {**asdict(m), "verdict": str(m.verdict)}
+        row.pop("number", None)  # the index's internal doc number
+        row["passages"] = [  # named as the API names them
+            {"query_start": p.a_start, "query_end": p.a_end, "match_start": p.b_start,
+             "match_end": p.b_end, "words": p.words}  # fmt: skip
+            for p in m.passages
+        ]
+        out.append(row)
+    return out
 
 
 def serve(

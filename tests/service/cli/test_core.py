@@ -61,12 +61,19 @@ def test_match_json(url: str) -> None:
     assert ids[0] == f.stem  # the same file is in the index: duplicate first
     assert matches[0]["verdict"] == "duplicate"
     assert matches[1]["id"].startswith("000_") and matches[1]["verdict"] == "syndicated"
+    # Where the copy is, as the API names it, and how much of each text it is.
+    assert "number" not in matches[1]
+    assert matches[1]["passages"] and set(matches[1]["passages"][0]) == {
+        "query_start", "query_end", "match_start", "match_end", "words",
+    }  # fmt: skip
+    assert 0.3 < matches[1]["query_share"] < 0.6 and matches[0]["query_share"] == 1.0
 
 
 def test_match_table(url: str) -> None:
     runner.invoke(app, ["ingest", str(SEEDS), "--redis-url", url, "-q"])
     res = runner.invoke(app, ["match", str(next(SEEDS.glob("000_*.txt"))), "--redis-url", url])
     assert res.exit_code == 0 and "syndicated" in res.output
+    assert "shared" in res.output and "%/" in res.output
 
 
 def test_unreachable_redis_is_a_clear_error() -> None:
