@@ -21,7 +21,7 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from starlette.exceptions import HTTPException
 
-from service import retention
+from service import redis_errors, retention
 from service.api.middleware import BodyLimit, Observe
 from service.clustering import JobStore
 from service.index import ConfigMismatch, Index
@@ -170,18 +170,24 @@ def _install_handlers(app: FastAPI, settings: Settings) -> None:
         status, detail = _validation_detail(exc)
         return JSONResponse({"detail": detail}, status_code=status)
 
+    # Connection loss, and every refusal a client cannot fix (OOM, MISCONF,
+    # READONLY, BUSY, LOADING, NOPERM, ...): 503 saying what the operator should do.
     @app.exception_handler(redis.ConnectionError)
     @app.exception_handler(redis.TimeoutError)
-    @app.exception_handler(redis.BusyLoadingError)
-    async def _redis_down(_: Request, exc: Exception) -> JSONResponse:
-        log.warning("%s unavailable: %s", describe(settings), type(exc).__name__)
+    @app.exception_handler(redis.ResponseError)
+    async def _redis_refused(_: Request, exc: redis.RedisError) -> JSONResponse:
+        refusal = redis_errors.classify(exc)
+        if refusal.code == "OTHER":  # maybe a copydesk bug: the whole error, once
+            log.error("%s refused a command: %.500s", describe(settings), exc, exc_info=exc)
+        elif refusal.code == "CONNECTION":
+            log.warning("%s unavailable: %s", describe(settings), type(exc).__name__)
+        else:  # the class only: a refused command's message may quote its arguments
+            log.warning("%s refused a command: %s", describe(settings), refusal.code)
+        headers = {"Retry-After": str(refusal.retry_after)} if refusal.retry_after else None
         return JSONResponse(
-            {
-                "detail": f"{describe(settings)} is unavailable ({type(exc).__name__}); "
-                "nothing was stored. Retry shortly; operators: check the Redis server."
-            },
-            status_code=503,
-            headers={"Retry-After": "5"},
+            {"detail": redis_errors.detail(exc, describe(settings))},
+            status_code=refusal.status,
+            headers=headers,
         )
 
     @app.exception_handler(ConfigMismatch)

@@ -8,6 +8,7 @@ import redis
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 
+from service import redis_errors
 from service.index import ConfigMismatch
 from service.store import describe
 
@@ -28,15 +29,15 @@ def readyz(request: Request) -> Response:
         index.check_config()
     except ConfigMismatch as exc:
         return JSONResponse({"status": "unready", "detail": str(exc)}, status_code=503)
-    except (redis.ConnectionError, redis.TimeoutError) as exc:
-        return JSONResponse(
-            {
-                "status": "unready",
-                "detail": f"{describe(settings)} is unreachable ({type(exc).__name__}); "
-                "check that it is running and COPYDESK_REDIS_URL",
-            },
-            status_code=503,
-        )
+    except (redis.ConnectionError, redis.TimeoutError, redis.ResponseError) as exc:
+        if redis_errors.code_of(exc) == "CONNECTION":
+            detail = (
+                f"{describe(settings)} is unreachable ({type(exc).__name__}); "
+                "check that it is running and COPYDESK_REDIS_URL"
+            )
+        else:  # LOADING, NOPERM, a wrong password, ...: what to do about it
+            detail = redis_errors.detail(exc, describe(settings), request=False)
+        return JSONResponse({"status": "unready", "detail": detail}, status_code=503)
     return JSONResponse(
         {"status": "ready", "articles": index.count(), "fingerprint": index.config.fingerprint}
     )
