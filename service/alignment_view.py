@@ -8,7 +8,10 @@ place in ``a``'s order. When ``b`` reorders paragraphs, ``a``'s column is
 therefore not in ``a``'s order: every sentence shows its number (``A3``)
 and links to its counterpart (``#b-5``; CSS ``:target`` highlights it
 without JavaScript, a small script also highlights on click and hover).
-Autoescaping is on: article text never becomes markup.
+Autoescaping is on: article text never becomes markup. The style and script
+are ``service/static/alignment.css`` and ``.js``, inlined (a page written to a
+file works on its own) and allowed by hash in the page's Content-Security-Policy
+(``service.web``); the link to an original is only drawn for an http(s) URL.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from functools import cache
 
 import jinja2
 
+from service.web import inline, is_http_url
 from shingling.align import Alignment, Sentence
 
 LEGEND = (
@@ -120,14 +124,20 @@ def rows(alignment: Alignment) -> list[Row]:
 
 @cache
 def environment() -> jinja2.Environment:
-    """The page's Jinja2 environment (built on first use, autoescape on)."""
-    return jinja2.Environment(
+    """The pages' Jinja2 environment (built on first use, autoescape on).
+
+    ``value is http_url``: the only test a template may draw an ``href`` from
+    stored data with.
+    """
+    env = jinja2.Environment(
         loader=jinja2.PackageLoader("service", "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.tests["http_url"] = is_http_url
+    return env
 
 
 def render(alignment: Alignment, a: Meta, b: Meta) -> str:
@@ -140,4 +150,5 @@ def render(alignment: Alignment, a: Meta, b: Meta) -> str:
         b=b,
         legend=LEGEND,
         summary=alignment.summary,
+        assets={"css": inline("alignment.css"), "js": inline("alignment.js")},
     )

@@ -17,16 +17,18 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse, Response
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from starlette.exceptions import HTTPException
 
 from service import redis_errors, retention
-from service.api.middleware import BodyLimit, Observe
+from service.api.middleware import BodyLimit, Observe, SecurityHeaders
 from service.clustering import JobStore
 from service.index import ConfigMismatch, Index
 from service.settings import Settings
 from service.store import StoreUnavailable, describe, open_redis
+from service.web import docs_policy, page_policy
 from shingling.pipeline import warm_up
 
 log = logging.getLogger("copydesk.api")
@@ -122,11 +124,16 @@ def create_app(settings: Settings, *, client: redis.Redis | None = None) -> Fast
         version="0.1.0",
         summary="Find articles that rework the same wire copy, and show what was copied.",
         lifespan=lifespan,
+        # Swagger UI is served below with its own Content-Security-Policy; no ReDoc.
+        docs_url=None,
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
     )
     app.state.settings = settings
     app.state.metrics = _metrics()
     for router in _routers():
         app.include_router(router)
+    _docs_page(app)
     _install_handlers(app, settings)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     if settings.cors_origins:
@@ -136,7 +143,19 @@ def create_app(settings: Settings, *, client: redis.Redis | None = None) -> Fast
             allow_methods=["GET", "POST", "DELETE"],
             allow_headers=["content-type", "x-api-key", "authorization"],
         )
+    app.add_middleware(SecurityHeaders, policy=page_policy())  # outermost: every answer
     return app
+
+
+def _docs_page(app: FastAPI) -> None:
+    """``GET /docs``: FastAPI's Swagger UI, with a policy that allows its inline script."""
+    page = get_swagger_ui_html(openapi_url=app.openapi_url or "", title=f"{app.title} - API")
+    body = bytes(page.body)
+    policy = docs_policy(body.decode())
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return HTMLResponse(body, headers={"content-security-policy": policy})
 
 
 #: FastAPI's detail when the body is not decodable at all (not UTF-8, nested too

@@ -16,6 +16,7 @@ from pydantic import (
     model_validator,
 )
 
+from service.web import is_http_url
 from shingling.normalise import scrub_controls
 
 ID_PATTERN = r"^[\w.:@~+=\-]{1,200}$"
@@ -69,7 +70,11 @@ class ArticleBody(BaseModel):
     html: str | None = Field(default=None, description="Raw HTML page; the article is extracted.")
     title: str | None = Field(default=None, max_length=1000)
     source: str | None = Field(default=None, max_length=200, description="Outlet name.")
-    url: str | None = Field(default=None, max_length=2000)
+    url: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="Address of the original: an absolute http:// or https:// URL.",
+    )
     published_at: datetime | None = Field(default=None, description="ISO 8601 timestamp.")
 
     @field_validator("text", "html", "title", "source", "url", "id")
@@ -79,6 +84,17 @@ class ArticleBody(BaseModel):
             check_unicode(v, info.field_name or "field")
             if info.field_name != "id":  # an id with a control character fails its pattern
                 v = scrub_controls(v)
+        return v
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, v: str | None) -> str | None:
+        # A javascript: or data: URL would be a script in the alignment page's link.
+        if v is not None and not is_http_url(v):
+            raise ValueError(
+                "must be an absolute http:// or https:// URL with a host and no spaces "
+                "(other schemes such as javascript: or data: are refused)"
+            )
         return v
 
     @field_validator("published_at")

@@ -126,3 +126,40 @@ def test_view_in_chromium(server: str, seed_texts: dict[str, str], tmp_path: Pat
             assert style == "solid"
         finally:
             browser.close()
+
+
+def test_view_runs_under_its_content_security_policy(
+    server: str, seed_texts: dict[str, str]
+) -> None:
+    """The page's own style and script run under its policy (no violation reported);
+    a script added to the page afterwards does not."""
+    from playwright.sync_api import sync_playwright
+
+    for aid, key in (("csp-a", "000"), ("csp-b", "001")):
+        r = httpx.post(f"{server}/articles", json={"id": aid, "text": seed_texts[key]})
+        assert r.status_code in (200, 201), r.text
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        try:
+            page = browser.new_page()
+            refused: list[str] = []
+            page.on(
+                "console",
+                lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None,
+            )
+            page.goto(f"{server}/alignments/csp-a/csp-b/view")
+            edge = page.locator(".s.copied").first.evaluate(
+                "el => getComputedStyle(el).borderLeftColor"
+            )
+            assert edge == "rgb(192, 57, 43)"  # the inlined stylesheet applied
+            page.locator(".s.copied[id^=b-]").first.click(position={"x": 200, "y": 10})
+            assert page.locator(".s.active").count() >= 2  # the inlined script ran
+            assert refused == []
+            page.evaluate(
+                "() => { const s = document.createElement('script');"
+                " s.textContent = 'window.injected = 1'; document.body.appendChild(s); }"
+            )
+            assert page.evaluate("() => window.injected") is None
+            assert any("Content Security Policy" in m for m in refused)
+        finally:
+            browser.close()

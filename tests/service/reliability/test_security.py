@@ -258,3 +258,113 @@ def test_alignment_view_escapes_article_text(api: TestClient) -> None:
     assert "<b>bold</b>" not in r.text
     assert "onmouseover='alert" not in r.text
     assert "&lt;script&gt;" in r.text
+
+
+# -- links: http(s) only; the page policy ---------------------------------------------------------
+SCRIPT_URLS = [
+    "javascript:alert(document.domain)",
+    "JAVASCRIPT:alert(1)",
+    " javascript:alert(1)",
+    "java\tscript:alert(1)",
+    "data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==",
+    "vbscript:msgbox(1)",
+    "//evil.example/a",
+    "",
+]
+
+
+@pytest.mark.parametrize("url", SCRIPT_URLS, ids=repr)
+@pytest.mark.parametrize("route", ["/articles", "/articles/match"])
+def test_url_must_be_http_or_https(
+    api: TestClient, redis_client: redis.Redis, route: str, url: str
+) -> None:
+    r = api.post(route, json={"id": "x", "text": article_text(1), "url": url})
+    assert r.status_code == 422, r.text
+    detail = r.json()["detail"]
+    assert detail.startswith("url: ")
+    assert ("http://" in detail and "javascript:" in detail) or "is empty" in detail, detail
+    assert redis_client.hlen("{cd:default}:ids") == 0
+
+
+def _inline(page: str) -> tuple[list[str], list[str]]:
+    return re.findall(r"<script>(.*?)</script>", page, re.S), re.findall(
+        r"<style>(.*?)</style>", page, re.S
+    )
+
+
+def _source_hash(text: str) -> str:
+    import base64
+    import hashlib
+
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
+
+
+def test_page_never_links_a_stored_script_url(api: TestClient, index: object) -> None:
+    """Data stored before the API checked urls still never becomes an href."""
+    from service.index import ArticleIn, Index
+
+    assert isinstance(index, Index)
+    index.put(ArticleIn(article_text(5), id="a", url="javascript:alert(document.domain)"))
+    index.put(ArticleIn(article_text(5), id="b", url="https://example.com/b?x=1&y=2"))
+    r = api.get("/alignments/a/b/view")
+    assert r.status_code == 200
+    hrefs = re.findall(r'href="([^"]*)"', r.text)
+    assert "https://example.com/b?x=1&amp;y=2" in hrefs
+    assert all(h.startswith(("#", "https://")) for h in hrefs), hrefs
+    assert "javascript:" not in r.text
+
+
+def test_alignment_page_runs_only_its_hashed_script_and_style(api: TestClient) -> None:
+    for article_id in ("a", "b"):
+        api.post("/articles", json={"id": article_id, "text": EVIL + article_text(5)})
+    r = api.get("/alignments/a/b/view")
+    policy = r.headers["content-security-policy"]
+    scripts, styles = _inline(r.text)
+    assert scripts and styles
+    directives = dict(d.strip().split(" ", 1) for d in policy.split(";"))
+    assert directives["default-src"] == "'none'"
+    assert directives["script-src"].split() == [_source_hash(s) for s in scripts]
+    assert directives["style-src"].split() == [_source_hash(s) for s in styles]
+    assert "unsafe-inline" not in policy
+    # Nothing the policy would block silently: no event-handler or style attributes,
+    # no other script elements.
+    assert not re.search(r"<[^>]+\s(on[a-z]+|style)\s*=", r.text)
+    assert r.text.count("<script") == len(scripts)
+
+
+def test_templates_inline_code_only_from_static_files() -> None:
+    for path in (ROOT / "service" / "templates").glob("*.html"):
+        page = path.read_text()
+        for block in re.findall(r"<(?:script|style)[^>]*>(.*?)</(?:script|style)>", page, re.S):
+            assert re.fullmatch(r"\{\{ assets\.\w+ \}\}", block), (path.name, block[:60])
+        assert not re.search(r"<(?:script|link)[^>]+(?:src|href)=", page), path.name
+        assert not re.search(r"<[^>]+\s(on[a-z]+|style)\s*=", page), path.name
+
+
+def test_every_answer_sends_the_security_headers(api: TestClient) -> None:
+    api.post("/articles", json={"id": "a", "text": article_text(5)})
+    answers = {
+        "view": api.get("/alignments/a/a/view"),
+        "view 404 (HTML)": api.get("/alignments/a/nope/view"),
+        "docs": api.get("/docs"),
+        "json": api.get("/articles/a"),
+        "json 404": api.get("/articles/nope"),
+        "unknown path": api.get("/nowhere"),
+        "405": api.put("/articles/a"),
+        "422": api.post("/articles", json={"text": ""}),
+        "413 (middleware)": api.post(
+            "/articles", content=b"x", headers={"content-length": "9" * 12}
+        ),
+        "metrics": api.get("/metrics"),
+    }
+    for name, r in answers.items():
+        assert r.headers.get("x-content-type-options") == "nosniff", name
+        assert r.headers.get("referrer-policy") == "no-referrer", name
+        policy = r.headers.get("content-security-policy", "")
+        assert "default-src 'none'" in policy and "frame-ancestors 'none'" in policy, name
+    docs = answers["docs"]
+    assert docs.status_code == 200 and "swagger-ui" in docs.text
+    scripts, _ = _inline(docs.text)
+    docs_policy = docs.headers["content-security-policy"]
+    assert scripts and all(_source_hash(s) in docs_policy for s in scripts)
+    assert "unsafe-inline" not in docs_policy
