@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
+from http import HTTPStatus
 
 import jinja2
 
@@ -152,3 +153,13 @@ def render(alignment: Alignment, a: Meta, b: Meta) -> str:
         summary=alignment.summary,
         assets={"css": inline("alignment.css"), "js": inline("alignment.js")},
     )
+
+
+def render_error(status: int, detail: str) -> str:
+    """The HTML page of an error answered on an HTML route (``detail`` escaped)."""
+    try:
+        phrase = HTTPStatus(status).phrase
+    except ValueError:
+        phrase = "Error"
+    template = environment().get_template("error.html")
+    return template.render(status=status, phrase=phrase, detail=detail)

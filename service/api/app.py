@@ -11,9 +11,11 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import ExitStack, asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import redis
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.datastructures import DefaultPlaceholder
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
@@ -21,8 +23,11 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from service import redis_errors, retention
+from service.alignment_view import render_error
+from service.api.deps import JsonIfBody
 from service.api.middleware import BodyLimit, Observe, SecurityHeaders
 from service.clustering import JobStore
 from service.index import ConfigMismatch, Index
@@ -87,6 +92,10 @@ def _validation_detail(exc: RequestValidationError) -> tuple[int, str]:
         msg = str(e.get("msg", "invalid")).removeprefix("Value error, ")
         if e.get("type") == "extra_forbidden":
             msg = "unknown field; remove it (see the schema at /docs)"
+        elif e.get("type") == "string_too_short" and e.get("ctx", {}).get("min_length") == 1:
+            msg = "is empty; send a non-empty string (or leave the field out if optional)"
+        elif e.get("type") == "string_unicode":  # checked before min_length/pattern can count
+            msg = "contains a lone UTF-16 surrogate, which is not text; send valid Unicode text"
         parts.append(f"{loc}: {msg}" if loc else msg)
     return 422, "; ".join(parts) or "invalid request"
 
@@ -124,16 +133,20 @@ def create_app(settings: Settings, *, client: redis.Redis | None = None) -> Fast
         version="0.1.0",
         summary="Find articles that rework the same wire copy, and show what was copied.",
         lifespan=lifespan,
+        # '/articles/%2F' is '/articles/': a 404, not a redirect to POST /articles.
+        redirect_slashes=False,
         # Swagger UI is served below with its own Content-Security-Policy; no ReDoc.
         docs_url=None,
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
+        dependencies=[JsonIfBody],
     )
     app.state.settings = settings
     app.state.metrics = _metrics()
     for router in _routers():
         app.include_router(router)
     _docs_page(app)
+    _html_errors_in_schema(app)
     _install_handlers(app, settings)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     if settings.cors_origins:
@@ -158,6 +171,36 @@ def _docs_page(app: FastAPI) -> None:
         return HTMLResponse(body, headers={"content-security-policy": policy})
 
 
+def _is_html(route: object) -> bool:
+    """Whether ``route`` answers HTML (``response_class=HTMLResponse``)."""
+    cls = getattr(route, "response_class", None)
+    if isinstance(cls, DefaultPlaceholder):
+        cls = cls.value
+    return isinstance(cls, type) and issubclass(cls, HTMLResponse)
+
+
+def _html_errors_in_schema(app: FastAPI) -> None:
+    """In /openapi.json, the errors of an HTML route (one whose 200 is text/html) are
+    HTML pages, as they are answered (see ``_error``)."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = build()
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                responses = operation.get("responses", {}) if isinstance(operation, dict) else {}
+                if "text/html" not in responses.get("200", {}).get("content", {}):
+                    continue
+                for code, response in responses.items():
+                    if code[:1] in ("4", "5"):
+                        response["content"] = {"text/html": {"schema": {"type": "string"}}}
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 #: FastAPI's detail when the body is not decodable at all (not UTF-8, nested too
 #: deep, a number too long): it does not say what to fix, so it is replaced.
 _UNPARSED = "There was an error parsing the body"
@@ -176,25 +219,59 @@ def _unparsed_detail(exc: BaseException) -> str:
     return f"body could not be read as JSON ({why}); send UTF-8 encoded JSON"
 
 
+def _error(
+    request: Request, status: int, detail: str, headers: dict[str, str] | None = None
+) -> Response:
+    """An error answer: ``{"detail": ...}``, or an HTML page on an HTML route."""
+    if _is_html(request.scope.get("route")):
+        return HTMLResponse(render_error(status, detail), status_code=status, headers=headers)
+    return JSONResponse({"detail": detail}, status_code=status, headers=headers)
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def _allowed(request: Request) -> list[str]:
+    """Every method some route serves at the request's path (Starlette names only
+    the first route that matches the path). Asked of each route by ``matches``, so
+    included routers are searched as the router searches them."""
+    routes = request.app.router.routes
+    return [
+        method
+        for method in _METHODS
+        if any(r.matches({**request.scope, "method": method})[0] is Match.FULL for r in routes)
+    ]
+
+
 def _install_handlers(app: FastAPI, settings: Settings) -> None:
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException) -> Response:
         if exc.status_code == 400 and exc.detail == _UNPARSED:
             return JSONResponse({"detail": _unparsed_detail(exc)}, status_code=400)
+        if exc.status_code == 405:
+            allow = _allowed(request) or ["GET"]
+            return _error(
+                request,
+                405,
+                f"{request.method} is not allowed on {request.url.path}; use {', '.join(allow)}",
+                {"Allow": ", ".join(allow)},
+            )
+        if _is_html(request.scope.get("route")):
+            return _error(request, exc.status_code, str(exc.detail), exc.headers)
         response = await http_exception_handler(request, exc)
         return response
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         status, detail = _validation_detail(exc)
-        return JSONResponse({"detail": detail}, status_code=status)
+        return _error(request, status, detail)
 
     # Connection loss, and every refusal a client cannot fix (OOM, MISCONF,
     # READONLY, BUSY, LOADING, NOPERM, ...): 503 saying what the operator should do.
     @app.exception_handler(redis.ConnectionError)
     @app.exception_handler(redis.TimeoutError)
     @app.exception_handler(redis.ResponseError)
-    async def _redis_refused(_: Request, exc: redis.RedisError) -> JSONResponse:
+    async def _redis_refused(request: Request, exc: redis.RedisError) -> Response:
         refusal = redis_errors.classify(exc)
         if refusal.code == "OTHER":  # maybe a copydesk bug: the whole error, once
             log.error("%s refused a command: %.500s", describe(settings), exc, exc_info=exc)
@@ -203,16 +280,14 @@ def _install_handlers(app: FastAPI, settings: Settings) -> None:
         else:  # the class only: a refused command's message may quote its arguments
             log.warning("%s refused a command: %s", describe(settings), refusal.code)
         headers = {"Retry-After": str(refusal.retry_after)} if refusal.retry_after else None
-        return JSONResponse(
-            {"detail": redis_errors.detail(exc, describe(settings))},
-            status_code=refusal.status,
-            headers=headers,
+        return _error(
+            request, refusal.status, redis_errors.detail(exc, describe(settings)), headers
         )
 
     @app.exception_handler(ConfigMismatch)
     @app.exception_handler(StoreUnavailable)
-    async def _misconfigured(_: Request, exc: Exception) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=503)
+    async def _misconfigured(request: Request, exc: Exception) -> Response:
+        return _error(request, 503, str(exc))
 
     metrics: Metrics = app.state.metrics
     app.add_middleware(Observe, requests=metrics.requests, latency=metrics.latency)

@@ -56,16 +56,55 @@ async def require_api_key(request: Request, settings: SettingsDep) -> None:
         )
 
 
+def _content_type_problem(header: str) -> str | None:
+    """Why ``header`` is not ``application/json`` (optionally ``; charset=utf-8``), or None."""
+    media, *params = (part.strip() for part in header.split(";"))
+    if media.lower() != "application/json":
+        return f"got {media or 'no content type'}"
+    for param in params:
+        name, _, value = param.partition("=")
+        name, value = name.strip().lower(), value.strip().strip('"').lower()
+        if name != "charset":
+            return f"unexpected parameter '{param}'"
+        if value not in ("utf-8", "utf8"):
+            return f"charset {value or 'empty'}: JSON is UTF-8"
+    return None
+
+
+def _refuse_content_type(why: str) -> HTTPException:
+    return HTTPException(
+        status_code=415,
+        detail="body must be JSON, sent with 'Content-Type: application/json' "
+        f"(optionally '; charset=utf-8'), {why}",
+    )
+
+
 async def require_json(request: Request) -> None:
-    """415 unless the body is declared as JSON."""
-    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if ctype != "application/json" and not ctype.endswith("+json"):
-        raise HTTPException(
-            status_code=415,
-            detail="body must be JSON, sent with 'Content-Type: application/json' "
-            f"(got {ctype or 'no content type'})",
-        )
+    """415 unless the body is declared as ``application/json`` (charset utf-8 or none).
+
+    Not ``application/*+json`` (``application/evil+json``): a browser form or
+    another API's media type is not this API's body.
+    """
+    why = _content_type_problem(request.headers.get("content-type", ""))
+    if why is not None:
+        raise _refuse_content_type(why)
+
+
+async def json_if_body(request: Request) -> None:
+    """App-wide: a request that sends a body must declare it as JSON (see ``require_json``).
+
+    Routes whose body is optional (``POST /clusters/jobs``) still take none.
+    """
+    if request.method in ("GET", "HEAD", "DELETE", "OPTIONS"):
+        return
+    headers = request.headers
+    declared = headers.get("content-length", "0").strip() not in ("", "0")
+    if (declared or "transfer-encoding" in headers or "content-type" in headers) and (
+        why := _content_type_problem(headers.get("content-type", ""))
+    ) is not None:
+        raise _refuse_content_type(why)
 
 
 ApiKey = Depends(require_api_key)
 JsonBody = Depends(require_json)
+JsonIfBody = Depends(json_if_body)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -20,6 +21,24 @@ from service.web import is_http_url
 from shingling.normalise import scrub_controls
 
 ID_PATTERN = r"^[\w.:@~+=\-]{1,200}$"
+
+
+def normalise_id(value: object) -> object:
+    """An id in Unicode NFKC (the ligature U+FB01 is ``fi``), before its pattern is checked:
+    ids that look the same are the same id, in bodies and paths alike."""
+    return unicodedata.normalize("NFKC", value) if isinstance(value, str) else value
+
+
+def timestamp_string(value: object) -> object:
+    """Refuse a time that is not a string, as the schema says (``format: date-time``):
+    lax pydantic would take ``0`` or ``false`` as 1970-01-01."""
+    if value is not None and not isinstance(value, str | datetime):
+        raise ValueError(
+            f"must be an ISO 8601 string such as 2024-10-31T14:05:00Z, not {type(value).__name__}"
+        )
+    return value
+
+
 _BAD_CHARS = re.compile(r"[\ud800-\udfff]")
 
 _EXAMPLE_TEXT = (
@@ -63,19 +82,37 @@ class ArticleBody(BaseModel):
 
     id: str | None = Field(
         default=None,
+        min_length=1,
+        max_length=200,
         pattern=ID_PATTERN,
-        description="Client id: 1-200 letters, digits or . : @ ~ + = - _ (generated if absent).",
+        description="Client id: 1-200 letters, digits or . : @ ~ + = - _ (generated if absent), "
+        "taken in Unicode NFKC form.",
     )
-    text: str | None = Field(default=None, description="Plain article text.")
-    html: str | None = Field(default=None, description="Raw HTML page; the article is extracted.")
+    text: str | None = Field(default=None, min_length=1, description="Plain article text.")
+    html: str | None = Field(
+        default=None, min_length=1, description="Raw HTML page; the article is extracted."
+    )
     title: str | None = Field(default=None, max_length=1000)
     source: str | None = Field(default=None, max_length=200, description="Outlet name.")
     url: str | None = Field(
         default=None,
+        min_length=1,
         max_length=2000,
         description="Address of the original: an absolute http:// or https:// URL.",
     )
-    published_at: datetime | None = Field(default=None, description="ISO 8601 timestamp.")
+    published_at: datetime | None = Field(
+        default=None, description="ISO 8601 timestamp (a string, e.g. 2024-10-31T14:05:00Z)."
+    )
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _nfkc_id(cls, v: object) -> object:
+        return normalise_id(v)
+
+    @field_validator("published_at", mode="before")
+    @classmethod
+    def _timestamp_string(cls, v: object) -> object:
+        return timestamp_string(v)
 
     @field_validator("text", "html", "title", "source", "url", "id")
     @classmethod

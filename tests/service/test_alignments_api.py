@@ -78,10 +78,12 @@ def test_get_stored_alignment(api: TestClient, seed_texts: dict[str, str]) -> No
 
 def test_unknown_id_is_404_naming_it(api: TestClient, seed_texts: dict[str, str]) -> None:
     post_article(api, id="known", text=seed_texts["000"])
-    for path in ("/alignments/known/nope-42", "/alignments/nope-42/known/view"):
-        r = api.get(path)
-        assert r.status_code == 404
-        assert "'nope-42'" in r.json()["detail"] and "known'" not in r.json()["detail"]
+    r = api.get("/alignments/known/nope-42")
+    assert r.status_code == 404
+    assert "'nope-42'" in r.json()["detail"] and "known'" not in r.json()["detail"]
+    r = api.get("/alignments/nope-42/known/view")  # an HTML route: an HTML page, escaped
+    assert r.status_code == 404 and r.headers["content-type"].startswith("text/html")
+    assert "&#39;nope-42&#39;" in r.text and "known&#39;" not in r.text
     r = api.get("/alignments/x1/x2")
     assert "'x1'" in r.json()["detail"] and "'x2'" in r.json()["detail"]
 

@@ -6,20 +6,30 @@ its thread pool instead of blocking the event loop.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Path
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+)
 
 from service.alignment_view import Meta, render
 from service.api.deps import IndexDep
-from service.api.schemas import ERRORS, check_unicode
+from service.api.schemas import ERRORS, check_unicode, normalise_id
 from service.index import Index, StoredArticle
 from shingling.align import Alignment, Sentence, WordOp, align
 from shingling.normalise import scrub_controls
 
 router = APIRouter(prefix="/alignments", tags=["alignments"], responses=ERRORS)
+
+#: A stored article's id in a path, NFKC-normalised as ids are on input.
+StoredId = Annotated[str, BeforeValidator(normalise_id), Path(description="A stored article's id.")]
 
 
 class AlignIn(BaseModel):
@@ -39,8 +49,8 @@ class AlignIn(BaseModel):
         },
     )
 
-    a: str = Field(description="The earlier/original text (plain text).")
-    b: str = Field(description="The text to compare with it (plain text).")
+    a: str = Field(min_length=1, description="The earlier/original text (plain text).")
+    b: str = Field(min_length=1, description="The text to compare with it (plain text).")
 
     @field_validator("a", "b")
     @classmethod
@@ -149,7 +159,7 @@ def align_texts(body: AlignIn) -> AlignmentOut:
 
 
 @router.get("/{a_id}/{b_id}", summary="Align two stored articles")
-def align_stored(a_id: str, b_id: str, index: IndexDep) -> AlignmentOut:
+def align_stored(a_id: StoredId, b_id: StoredId, index: IndexDep) -> AlignmentOut:
     a, b = _stored(index, a_id, b_id)
     return to_out(align(a.text, b.text))
 
@@ -159,6 +169,6 @@ def align_stored(a_id: str, b_id: str, index: IndexDep) -> AlignmentOut:
     summary="Side-by-side HTML page of the alignment of two stored articles",
     response_class=HTMLResponse,
 )
-def view_stored(a_id: str, b_id: str, index: IndexDep) -> HTMLResponse:
+def view_stored(a_id: StoredId, b_id: StoredId, index: IndexDep) -> HTMLResponse:
     a, b = _stored(index, a_id, b_id)
     return HTMLResponse(render(align(a.text, b.text), _meta("A", a), _meta("B", b)))

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, HTTPException, Path, Query, Response
+from pydantic import BeforeValidator
 
 from service.api.deps import ApiKey, IndexDep, JsonBody, SettingsDep
 from service.api.schemas import (
@@ -13,6 +16,7 @@ from service.api.schemas import (
     MatchesOut,
     MatchOut,
     PostArticleOut,
+    normalise_id,
 )
 from service.index import ArticleIn, EmptyText, Match
 from service.intake import Rejected, prepare
@@ -20,7 +24,12 @@ from service.settings import Settings
 
 router = APIRouter(prefix="/articles", tags=["articles"], responses=ERRORS)
 
-ArticleId = Path(pattern=ID_PATTERN, description="The article's id.")
+#: An article id in a path: NFKC-normalised (as in bodies), then checked.
+ArticleId = Annotated[
+    str,
+    BeforeValidator(normalise_id),
+    Path(pattern=ID_PATTERN, description="The article's id (taken in Unicode NFKC form)."),
+]
 
 
 def _limit(settings: Settings, limit: int | None) -> int:
@@ -96,7 +105,7 @@ def _unknown(article_id: str) -> HTTPException:
 
 
 @router.get("/{article_id}", response_model=ArticleOut, summary="A stored article")
-def get_article(index: IndexDep, article_id: str = ArticleId) -> ArticleOut:
+def get_article(index: IndexDep, article_id: ArticleId) -> ArticleOut:
     stored = index.get(article_id)
     if stored is None:
         raise _unknown(article_id)
@@ -111,7 +120,7 @@ def get_article(index: IndexDep, article_id: str = ArticleId) -> ArticleOut:
 def get_matches(
     index: IndexDep,
     settings: SettingsDep,
-    article_id: str = ArticleId,
+    article_id: ArticleId,
     limit: int | None = Query(default=None, ge=1, le=1000),
 ) -> MatchesOut:
     matches = index.matches_of(article_id, limit=_limit(settings, limit))
@@ -126,7 +135,7 @@ def get_matches(
     dependencies=[ApiKey],
     summary="Remove an article from the index and the store",
 )
-def delete_article(index: IndexDep, article_id: str = ArticleId) -> Response:
+def delete_article(index: IndexDep, article_id: ArticleId) -> Response:
     if not index.delete(article_id):
         raise _unknown(article_id)
     return Response(status_code=204)

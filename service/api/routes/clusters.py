@@ -10,10 +10,10 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Request, Response
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from service.api.deps import ApiKey, IndexDep
-from service.api.schemas import ERRORS
+from service.api.schemas import ERRORS, timestamp_string
 from service.clustering import JobParams, JobRunner, JobStatus, JobStore
 from service.index import Index
 from shingling.clusters import ClusterParams
@@ -22,7 +22,11 @@ router = APIRouter(prefix="/clusters", tags=["clusters"], responses=ERRORS)
 
 
 class JobIn(BaseModel):
-    """Optional body of ``POST /clusters/jobs``: a time window and thresholds."""
+    """Optional body of ``POST /clusters/jobs``: a time window and thresholds.
+
+    Numbers are strict (``false`` is not 0, ``"3"`` is not 3) and times are ISO 8601
+    strings, as the schema says.
+    """
 
     since: datetime | None = Field(
         default=None, description="Only articles published (else ingested) at or after this."
@@ -33,22 +37,29 @@ class JobIn(BaseModel):
         description="exact: re-shingle stored texts (as the online path); estimate: from "
         "signatures only (fast, approximate); auto: exact up to 20,000 articles.",
     )
-    duplicate_jaccard: float | None = Field(default=None, gt=0, le=1)
-    syndicated_containment: float | None = Field(default=None, gt=0, le=1)
-    syndicated_narrative: int | None = Field(default=None, ge=1)
+    duplicate_jaccard: float | None = Field(default=None, gt=0, le=1, strict=True)
+    syndicated_containment: float | None = Field(default=None, gt=0, le=1, strict=True)
+    syndicated_narrative: int | None = Field(default=None, ge=1, strict=True)
     max_bucket: int = Field(
         default=ClusterParams.max_bucket,
+        strict=True,
         ge=2,
         le=10_000,
         description="LSH buckets larger than this are paired in a sliding window.",
     )
     slot_bands: int = Field(
         default=ClusterParams.slot_bands,
+        strict=True,
         ge=0,
         le=1024,
         description="Extra one-row bands (signature slots): finds short texts reused inside "
         "long ones (low Jaccard, high containment) at the cost of more candidates.",
     )
+
+    @field_validator("since", "until", mode="before")
+    @classmethod
+    def _timestamp_string(cls, v: object) -> object:
+        return timestamp_string(v)
 
     @model_validator(mode="after")
     def _window(self) -> JobIn:
