@@ -182,7 +182,7 @@ def _s(raw: bytes | None) -> str | None:
 
 def _text(raw: bytes | None) -> str:
     """A stored (zlib-compressed UTF-8) text."""
-    return zlib.decompress(raw or zlib.compress(b"")).decode("utf-8", "surrogatepass")
+    return zlib.decompress(raw).decode("utf-8", "surrogatepass") if raw else ""
 
 
 def _unpacked(raw: bytes | None) -> np.ndarray:

@@ -23,7 +23,7 @@ import numpy as np
 from shingling import kernels
 from shingling.chrome import mask_chrome, may_have_chrome
 from shingling.config import PipelineConfig
-from shingling.shingles import PACKED, Shingles, seeded, token_hashes
+from shingling.shingles import PACKED, Shingles, seeded, sorted_unique, token_hashes
 from shingling.tokenise import PIECE_BREAK, fold_args, tokenise
 
 
@@ -41,10 +41,7 @@ def fingerprints(shingles: Shingles, config: PipelineConfig) -> np.ndarray:
     unrelated shingles share a fingerprint value by chance about once per
     2^32 pairs of shingles, which at most adds a candidate to verify.
     """
-    low = shingles.windows.astype(PACKED)
-    chosen = kernels.winnow(low, config.winnow)
-    chosen.sort()
-    return np.unique(chosen)
+    return sorted_unique(kernels.winnow(shingles.windows.astype(PACKED), config.winnow))
 
 
 @dataclass(frozen=True)

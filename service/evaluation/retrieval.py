@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Literal
 
 from service.evaluation.pan import SUBSETS, Pair, load
+from service.evaluation.pan import _read as pan_read
 from service.index import ArticleIn, Index, Match
 from shingling.normalise import scrub_controls
 
@@ -80,8 +81,7 @@ class Report:
 def read(path: Path) -> str:
     """A PAN text as its offsets count it (decoded UTF-8, line ends kept),
     with control characters turned into spaces as the API does."""
-    with path.open(encoding="utf-8", errors="replace", newline="") as fh:
-        return scrub_controls(fh.read())
+    return scrub_controls(pan_read(path))
 
 
 def in_fold(pair: Pair, fold: Fold) -> bool:
