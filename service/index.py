@@ -16,7 +16,9 @@ docs/matching.md and the benchmarks.
 from __future__ import annotations
 
 import hashlib
+import random
 import struct
+import time
 import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -89,6 +91,27 @@ class ConfigMismatch(RuntimeError):
     """The index in Redis was built with other pipeline parameters."""
 
 
+class Contention(RuntimeError):
+    """Other writers kept changing one article while this write retried.
+
+    A write reads the id's current version, then its script checks that the
+    version has not moved (optimistic: Redis Cluster needs every key a script
+    touches named in advance, and the old version's keys are known only after
+    the read). Each lost race backs off a little longer; after ``_MAX_RETRIES``
+    the caller gets this, and the API answers 409 with ``Retry-After``.
+    """
+
+    retry_after = 1  # seconds: a contended id settles within milliseconds
+
+    def __init__(self, article_id: str, action: str) -> None:
+        super().__init__(
+            f"article {article_id!r} was changed by other writers {_MAX_RETRIES} times "
+            f"while this {action} retried; retry it after {self.retry_after} s, or send "
+            "the writes of one id from one client in order"
+        )
+        self.article_id = article_id
+
+
 class EmptyText(ValueError):
     """The text has no words once page chrome is removed."""
 
@@ -159,6 +182,12 @@ class PutResult:
     id: str
     status: Literal["created", "replaced", "unchanged"]
     matches: list[Match]
+
+
+def _back_off(attempt: int) -> None:
+    """Wait a random 0-1, 0-2, 0-4 ... ms (capped at 64 ms) after losing race
+    ``attempt``, so that writers racing for one id stop colliding in lockstep."""
+    time.sleep(random.uniform(0, min(0.001 * 2**attempt, 0.064)))
 
 
 def _now() -> datetime:
@@ -380,7 +409,7 @@ class Index:
         if analysis.empty:
             raise EmptyText(EMPTY_TEXT)
         doc = _prepared(article, analysis)
-        for _ in range(_MAX_RETRIES):
+        for attempt in range(_MAX_RETRIES):
             cur = self.client.hget(self.keys.ids, doc.id)
             old: tuple[int, np.ndarray] | None = None
             if cur is not None:
@@ -398,7 +427,8 @@ class Index:
                     article.text, self._query(analysis, exclude={n}, limit=limit)
                 )
                 return PutResult(doc.id, "replaced" if old else "created", matches)
-        raise RuntimeError(f"article {doc.id!r} kept changing under concurrent writes")
+            _back_off(attempt)
+        raise Contention(doc.id, "write")
 
     def put_many(self, articles: Iterable[ArticleIn]) -> list[PutResult | EmptyText]:
         """Index many articles in a few round trips: bulk ingest.
@@ -552,7 +582,7 @@ class Index:
     def delete(self, article_id: str) -> bool:
         """Remove ``article_id`` and every trace of it. False if it was not indexed."""
         self._ensure()
-        for _ in range(_MAX_RETRIES):
+        for attempt in range(_MAX_RETRIES):
             cur = self.client.hget(self.keys.ids, article_id)
             if cur is None:
                 return False
@@ -563,7 +593,8 @@ class Index:
                 return True
             if result == b"MISSING":
                 return False
-        raise RuntimeError(f"article {article_id!r} kept changing under concurrent writes")
+            _back_off(attempt)
+        raise Contention(article_id, "delete")
 
     def expire(self, before: float, *, batch: int = 500) -> int:
         """Remove up to ``batch`` of the oldest articles whose time score

@@ -30,7 +30,7 @@ from service.alignment_view import render_error
 from service.api.deps import JsonIfBody
 from service.api.middleware import BodyLimit, Observe, SecurityHeaders
 from service.clustering import JobStore
-from service.index import ConfigMismatch, Index
+from service.index import ConfigMismatch, Contention, Index
 from service.settings import Settings
 from service.store import StoreUnavailable, describe, open_redis
 from service.web import docs_policy, page_policy
@@ -283,6 +283,12 @@ def _install_handlers(app: FastAPI, settings: Settings) -> None:
         return _error(
             request, refusal.status, redis_errors.detail(exc, describe(settings)), headers
         )
+
+    @app.exception_handler(Contention)
+    async def _contended(request: Request, exc: Contention) -> Response:
+        # Other clients kept replacing this id: theirs won, this one may retry.
+        log.info("409 for %r: writers raced for it", exc.article_id)
+        return _error(request, 409, str(exc), {"Retry-After": str(exc.retry_after)})
 
     @app.exception_handler(ConfigMismatch)
     @app.exception_handler(StoreUnavailable)

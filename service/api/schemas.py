@@ -233,6 +233,7 @@ ERRORS: dict[int | str, dict[str, object]] = {
         400: "Malformed request body",
         401: "Missing or wrong API key",
         404: "Unknown id",
+        409: "Other writers kept replacing this id at the same moment: retry after Retry-After",
         413: "Body or text too large",
         415: "Body is not JSON",
         422: "Invalid fields",

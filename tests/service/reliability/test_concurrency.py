@@ -68,7 +68,7 @@ def test_concurrent_writers_end_consistent(
 
     asyncio.run(run())
     assert sum(codes.values()) == CLIENTS * OPS_PER_CLIENT
-    assert set(codes) <= {200, 201, 204, 404}, codes
+    assert set(codes) <= {200, 201, 204, 404, 409}, codes  # 409: a lost race, retry
     report = check(redis_client, settings.pipeline())
     assert report.ok, report.problems[:20]
     with httpx.Client(base_url=server.base_url, timeout=10) as http:
