@@ -74,6 +74,11 @@ class Settings(BaseSettings):
     max_bucket: int = Field(default=DEFAULT_MAX_BUCKET, ge=0)  # 0: read whole buckets
     max_passage_candidates: int = Field(default=DEFAULT_MAX_PASSAGE_CANDIDATES, ge=0)
     retention_days: float | None = Field(default=None, gt=0)
+    #: Seconds ``copydesk serve`` keeps an idle HTTP/1.1 connection open. Longer
+    #: than the idle time of client pools (httpx 5 s, nginx upstream 60 s):
+    #: with uvicorn's 5 s default a client reusing a pooled connection just as
+    #: the server closes it gets "connection reset by peer".
+    keep_alive: int = Field(default=75, ge=1)
 
     # HTTP.
     api_key: SecretStr | None = None

@@ -166,7 +166,13 @@ def serve(
             f"copydesk on http://{host}:{port}  (API docs: http://{host}:{port}/docs)"
         )
         with _stop_on_signals():
-            uvicorn.run(app, host=host, port=port, log_level=log_level)
+            uvicorn.run(
+                app,
+                host=host,
+                port=port,
+                log_level=log_level,
+                timeout_keep_alive=settings.keep_alive,
+            )
     err_console.print("copydesk stopped; the index is saved")
 
 
