@@ -53,6 +53,7 @@ from redis.typing import EncodableT, FieldT
 from service.keys import SIG_BLOCK_BITS, Keys
 from shingling import PipelineConfig, Shingles, Thresholds, shingle
 from shingling.clusters import (
+    DEFAULT_WIRE_SOURCES,
     Cluster,
     ClusterParams,
     ShingleVerifier,
@@ -400,17 +401,22 @@ def load_signatures(
     return Snapshot(docs[live], [by_doc[int(n)] for n in docs[live]], sigs[live])
 
 
-def _published(client: redis.Redis, keys: Keys, docs: np.ndarray) -> np.ndarray:
-    """``published_at`` (epoch seconds, NaN when unknown) of doc numbers, pipelined."""
+def _published(
+    client: redis.Redis, keys: Keys, docs: np.ndarray
+) -> tuple[np.ndarray, list[str | None]]:
+    """``published_at`` (epoch seconds, NaN when unknown) and ``source`` (None when
+    unknown) of doc numbers, pipelined."""
     out = np.full(len(docs), np.nan)
+    sources: list[str | None] = []
     for i in range(0, len(docs), _DOCS_PER_ROUND_TRIP):
         pipe = client.pipeline(transaction=False)
         for n in docs[i : i + _DOCS_PER_ROUND_TRIP]:
-            pipe.hget(keys.doc(int(n)), "published_at")
-        for j, raw in enumerate(pipe.execute()):
+            pipe.hmget(keys.doc(int(n)), "published_at", "source")
+        for j, (raw, source) in enumerate(pipe.execute()):
             if raw:
                 out[i + j] = datetime.fromisoformat(raw.decode()).timestamp()
-    return out
+            sources.append(source.decode("utf-8", "replace") if source else None)
+    return out, sources
 
 
 def _shingles_from_redis(
@@ -455,8 +461,11 @@ def run_clusters(
     thresholds: Thresholds,
     params: JobParams,
     progress: Callable[[float], None] | None = None,
+    *,
+    wire_sources: Sequence[str] = DEFAULT_WIRE_SOURCES,
 ) -> tuple[dict[str, Any], list[Cluster]]:
-    """Read, link, name: the job's work. Returns (summary, clusters)."""
+    """Read, link, name: the job's work. Returns (summary, clusters). Members
+    whose ``source`` is one of ``wire_sources`` are preferred as origins."""
     report = progress or (lambda _: None)
     t0 = time.perf_counter()
     snap = load_signatures(
@@ -475,7 +484,10 @@ def run_clusters(
     exact = ShingleVerifier(_shingles_from_redis(client, keys, config, snap.docs), t)
     verifier = exact if mode == "exact" else SignatureVerifier(snap.sigs, config, t)
     cparams = ClusterParams(
-        max_bucket=params.max_bucket, slot_bands=params.slot_bands, passages=params.passages
+        max_bucket=params.max_bucket,
+        slot_bands=params.slot_bands,
+        passages=params.passages,
+        wire_sources=tuple(wire_sources),
     )
     stats = Stats()
     t_fp = time.perf_counter()
@@ -497,7 +509,10 @@ def run_clusters(
     groups = uf.groups()
     member_rows = np.concatenate(groups) if groups else np.empty(0, np.int64)
     epochs = np.full(len(snap.ids), np.nan)
-    epochs[member_rows] = _published(client, keys, snap.docs[member_rows])
+    sources: list[str | None] = [None] * len(snap.ids)
+    epochs[member_rows], member_sources = _published(client, keys, snap.docs[member_rows])
+    for row, source in zip(member_rows.tolist(), member_sources, strict=True):
+        sources[row] = source
     clusters = name_clusters(
         groups,
         snap.ids,
@@ -505,6 +520,7 @@ def run_clusters(
         verifier.containment_matrix,
         params=cparams,
         progress=lambda f: report(0.9 + 0.1 * f),
+        sources=lambda rows: [sources[int(r)] for r in rows],
     )
     stats.timings["read"] = t_read
     stats.timings["origins"] = time.perf_counter() - t1
@@ -536,6 +552,7 @@ def execute(
     *,
     heartbeat: float = 2.0,
     progress: Callable[[float], None] | None = None,
+    wire_sources: Sequence[str] = DEFAULT_WIRE_SOURCES,
 ) -> JobStatus | None:
     """Claim ``job_id`` and run it here, with a heartbeat thread; record the outcome."""
     store = JobStore(client, keys)
@@ -561,7 +578,9 @@ def execute(
     try:
         raw = client.hget(keys.job(job_id), "params")
         params = JobParams.from_json(raw) if raw else JobParams()
-        summary, clusters = run_clusters(client, keys, config, thresholds, params, on_progress)
+        summary, clusters = run_clusters(
+            client, keys, config, thresholds, params, on_progress, wire_sources=wire_sources
+        )
         stop.set()
         thread.join()
         store.finish(job_id, summary, clusters)
@@ -584,7 +603,12 @@ def connection_spec(client: redis.Redis) -> dict[str, Any]:
 
 
 def _child(
-    spec: dict[str, Any], index: str, config_json: str, thresholds: dict[str, Any], job_id: str
+    spec: dict[str, Any],
+    index: str,
+    config_json: str,
+    thresholds: dict[str, Any],
+    job_id: str,
+    wire_sources: tuple[str, ...] = DEFAULT_WIRE_SOURCES,
 ) -> None:
     logging.basicConfig(level=logging.INFO)
     pool = redis.ConnectionPool(connection_class=spec["connection_class"], **spec["kwargs"])
@@ -596,6 +620,7 @@ def _child(
             PipelineConfig.from_json(config_json),
             Thresholds(**thresholds),
             job_id,
+            wire_sources=wire_sources,
         )
     finally:
         client.close()
@@ -610,8 +635,15 @@ class JobRunner:
     config: PipelineConfig
     thresholds: Thresholds
     processes: dict[str, mp.process.BaseProcess] = field(default_factory=dict)
+    #: Wire/agency names preferred as origins; None: ``COPYDESK_WIRE_SOURCES``
+    #: (``Settings.wire_source_names``) as this process's environment has it.
+    wire_sources: tuple[str, ...] | None = None
 
     def start(self, job_id: str) -> int:
+        if self.wire_sources is None:
+            from service.settings import get_settings
+
+            self.wire_sources = get_settings().wire_source_names()
         ctx = mp.get_context("spawn")
         proc = ctx.Process(
             target=_child,
@@ -621,6 +653,7 @@ class JobRunner:
                 self.config.to_json(),
                 asdict(self.thresholds),
                 job_id,
+                self.wire_sources,
             ),
             name=f"copydesk-cluster-{job_id}",
             daemon=True,  # dies with the service; the job is then reaped as failed

@@ -5,6 +5,13 @@
 - ``*.html`` / ``*.htm``: the article is extracted from the page.
 - ``*.jsonl``: one ``POST /articles`` body per line.
 - a folder: every such file under it, in sorted order.
+
+Metadata of text and HTML files (title, source, url, published_at, or an id
+other than the file name) comes from a sidecar ``meta.json`` in the same
+folder: ``{"file name": {"title": ..., "source": ..., "published_at": ...}}``.
+The files stay as they are, byte for byte: metadata never becomes part of the
+article text, so shingles and text offsets are the file's own. ``seeds/``
+ships one.
 """
 
 from __future__ import annotations
@@ -19,6 +26,9 @@ from pydantic import ValidationError
 from service.api.schemas import ArticleBody
 
 _SKIP_SUFFIXES = {".md", ".py", ".pyc", ".json", ".csv", ".gz", ".zip"}
+#: The sidecar of a folder's text and HTML files (see the module docstring).
+META_FILE = "meta.json"
+_META_FIELDS = ("id", "title", "source", "url", "published_at")
 
 
 @dataclass(frozen=True)
@@ -61,9 +71,38 @@ def _body(where: str, data: dict[str, object]) -> Item | Problem:
         return Problem(where, msg)
 
 
+def _load_meta(folder: Path) -> tuple[dict[str, dict[str, object]], Problem | None]:
+    """The sidecar of ``folder`` by file name (empty when there is none)."""
+    meta = folder / META_FILE
+    if not meta.is_file():
+        return {}, None
+    try:
+        data = json.loads(meta.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return {}, Problem(str(meta), f"metadata not read, not valid JSON: {exc}")
+    if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
+        return {}, Problem(
+            str(meta),
+            'metadata not read: expected {"file name": {"title": ..., "source": ..., '
+            '"published_at": ...}, ...}',
+        )
+    bad = sorted({k for v in data.values() for k in v} - set(_META_FIELDS))
+    if bad:
+        return {}, Problem(
+            str(meta), f"metadata not read: unknown fields {bad}; known: {list(_META_FIELDS)}"
+        )
+    return data, None
+
+
 def read_articles(paths: Iterable[Path]) -> Iterator[Item | Problem]:
     """Every article under ``paths``, or a ``Problem`` naming what to fix."""
+    sidecars: dict[Path, dict[str, dict[str, object]]] = {}
     for path in _files(paths):
+        if path.parent not in sidecars:
+            sidecars[path.parent], problem = _load_meta(path.parent)
+            if problem is not None:
+                yield problem
+        meta = sidecars[path.parent].get(path.name, {})
         where = str(path)
         if not path.exists():
             yield Problem(where, "no such file or folder")
@@ -88,9 +127,9 @@ def read_articles(paths: Iterable[Path]) -> Iterator[Item | Problem]:
                     continue
                 yield _body(f"{where}:{lineno}", data)
         elif suffix in (".html", ".htm"):
-            yield _body(where, {"id": _safe_id(path.stem), "html": raw})
+            yield _body(where, {"id": _safe_id(path.stem), **meta, "html": raw})
         else:
-            yield _body(where, {"id": _safe_id(path.stem), "text": raw})
+            yield _body(where, {"id": _safe_id(path.stem), **meta, "text": raw})
 
 
 def count_inputs(paths: Iterable[Path]) -> int:

@@ -19,6 +19,7 @@ from service.index import (
     DEFAULT_MAX_PASSAGE_CANDIDATES,
 )
 from shingling import PipelineConfig, Thresholds
+from shingling.clusters import DEFAULT_WIRE_SOURCES
 
 
 def default_data_dir() -> Path:
@@ -74,6 +75,12 @@ class Settings(BaseSettings):
     max_bucket: int = Field(default=DEFAULT_MAX_BUCKET, ge=0)  # 0: read whole buckets
     max_passage_candidates: int = Field(default=DEFAULT_MAX_PASSAGE_CANDIDATES, ge=0)
     retention_days: float | None = Field(default=None, gt=0)
+
+    # Clustering: members from these sources are preferred as a family's origin.
+    wire_sources: str = Field(
+        default=", ".join(DEFAULT_WIRE_SOURCES),
+        description="Wire/agency source names, comma-separated (empty: none).",
+    )
     #: Seconds ``copydesk serve`` keeps an idle HTTP/1.1 connection open. Longer
     #: than the idle time of client pools (httpx 5 s, nginx upstream 60 s):
     #: with uvicorn's 5 s default a client reusing a pooled connection just as
@@ -93,6 +100,9 @@ class Settings(BaseSettings):
         return PipelineConfig(
             k=self.shingle_k, num_perm=self.num_perm, b=self.bands, r=self.rows, winnow=self.winnow
         )
+
+    def wire_source_names(self) -> tuple[str, ...]:
+        return tuple(n.strip() for n in self.wire_sources.split(",") if n.strip())
 
     def thresholds(self) -> Thresholds:
         return Thresholds(

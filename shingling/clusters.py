@@ -33,23 +33,32 @@ Verification comes in two flavours with the same interface:
   stay apart (or go to an exact ``refine`` verifier). docs/clustering.md
   measures both flavours against known families.
 
+Origins (``choose_origin``, documented in docs/clustering.md) weigh three
+things, in this order: a member from a wire/agency source (``wire`` names,
+e.g. ANI, PTI, Reuters) beats one from an outlet; among those still in the
+running, a dated member later than another dated one drops out, while an
+undated member stays in (an unknown date is not a later one); the rest are
+compared by text. Every cluster says why (``origin_reason``).
+
 Cluster ids (``cluster_id``) are a digest of the origin's article id. They
 are stable across reruns over the same data (everything here is
 deterministic), untouched clusters keep theirs when articles are added
 elsewhere, and a cluster that grows by later articles keeps its origin and so
 its id. When an earlier article joins (or two clusters merge) the origin and
 the id follow the earliest member, i.e. the merged cluster keeps one of the
-two old ids. Without publication times the origin is chosen by containment,
-which can move when members join: those ids are only stable while the
+two old ids. Where the origin is chosen by text (no wire source, no dates)
+it can move when members join: those ids are only stable while the
 membership is.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Protocol
 
 import numpy as np
@@ -63,6 +72,44 @@ from shingling.signature import band_keys
 LINKING = frozenset({Verdict.DUPLICATE, Verdict.SYNDICATED})
 
 Progress = Callable[[float], None]
+
+#: Wire and news agencies whose copy outlets run (``COPYDESK_WIRE_SOURCES``
+#: overrides it). A source matches a name when the name's words appear, in
+#: order, among the source's words, case aside: "ANI" matches "ANI" and
+#: "ANI News", "AP" matches "AP" but not "Apple".
+DEFAULT_WIRE_SOURCES: tuple[str, ...] = (
+    "ANI",
+    "PTI",
+    "IANS",
+    "UNI",
+    "Reuters",
+    "AP",
+    "Associated Press",
+    "AFP",
+    "Agence France-Presse",
+    "UPI",
+    "dpa",
+    "EFE",
+    "Xinhua",
+    "Kyodo",
+    "Yonhap",
+)
+
+_WORD = re.compile(r"\w+")
+
+
+def wire_source(source: str | None, names: Sequence[str]) -> str | None:
+    """The entry of ``names`` that ``source`` is (see ``DEFAULT_WIRE_SOURCES``), or None."""
+    if not source:
+        return None
+    words = _WORD.findall(source.casefold())
+    for name in names:
+        want = _WORD.findall(name.casefold())
+        if want and any(
+            words[i : i + len(want)] == want for i in range(len(words) - len(want) + 1)
+        ):
+            return name
+    return None
 
 
 @dataclass(frozen=True)
@@ -79,7 +126,8 @@ class ClusterParams:
     short text reused inside a long one (high containment, Jaccard ~0.03,
     which ``r=2`` bands mostly miss), at the cost of many more candidates.
     ``passages``: also pair rows sharing a passage fingerprint, where the
-    caller gives them (``link``).
+    caller gives them (``link``). ``wire_sources``: agency names preferred as
+    origins (``pick_origin``).
     """
 
     max_bucket: int = 64
@@ -87,6 +135,8 @@ class ClusterParams:
     slot_bands: int = 0
     #: Also pair articles that share a passage fingerprint (``link``).
     passages: bool = True
+    #: Sources whose members are preferred as origins (``wire_source``).
+    wire_sources: tuple[str, ...] = DEFAULT_WIRE_SOURCES
 
     def __post_init__(self) -> None:
         if self.max_bucket < 2:
@@ -472,6 +522,8 @@ class Cluster:
     cluster_id: str
     origin: str
     members: list[str]  # sorted
+    #: Why ``origin`` was chosen (``pick_origin``): wire source, dates, text shares.
+    origin_reason: str = ""
 
 
 def cluster_id(origin_id: str) -> str:
@@ -485,36 +537,110 @@ def choose_origin(
     published: np.ndarray,
     containment: Callable[[np.ndarray], np.ndarray],
     sample: int = 200,
+    *,
+    sources: Sequence[str | None] | None = None,
+    wire: Sequence[str] = (),
 ) -> int:
-    """Index (into ``ids``) of the likely origin of one cluster.
+    """Index (into ``ids``) of the likely origin of one cluster (``pick_origin``)."""
+    return pick_origin(ids, published, containment, sample, sources=sources, wire=wire)[0]
 
-    The earliest ``published`` (epoch seconds; NaN = unknown) among members
-    that have one. Without any, or on a tie, the candidate whose text the other
-    members contain most: the largest mean of ``containment(rows)[i, j]``
-    (share of ``i``'s shingles found in ``j``) over the others, measured
-    against at most ``sample`` members (the smallest ids); with more than
-    ``sample`` candidates, only the ``sample`` with the smallest ids compete
-    (an approximation for huge undated clusters). Then smallest id.
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.0f}%"
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def pick_origin(
+    ids: Sequence[str],
+    published: np.ndarray,
+    containment: Callable[[np.ndarray], np.ndarray],
+    sample: int = 200,
+    *,
+    sources: Sequence[str | None] | None = None,
+    wire: Sequence[str] = (),
+) -> tuple[int, str]:
+    """The likely origin of one cluster, as (index into ``ids``, why).
+
+    1. **Wire**: when some members' ``sources`` are wire/agency names
+       (``wire``, see ``wire_source``), only they compete.
+    2. **Dates** (``published``, epoch seconds, NaN = unknown): a competitor
+       dated later than another dated competitor drops out. Undated ones stay
+       in: an unknown date is not a later date, so an undated wire story is
+       not displaced by a dated rework just because that one has a date.
+    3. **Text**, among those left: ``containment(rows)[i, j]`` is the share of
+       ``i``'s shingles found in ``j``. For each member, ``carried`` = the mean
+       share of its text found in the others, ``held`` = the mean share of the
+       others' text found in it. The origin sits in the middle of its family:
+       the copies take from it (high ``carried``) and what they took is in it
+       (high ``held``); a trimmed copy has a high ``carried`` but a low
+       ``held``, an extended one the reverse. Largest ``carried + held`` wins;
+       ties (always so in a family of two, where the sum is the same for
+       both) go to the larger ``held``, the fuller text (an outlet's copy more
+       often cuts wire copy than extends it), then to a dated member over an
+       undated one, then to the smallest id.
+
+    Shares are measured over at most ``sample`` members (the competitors with
+    the smallest ids, then the other smallest ids): approximate beyond it.
     """
     n = len(ids)
-    known = ~np.isnan(published)
-    if known.any():
-        earliest = published[known].min()
-        candidates = np.flatnonzero(known & (published == earliest))
+    names = [wire_source(s, wire) for s in sources] if sources is not None else [None] * n
+    competing = np.flatnonzero([w is not None for w in names])
+    why: list[str] = []
+    if len(competing):
+        why.append(
+            f"wire source ({names[competing[0]]})"
+            if len(competing) == 1
+            else f"one of {len(competing)} wire-source members"
+        )
     else:
-        candidates = np.arange(n)
-    if len(candidates) == 1:
-        return int(candidates[0])
+        competing = np.arange(n)
+    dated = ~np.isnan(published[competing])
+    if dated.any():
+        earliest = float(published[competing][dated].min())
+        keep = ~dated | (published[competing] == earliest)
+        if not keep.all():
+            if keep.sum() == 1:
+                why.append(f"earliest published_at ({_iso(earliest)})")
+            else:
+                why.append(f"no later published_at than {_iso(earliest)}")
+        competing = competing[keep]
     by_id = sorted(range(n), key=lambda i: ids[i])
-    if len(candidates) > sample:
-        candidates = np.array(sorted(candidates.tolist(), key=lambda i: ids[i])[:sample])
-    others = sorted(set(by_id[:sample]) | set(candidates.tolist()))
-    rows = np.array(others)
-    m = containment(rows)
+    if len(competing) > sample:
+        competing = np.array(sorted(competing.tolist(), key=lambda i: ids[i])[:sample])
+    pool = list(dict.fromkeys([*sorted(competing.tolist(), key=lambda i: ids[i]), *by_id]))
+    rows = np.array(sorted(pool[: max(sample, len(competing))]))
+    m = np.array(containment(rows), dtype=np.float64)
     np.fill_diagonal(m, 0.0)
-    score = m.sum(axis=1) / max(len(rows) - 1, 1)
+    others = max(len(rows) - 1, 1)
+    carried, held = m.sum(axis=1) / others, m.sum(axis=0) / others
     at = {int(r): i for i, r in enumerate(rows)}
-    return min(candidates.tolist(), key=lambda i: (-round(float(score[at[i]]), 9), ids[i]))
+
+    def key(i: int) -> tuple[float, float, bool, str]:
+        c, h = float(carried[at[i]]), float(held[at[i]])
+        return (-round(c + h, 9), -round(h, 9), bool(np.isnan(published[i])), ids[i])
+
+    best = min(competing.tolist(), key=key)
+    if len(competing) > 1:
+        tied = [i for i in competing.tolist() if key(i)[:3] == key(best)[:3]]
+        same = [i for i in competing.tolist() if key(i)[:2] == key(best)[:2]]
+        sums = [i for i in competing.tolist() if key(i)[0] == key(best)[0]]
+        if len(tied) > 1:
+            why.append(f"smallest id of {len(tied)} with the same text shares")
+        elif len(same) > 1:
+            why.append("dated, where the others with the same text shares are not")
+        elif len(sums) > 1:
+            why.append("tied on shared text: the fuller one, holding more of the others' text")
+        else:
+            why.append(f"the most text shared with the others, of {len(competing)} candidates")
+    c, h = float(carried[at[best]]), float(held[at[best]])
+    if len(rows) == 2:
+        why.append(f"the other carries {_pct(c)} of its text, it holds {_pct(h)} of the other's")
+    elif len(rows) > 2:
+        why.append(f"the others carry {_pct(c)} of its text, it holds {_pct(h)} of theirs (mean)")
+    return int(best), "; ".join(why)
 
 
 def name_clusters(
@@ -525,8 +651,10 @@ def name_clusters(
     *,
     params: ClusterParams | None = None,
     progress: Progress | None = None,
+    sources: Callable[[np.ndarray], Sequence[str | None]] | None = None,
 ) -> list[Cluster]:
-    """Clusters (sorted by id) from groups of rows; ``published(rows)`` gives epochs."""
+    """Clusters (sorted by id) from groups of rows; ``published(rows)`` gives epochs,
+    ``sources(rows)`` the outlets (matched against ``params.wire_sources``)."""
     params = params or ClusterParams()
     out = []
     for i, rows in enumerate(groups):
@@ -536,13 +664,17 @@ def name_clusters(
         def among(sub: np.ndarray, rows: np.ndarray = rows) -> np.ndarray:
             return containment(rows[sub])
 
-        origin = choose_origin(
+        origin, reason = pick_origin(
             member_ids,
             np.asarray(published(rows), dtype=np.float64),
             among,
             params.origin_sample,
+            sources=sources(rows) if sources is not None else None,
+            wire=params.wire_sources,
         )
-        out.append(Cluster(cluster_id(member_ids[origin]), member_ids[origin], sorted(member_ids)))
+        out.append(
+            Cluster(cluster_id(member_ids[origin]), member_ids[origin], sorted(member_ids), reason)
+        )
         if progress is not None and (i % 1000 == 0 or i == len(groups) - 1):
             progress((i + 1) / len(groups))
     out.sort(key=lambda c: c.cluster_id)
@@ -566,10 +698,12 @@ def cluster_signatures(
     progress: Progress | None = None,
     fingerprints: Sequence[np.ndarray] | None = None,
     passage_verify: Verifier | None = None,
+    sources: Sequence[str | None] | None = None,
 ) -> ClusterResult:
     """The whole job over in-memory inputs: link, group, name.
 
-    ``published``: epoch seconds per row, NaN where unknown. ``progress``
+    ``published``: epoch seconds per row, NaN where unknown; ``sources``: the
+    outlet per row (None where unknown), for the origins. ``progress``
     receives 0..1 (linking is the first 90%).
     """
     stats = Stats()
@@ -592,6 +726,7 @@ def cluster_signatures(
         verify.containment_matrix,
         params=params,
         progress=(lambda f: progress(0.9 + 0.1 * f)) if progress else None,
+        sources=(lambda rows: [sources[int(r)] for r in rows]) if sources is not None else None,
     )
     stats.timings["origins"] = time.perf_counter() - t
     return ClusterResult(clusters, stats)

@@ -9,7 +9,7 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -25,7 +25,9 @@ from service.cli.common import (
     RedisUrlOpt,
     console,
     err_console,
+    id_column,
     open_index,
+    print_table,
     settings_from,
 )
 from service.clustering import EXACT_LIMIT, JobParams, JobStore, execute
@@ -68,18 +70,36 @@ def _bar(label: str, quiet: bool) -> Iterator[Callable[[float], None]]:
 
 
 def render(clusters: list[dict[str, Any]], fmt: Format) -> str:
-    """Clusters as the API's JSON result or as CSV rows ``cluster_id,origin,id``."""
+    """Clusters as the API's JSON result or as CSV rows
+    ``cluster_id,origin,id,origin_reason``."""
     if fmt is Format.json:
         return json.dumps({"clusters": clusters}, ensure_ascii=False, indent=1) + "\n"
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["cluster_id", "origin", "id"])
+    writer.writerow(["cluster_id", "origin", "id", "origin_reason"])
     for c in clusters:
-        writer.writerows([c["cluster_id"], c["origin"], m] for m in c["members"])
+        why = c.get("origin_reason", "")
+        writer.writerows([c["cluster_id"], c["origin"], m, why] for m in c["members"])
     return out.getvalue()
 
 
+def families_table(clusters: list[dict[str, Any]]) -> Table:
+    """Each family: its id, origin, size and why that origin."""
+    table = Table(title="families", title_justify="left")
+    id_column(table, "cluster_id", [c["cluster_id"] for c in clusters])
+    id_column(table, "origin", [c["origin"] for c in clusters], style="bold")
+    table.add_column("members", justify="right", no_wrap=True)
+    table.add_column("why this origin")
+    for c in clusters:
+        table.add_row(
+            c["cluster_id"], c["origin"], str(len(c["members"])), c.get("origin_reason", "")
+        )
+    return table
+
+
 def _emit(clusters: list[dict[str, Any]], fmt: Format, output: Path | None) -> None:
+    if clusters:
+        print_table(families_table(clusters), err_console)
     text = render(clusters, fmt)
     if output is None:
         sys.stdout.write(text)
@@ -104,7 +124,7 @@ def _summary(summary: dict[str, Any]) -> None:
     ):
         if key in summary:
             table.add_row(key, str(summary[key]))
-    err_console.print(table)
+    print_table(table, err_console)
 
 
 def cluster_corpus(
@@ -115,12 +135,15 @@ def cluster_corpus(
     params: ClusterParams | None = None,
     quiet: bool = False,
 ) -> tuple[dict[str, Any], list[Cluster]]:
-    """Cluster the articles under ``paths`` in memory (no Redis)."""
+    """Cluster the articles under ``paths`` in memory (no Redis); origins prefer
+    the settings' wire sources (``COPYDESK_WIRE_SOURCES``)."""
     config, thresholds = settings.pipeline(), settings.thresholds()
+    params = replace(params or ClusterParams(), wire_sources=settings.wire_source_names())
     ids: list[str] = []
     sigs: list[np.ndarray] = []
     fingerprints: list[np.ndarray] = []
     published: list[float] = []
+    sources: list[str | None] = []
     shingles = []
     total = count_inputs(paths)
     mode = verify.value
@@ -155,6 +178,7 @@ def cluster_corpus(
             fingerprints.append(analysis.fingerprints)
             stamp = article.published_at
             published.append(stamp.timestamp() if stamp is not None else np.nan)
+            sources.append(article.source)
             if mode == "exact":
                 shingles.append(analysis.shingles)
     matrix = np.stack(sigs) if sigs else np.empty((0, config.num_perm), dtype=np.uint32)
@@ -177,6 +201,7 @@ def cluster_corpus(
             params=params,
             progress=progress,
             fingerprints=fingerprints,
+            sources=sources,
         )
     s = result.stats
     summary = {
@@ -255,7 +280,13 @@ def cluster(
         job_id = store.create(JobParams(verify=verify.value, slot_bands=slot_bands))
         with _bar("cluster", quiet) as progress:
             job = execute(
-                idx.client, idx.keys, idx.config, idx.thresholds, job_id, progress=progress
+                idx.client,
+                idx.keys,
+                idx.config,
+                idx.thresholds,
+                job_id,
+                progress=progress,
+                wire_sources=settings.wire_source_names(),
             )
         if job is None or job.status != "done":
             err_console.print(
@@ -297,7 +328,7 @@ def eval_clusters(
     table = Table(title="clusters vs truth", title_justify="left", show_header=False)
     for k, v in scores.items():
         table.add_row(k, f"{v:.4f}" if k in ("ari", "precision", "recall", "f1") else f"{v:.0f}")
-    err_console.print(table)
+    print_table(table, err_console)
     console.print_json(json.dumps(scores))
 
 
@@ -344,7 +375,7 @@ def eval_pan_clusters(
             *(str(row[k]) for k in ("pairs", "together", "partial", "missed", "apart")),
             f"{row['flagged_rate']:.1%}",
         )
-    err_console.print(table)
+    print_table(table, err_console)
     console.print_json(json.dumps(data))
 
 

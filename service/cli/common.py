@@ -11,13 +11,57 @@ from typing import Annotated
 import redis
 import typer
 from rich.console import Console
+from rich.table import Table
+from rich.text import Text
 
 from service.index import ConfigMismatch, Index
 from service.settings import Settings, get_settings
 from service.store import StoreUnavailable, describe, open_redis
 
-console = Console()
-err_console = Console(stderr=True)
+# soft_wrap: a long line (an id, a path) is never broken by rich at 80 columns;
+# a terminal wraps it for display, a pipe or file gets it whole.
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
+
+
+def _plain(cell: object) -> str:
+    if isinstance(cell, Text):
+        return cell.plain
+    if isinstance(cell, str):
+        return Text.from_markup(cell).plain
+    return str(cell)
+
+
+def table_lines(table: Table) -> list[str]:
+    """``table`` as plain lines: its title, the header (when shown) and one line
+    per row, cells separated by tabs, each cell whole (for pipes and files)."""
+    columns = table.columns
+    lines = [_plain(table.title)] if table.title else []
+    if table.show_header:
+        lines.append("\t".join(_plain(c.header) for c in columns))
+    cells = [[_plain(x) for x in c.cells] for c in columns]
+    lines.extend("\t".join(row) for row in zip(*cells, strict=True))
+    return lines
+
+
+def print_table(table: Table, out: Console | None = None) -> None:
+    """A rich table on a terminal; plain tab-separated lines (``table_lines``)
+    anywhere else, so no id is split or cut to fit 80 columns."""
+    out = out or console
+    if out.is_terminal:
+        out.print(table)
+    else:
+        # Written as is: rich would expand the tabs to spaces.
+        out.file.write("".join(line + "\n" for line in table_lines(table)))
+        out.file.flush()
+
+
+def id_column(table: Table, header: str, ids: list[str], **kwargs: object) -> None:
+    """An id column that never wraps nor truncates on a terminal: as wide as
+    the longest id (the other columns give way)."""
+    width = max([len(header), *map(len, ids)])
+    table.add_column(header, no_wrap=True, min_width=width, overflow="ignore", **kwargs)  # type: ignore[arg-type]
+
 
 DataDirOpt = Annotated[
     Path | None,

@@ -23,7 +23,9 @@ from service.cli.common import (
     RedisUrlOpt,
     console,
     err_console,
+    id_column,
     open_index,
+    print_table,
     settings_from,
     setup_logging,
 )
@@ -31,6 +33,7 @@ from service.corpus import Problem, count_inputs, read_articles
 from service.index import ArticleIn, EmptyText, Index, Match
 from service.intake import Rejected, prepare
 from service.settings import Settings
+from service.store import describe
 
 #: Articles per ``Index.put_many`` call: one pipeline of atomic scripts each.
 INGEST_BATCH = 256
@@ -101,7 +104,7 @@ def _matches_table(title: str, matches: list[Match]) -> Table:
     """Ranked matches; source and title columns only when some match has them."""
     table = Table(title=title, title_justify="left")
     table.add_column("#", style="dim", justify="right")
-    table.add_column("id", style="bold", overflow="fold")
+    id_column(table, "id", [m.id for m in matches], style="bold")
     table.add_column("verdict", no_wrap=True)
     for name in ("jaccard", "contain.", "reverse", "shared"):
         table.add_column(name, justify="right", no_wrap=True)
@@ -160,11 +163,9 @@ def serve(
     with open_index(settings) as idx:
         if ingest:
             counts = ingest_paths(idx, settings, ingest)
-            err_console.print(f"ingested: {counts} ({idx.count()} articles in the index)")
+            err_console.print(ingested_line(counts), markup=False, highlight=False)
         app = create_app(settings, client=idx.client)
-        err_console.print(
-            f"copydesk on http://{host}:{port}  (API docs: http://{host}:{port}/docs)"
-        )
+        err_console.print(serving_line(settings, host, port, idx.count()), highlight=False)
         with _stop_on_signals():
             uvicorn.run(
                 app,
@@ -174,6 +175,24 @@ def serve(
                 timeout_keep_alive=settings.keep_alive,
             )
     err_console.print("copydesk stopped; the index is saved")
+
+
+def ingested_line(counts: dict[str, int]) -> str:
+    """What an ingest did, as a sentence (not a dict)."""
+    read = sum(counts.values())
+    return (
+        f"ingested {read} articles: {counts['created']} created, {counts['replaced']} "
+        f"replaced, {counts['unchanged']} unchanged, {counts['rejected']} rejected"
+    )
+
+
+def serving_line(settings: Settings, host: str, port: int, articles: int) -> str:
+    """Where the service listens and what it serves from, in one line."""
+    where = describe(settings)
+    return (
+        f"copydesk on http://{host}:{port} (API docs: http://{host}:{port}/docs); "
+        f"index '{settings.index}' on {where}, {articles} articles"
+    )
 
 
 class _Stop(Exception):
@@ -252,7 +271,7 @@ def match(
     if as_json:
         console.print_json(json.dumps({"matches": _match_json(matches)}))
     elif matches:
-        console.print(_matches_table(f"matches for {file}", matches))
+        print_table(_matches_table(f"matches for {file}", matches))
     else:
         console.print(f"no article in the index shares running text with {file}")
 
@@ -287,7 +306,7 @@ def demo(
         return
     for article_id, matches in found.items():
         if matches:
-            console.print(_matches_table(f"{article_id}", matches))
+            print_table(_matches_table(f"{article_id}", matches))
         else:
             console.print(f"[dim]{article_id}: no match[/dim]")
 

@@ -238,3 +238,63 @@ def test_service_start_fails_jobs_left_running(index: Index, settings) -> None: 
     with TestClient(create_app(settings, client=index.client)):
         # Read the raw record: the API's own read would reap it anyway.
         assert index.client.hget(index.keys.job(job_id), "status") == b"failed"
+
+
+def test_undated_wire_story_is_origin_over_a_later_dated_rework(index: Index, seed_texts) -> None:  # type: ignore[no-untyped-def]
+    # 001 carries a date and 000 none: 000, the ANI copy, is still the origin,
+    # and the job's result says why.
+    index.put(ArticleIn(text=seed_texts["000"], id="000", source="ANI"))
+    when = datetime(2024, 11, 1, 9, 0, tzinfo=UTC)
+    index.put(ArticleIn(text=seed_texts["001"], id="001", source="Daily", published_at=when))
+    store, job_id, job = _run(index)
+    (cluster,) = json.loads(store.result(job_id))["clusters"]
+    assert cluster["origin"] == "000"
+    assert cluster["origin_reason"].startswith("wire source (ANI); the other carries 32%")
+
+
+def test_wire_list_of_the_job_is_configurable(index: Index, seed_texts) -> None:  # type: ignore[no-untyped-def]
+    index.put(ArticleIn(text=seed_texts["000"], id="000"))
+    index.put(ArticleIn(text=seed_texts["001"], id="001", source="Desk Agency"))
+    store = JobStore(index.client, index.keys)
+    job_id = store.create(JobParams())
+    execute(
+        index.client,
+        index.keys,
+        index.config,
+        index.thresholds,
+        job_id,
+        wire_sources=("desk agency",),
+    )
+    (cluster,) = json.loads(store.result(job_id))["clusters"]
+    assert cluster["origin"] == "001" and "wire source (desk agency)" in cluster["origin_reason"]
+    # The default list does not know that agency: the text decides (000).
+    _, job_id, _ = _run(index)
+    assert json.loads(store.result(job_id))["clusters"][0]["origin"] == "000"
+
+
+def test_runner_takes_the_wire_list_from_the_settings_factory(
+    index: Index, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COPYDESK_WIRE_SOURCES", "Desk Agency, ANI")
+    runner = JobRunner(index.client, index.keys, index.config, index.thresholds)
+    monkeypatch.setattr(mp.get_context("spawn"), "Process", _NoProcess)
+    runner.start("job")
+    assert runner.wire_sources == ("Desk Agency", "ANI")
+    assert _NoProcess.last_args[-1] == ("Desk Agency", "ANI")
+
+
+class _NoProcess:
+    last_args: tuple[object, ...] = ()
+
+    def __init__(self, target: object, args: tuple[object, ...], **kwargs: object) -> None:
+        type(self).last_args = args
+        self.pid = 0
+
+    def start(self) -> None:
+        pass
+
+    def is_alive(self) -> bool:
+        return False
+
+    def join(self, timeout: float | None = None) -> None:
+        pass

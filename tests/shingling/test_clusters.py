@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from shingling import PipelineConfig, Scores, Thresholds, analyse
 from shingling.clusters import (
+    DEFAULT_WIRE_SOURCES,
     LINKING,
     ClusterParams,
     ShingleVerifier,
@@ -22,6 +24,8 @@ from shingling.clusters import (
     estimate_cardinality,
     link,
     link_mask,
+    pick_origin,
+    wire_source,
 )
 
 CONFIG = PipelineConfig()
@@ -360,3 +364,86 @@ def test_a_shared_boilerplate_paragraph_chains_no_stories() -> None:
         params=ClusterParams(max_bucket=4), fingerprints=[a.fingerprints for a in analyses],
     )  # fmt: skip
     assert stock.groups() == [] and few.passage_pairs == 0 and few.stock_fingerprints > 0
+
+
+# -- origins: wire sources, dates and text together, with a reason ---------------------
+SEEDS = Path(__file__).resolve().parents[2] / "seeds"
+
+
+def _seed_family() -> tuple[list[str], ShingleVerifier]:
+    texts = [p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("00[01]_*.txt"))]
+    shingles = [analyse(t, CONFIG).shingles for t in texts]
+    return ["000", "001"], ShingleVerifier(lambda rows: [shingles[r] for r in rows], Thresholds())
+
+
+def test_seed_000_is_origin_of_the_ani_family_by_text_alone() -> None:
+    # 001 cut the missile paragraphs of 000 and added Zelenskyy's: 42% of 001's
+    # shingles are in 000, 32% of 000's in 001. A family of two ties on
+    # carried + held; the fuller text (000) wins, not the one more contained.
+    ids, verify = _seed_family()
+    got, why = pick_origin(ids, np.full(2, NAN), verify.containment_matrix)
+    assert ids[got] == "000"
+    assert "fuller" in why and "it holds 42% of the other's" in why
+
+
+def test_seed_000_is_origin_as_the_ani_wire_source() -> None:
+    ids, verify = _seed_family()
+    got, why = pick_origin(
+        ids, np.full(2, NAN), verify.containment_matrix, sources=["ANI", None], wire=("ANI",)
+    )
+    assert ids[got] == "000"
+    assert why.startswith("wire source (ANI); the other carries 32% of its text")
+
+
+def test_undated_wire_story_is_not_displaced_by_a_later_dated_rework() -> None:
+    # "rework" runs all of the wire story and adds to it, and carries a date.
+    m = [[1, 1.0], [0.6, 1]]  # row: share of that member's text found in the other
+    published = np.array([NAN, 1_700_000_000.0])
+    wire, why = pick_origin(
+        ["wire", "rework"], published, _containment(m), sources=["PTI", "Daily"], wire=("PTI",)
+    )
+    assert wire == 0 and why.startswith("wire source (PTI)")
+    # Without a source either, the date alone does not decide: text does.
+    m = [[1, 0.4], [0.5, 1]]  # the rework cut more of the wire story than it added
+    got, why = pick_origin(["wire", "rework"], published, _containment(m))
+    assert got == 0 and "published_at" not in why
+    # A dated member still loses to an earlier dated one.
+    got, why = pick_origin(["a", "b"], np.array([200.0, 100.0]), _containment(m))
+    assert got == 1 and why.startswith("earliest published_at (1970-01-01T00:01:40Z)")
+
+
+def test_wire_list_is_configurable_and_matches_whole_words() -> None:
+    m = [[1, 0.9, 0.9], [0.2, 1, 0.2], [0.2, 0.2, 1]]  # by text, "a" is the origin
+    ids, undated = ["a", "b", "c"], np.full(3, NAN)
+    sources = [None, "Reuters", "Apple Daily"]
+    assert choose_origin(ids, undated, _containment(m), sources=sources, wire=()) == 0
+    assert choose_origin(ids, undated, _containment(m), sources=sources, wire=("AP",)) == 0
+    assert choose_origin(ids, undated, _containment(m), sources=sources, wire=("reuters",)) == 1
+    assert wire_source("ANI News", DEFAULT_WIRE_SOURCES) == "ANI"
+    assert wire_source("Agence France-Presse (AFP)", ("agence france-presse",)) is not None
+    assert wire_source("Apple Daily", DEFAULT_WIRE_SOURCES) is None
+
+
+def test_three_member_family_origin_is_the_story_the_others_cut_and_extend(corpus) -> None:  # type: ignore[no-untyped-def]
+    # f0-0 wire, f0-1 trimmed, f0-2 new lede, f0-3 wire + local paragraphs: the
+    # trimmed copy is the most contained, the extended one holds the most; the
+    # wire story is both carried and holding.
+    ids, analyses, sigs, _ = corpus
+    result = cluster_signatures(sigs, ids, np.full(len(ids), NAN), CONFIG, _exact(analyses))
+    fam0 = next(c for c in result.clusters if "f0-0" in c.members)
+    assert fam0.origin == "f0-0"
+    assert fam0.origin_reason.startswith("the most text shared with the others, of 4 candidates")
+
+
+def test_cluster_signatures_takes_sources_and_the_wire_list(corpus) -> None:  # type: ignore[no-untyped-def]
+    ids, analyses, sigs, _ = corpus
+    sources = ["Agency X" if i == "f0-1" else None for i in ids]
+    undated = np.full(len(ids), NAN)
+    params = ClusterParams(wire_sources=("Agency X",))
+    result = cluster_signatures(
+        sigs, ids, undated, CONFIG, _exact(analyses), params=params, sources=sources
+    )
+    fam0 = next(c for c in result.clusters if "f0-0" in c.members)
+    assert fam0.origin == "f0-1" and fam0.origin_reason.startswith("wire source (Agency X)")
+    default = cluster_signatures(sigs, ids, undated, CONFIG, _exact(analyses), sources=sources)
+    assert next(c for c in default.clusters if "f0-0" in c.members).origin == "f0-0"

@@ -30,7 +30,39 @@ def test_corpus_of_seed_files_gives_one_cluster(tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     clusters = json.loads(out.read_text())["clusters"]
     assert [c["members"] for c in clusters] == [SEED_PAIR]
-    assert clusters[0]["origin"] in SEED_PAIR
+    # 000 is the ANI story (seeds/meta.json), 001 an outlet's copy of it.
+    assert clusters[0]["origin"] == SEED_PAIR[0]
+    assert clusters[0]["origin_reason"].startswith("wire source (ANI)")
+    # The families table on stderr says the same, ids whole (not a TTY: plain lines).
+    assert f"{SEED_PAIR[0]}\t2\twire source (ANI)" in res.stderr
+
+
+def test_wire_sources_setting_changes_the_origin(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COPYDESK_WIRE_SOURCES", "")  # no agency is preferred
+    out = tmp_path / "clusters.json"
+    res = runner.invoke(app, ["cluster", "--corpus", str(SEEDS), "-q", "--output", str(out)])
+    assert res.exit_code == 0, res.output
+    (cluster,) = json.loads(out.read_text())["clusters"]
+    assert cluster["origin"] == SEED_PAIR[0]  # by text: the fuller of the two
+    assert cluster["origin_reason"].startswith("tied on shared text: the fuller one")
+
+
+def test_corpus_origin_is_an_undated_wire_story_not_a_later_dated_rework(
+    tmp_path: Path, seed_texts: dict[str, str]
+) -> None:
+    lines = [
+        {"id": "wire", "text": seed_texts["000"], "source": "ANI"},
+        {"id": "rework", "text": seed_texts["001"], "published_at": "2024-11-01T09:00:00Z"},
+    ]
+    src = tmp_path / "batch.jsonl"
+    src.write_text("".join(json.dumps(x) + "\n" for x in lines))
+    res = runner.invoke(app, ["cluster", "--corpus", str(src), "-q", "--format", "csv"])
+    assert res.exit_code == 0, res.output
+    rows = list(csv.DictReader(res.stdout.splitlines()))
+    assert {r["origin"] for r in rows} == {"wire"}
+    assert all(r["origin_reason"].startswith("wire source (ANI)") for r in rows)
 
 
 def test_corpus_jsonl_uses_published_at_for_the_origin_and_writes_csv(
@@ -97,4 +129,4 @@ def test_cluster_over_an_empty_index(url: str, tmp_path: Path) -> None:
         app, ["cluster", "--redis-url", url, "-q", "--format", "csv", "-o", str(out)]
     )
     assert res.exit_code == 0, res.output
-    assert out.read_text().splitlines() == ["cluster_id,origin,id"]
+    assert out.read_text().splitlines() == ["cluster_id,origin,id,origin_reason"]

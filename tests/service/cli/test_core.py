@@ -88,3 +88,72 @@ def test_demo(tmp_path: Path) -> None:
     found = json.loads(res.output)
     strong = {k: [m["id"][:3] for m in v] for k, v in found.items() if v}
     assert {k[:3]: v for k, v in strong.items()} == {"000": ["001"], "001": ["000"]}
+
+
+LONG = "wire-" + "x" * 120  # longer than 80 columns: rich would split or cut it
+
+
+def test_match_table_keeps_long_ids_whole_when_not_a_tty(
+    url: str, tmp_path: Path, seed_texts: dict[str, str]
+) -> None:
+    src = tmp_path / "long.jsonl"
+    lines = [{"id": LONG + "-a", "text": seed_texts["000"], "source": "ANI", "title": "t" * 90}]
+    src.write_text("".join(json.dumps(x) + "\n" for x in lines))
+    assert runner.invoke(app, ["ingest", str(src), "--redis-url", url, "-q"]).exit_code == 0
+    f = tmp_path / "copy.txt"
+    f.write_text(seed_texts["001"])
+    res = runner.invoke(app, ["match", str(f), "--redis-url", url])
+    assert res.exit_code == 0, res.output
+    # Plain tab-separated lines: the id whole on the row of its match.
+    row = next(line for line in res.stdout.splitlines() if LONG in line)
+    assert row.split("\t")[:3] == ["1", LONG + "-a", "syndicated"]
+    assert "─" not in res.stdout and "│" not in res.stdout
+
+
+def test_table_on_a_terminal_never_wraps_an_id() -> None:
+    from io import StringIO
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from service.cli.common import id_column, print_table
+
+    table = Table()
+    id_column(table, "id", [LONG])
+    table.add_column("title")
+    table.add_row(LONG, "a title that can wrap as much as it likes " * 3)
+    out = StringIO()
+    terminal = Console(file=out, force_terminal=True, width=200, color_system=None)
+    print_table(table, terminal)
+    assert sum(LONG in line for line in out.getvalue().splitlines()) == 1
+
+
+def test_ingest_reads_the_seeds_metadata(url: str, redis_client) -> None:  # type: ignore[no-untyped-def]
+    from service.index import Index
+    from service.settings import get_settings
+
+    res = runner.invoke(app, ["ingest", str(SEEDS), "--redis-url", url, "-q"])
+    assert res.exit_code == 0, res.output
+    index = Index.from_settings(redis_client, get_settings(redis_url=url))
+    wire = index.get("000_3a13d4dc9571d926")
+    assert wire.source == "ANI" and wire.title.startswith("Blinken: some 10,000")
+    assert wire.published_at is None  # the text states no date
+    upi = index.get("003_ad48eea2a50b0cbd")
+    assert upi.source == "UPI" and upi.published_at.startswith("2024-10-23T09:10:00")
+    # The metadata is not part of the text: stored text is the file, byte for byte.
+    assert wire.text == (next(SEEDS.glob("000_*.txt"))).read_text(encoding="utf-8")
+
+
+def test_serving_line_is_a_sentence_not_a_dict(tmp_path: Path) -> None:
+    from service.cli.core import ingested_line, serving_line
+    from service.settings import get_settings
+
+    counts = {"created": 4, "replaced": 0, "unchanged": 1, "rejected": 0}
+    assert ingested_line(counts) == (
+        "ingested 5 articles: 4 created, 0 replaced, 1 unchanged, 0 rejected"
+    )
+    line = serving_line(get_settings(data_dir=tmp_path), "127.0.0.1", 8000, 5)
+    assert line == (
+        "copydesk on http://127.0.0.1:8000 (API docs: http://127.0.0.1:8000/docs); "
+        f"index 'default' on embedded Redis in {tmp_path}, 5 articles"
+    )
