@@ -76,28 +76,51 @@ def _routers() -> list[APIRouter]:
 OPTIONAL_ROUTERS: list[str] = ["service.api.routes.clusters", "service.api.routes.alignments"]
 
 
+def _shown(value: object, most: int = 60) -> str:
+    """A refused value as the message quotes it: repr, cut to ``most`` characters."""
+    text = repr(value)
+    return text if len(text) <= most else text[: most - 4] + "...'"
+
+
 def _validation_detail(exc: RequestValidationError) -> tuple[int, str]:
+    from service.api.schemas import ID_PATTERN, ID_RULE, TIME_EXAMPLE
+
     errors = exc.errors()
     if any(e.get("type") == "json_invalid" for e in errors):
         ctx: dict[str, object] = next(
             (e.get("ctx", {}) for e in errors if e.get("type") == "json_invalid"), {}
         )
         return 400, f"body is not valid JSON ({ctx.get('error', 'parse error')}); fix the JSON"
-    parts = []
+    parts, missing = [], False
     for e in errors:
         where = list(e.get("loc", ()))
         if where[:1] == ["body"]:  # only the leading "body": a field may be named so
             where = where[1:]
         loc = ".".join(str(p) for p in where)
         msg = str(e.get("msg", "invalid")).removeprefix("Value error, ")
-        if e.get("type") == "extra_forbidden":
+        kind, given = e.get("type", ""), _shown(e.get("input"))
+        if kind == "missing":
+            parts.append("the request body is required" if not where else f"`{loc}` is required")
+            missing = True
+            continue
+        if kind.startswith("datetime_") or kind.startswith("date_"):
+            why = msg.partition(", ")[2]
+            msg = f"must be an ISO 8601 date-time such as {TIME_EXAMPLE}, not {given}"
+            msg += f" ({why})" if "range" in why or "outside" in why else ""
+        elif kind == "string_pattern_mismatch" and e.get("ctx", {}).get("pattern") == ID_PATTERN:
+            msg = f"an id is {ID_RULE}; {given} is not"
+        elif kind == "int_parsing":
+            msg = f"must be a whole number, not {given}"
+        elif kind == "extra_forbidden":
             msg = "unknown field; remove it (see the schema at /docs)"
         elif e.get("type") == "string_too_short" and e.get("ctx", {}).get("min_length") == 1:
             msg = "is empty; send a non-empty string (or leave the field out if optional)"
         elif e.get("type") == "string_unicode":  # checked before min_length/pattern can count
             msg = "contains a lone UTF-16 surrogate, which is not text; send valid Unicode text"
+        msg = msg.replace("Input should be ", "must be ", 1)
         parts.append(f"{loc}: {msg}" if loc else msg)
-    return 422, "; ".join(parts) or "invalid request"
+    hint = "; see the schema at /docs" if missing else ""
+    return 422, ("; ".join(parts) or "invalid request") + hint
 
 
 def create_app(settings: Settings, *, client: redis.Redis | None = None) -> FastAPI:

@@ -21,6 +21,10 @@ from service.web import is_http_url
 from shingling.normalise import scrub_controls
 
 ID_PATTERN = r"^[\w.:@~+=\-]{1,200}$"
+#: ``ID_PATTERN`` in words, for error messages.
+ID_RULE = "1-200 letters, digits or . : @ ~ + = - _ (no spaces, slashes or control characters)"
+#: What a time must look like, for error messages.
+TIME_EXAMPLE = "2024-05-01T12:00:00Z"
 
 
 def normalise_id(value: object) -> object:
@@ -35,6 +39,11 @@ def timestamp_string(value: object) -> object:
     if value is not None and not isinstance(value, str | datetime):
         raise ValueError(
             f"must be an ISO 8601 string such as 2024-10-31T14:05:00Z, not {type(value).__name__}"
+        )
+    if isinstance(value, str) and re.fullmatch(r"\s*[-+]?\d+(\.\d*)?\s*", value):
+        # Lax pydantic reads '2024' or '1730383500' as seconds since 1970.
+        raise ValueError(
+            f"must be an ISO 8601 string such as {TIME_EXAMPLE}, not a number ({value!r})"
         )
     return value
 
