@@ -12,11 +12,23 @@ Autoescaping is on: article text never becomes markup. The style and script
 are ``service/static/alignment.css`` and ``.js``, inlined (a page written to a
 file works on its own) and allowed by hash in the page's Content-Security-Policy
 (``service.web``); the link to an original is only drawn for an http(s) URL.
+
+Shared passages (``shingling.passages``: runs of text both carry) are marked
+inside the sentences, passage ``k`` in the same colour on both sides; word
+differences inside a changed sentence are marked on top (changed words
+underlined, words only in B underlined twice, words only in A struck). At
+phone width the two columns become one, with a toggle (radio buttons and
+CSS: no script needed) to read A, B or both. Served by the editor UI
+(``service.pages``), the page also shows the pair's verdict and scores
+(``PairInfo``) and links back to the articles.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import cache
 from http import HTTPStatus
 
@@ -24,6 +36,11 @@ import jinja2
 
 from service.web import inline, is_http_url
 from shingling.align import Alignment, Sentence
+from shingling.config import PipelineConfig
+from shingling.passages import shared_passages
+
+#: Passage colours the stylesheet defines (``.pass.p0`` .. ``.pass.p7``).
+PASSAGE_COLOURS = 8
 
 LEGEND = (
     ("copied", "Copied", "the same sentence up to small edits"),
@@ -42,14 +59,39 @@ class Meta:
     source: str | None = None
     url: str | None = None
     id: str | None = None
+    published_at: str | None = None
+
+
+@dataclass(frozen=True)
+class PairInfo:
+    """What the page says about the pair: scores as the index computes them.
+
+    ``b_in_a``: share of B's shingles found in A; ``a_in_b`` the reverse;
+    ``a_share``/``b_share``: share of each text's words inside shared passages;
+    ``passages``: ``(a_start, a_end, b_start, b_end)`` character offsets.
+    """
+
+    verdict: str | None
+    jaccard: float
+    b_in_a: float
+    a_in_b: float
+    a_share: float
+    b_share: float
+    passages: tuple[tuple[int, int, int, int], ...] = ()
 
 
 @dataclass(frozen=True)
 class Piece:
-    """A run of a sentence's text; ``op`` is set on words that differ from the counterpart."""
+    """A run of a sentence's text; ``op`` is set on words that differ from the counterpart,
+    ``passage`` (its number) on text inside a passage both texts share."""
 
     text: str
     op: str | None
+    passage: int | None = None
+
+    @property
+    def colour(self) -> str:
+        return "" if self.passage is None else f"p{self.passage % PASSAGE_COLOURS}"
 
 
 @dataclass(frozen=True)
@@ -75,30 +117,59 @@ class Row:
     b: tuple[Cell, ...]
 
 
-def pieces(s: Sentence) -> tuple[Piece, ...]:
-    """The sentence's text cut at its changed words (``replace``/``delete``/``insert``)."""
+def pieces(s: Sentence, spans: Sequence[tuple[int, int]] = ()) -> tuple[Piece, ...]:
+    """The sentence's text cut at its changed words (``replace``/``delete``/``insert``)
+    and at the shared passages ``spans`` (``(start, end)`` offsets into its side's
+    text; passage ``k`` is ``spans[k]``)."""
+    ops = [op for op in s.diff if op.op != "equal" and op.end > op.start]
+    inside = [
+        (k, max(a, s.start), min(b, s.end))
+        for k, (a, b) in enumerate(spans)
+        if a < s.end and b > s.start
+    ]
+    cuts = {s.start, s.end}
+    for op in ops:
+        cuts.update((min(max(op.start, s.start), s.end), min(max(op.end, s.start), s.end)))
+    for _, a, b in inside:
+        cuts.update((a, b))
+    points = sorted(cuts)
     out: list[Piece] = []
-    pos = s.start
-    for op in s.diff:
-        if op.op == "equal" or op.start < pos:
-            continue
-        if op.start > pos:
-            out.append(Piece(s.text[pos - s.start : op.start - s.start], None))
-        out.append(Piece(s.text[op.start - s.start : op.end - s.start], op.op))
-        pos = op.end
-    if pos < s.end:
-        out.append(Piece(s.text[pos - s.start :], None))
+    for x, y in zip(points, points[1:], strict=False):
+        op = next((o.op for o in ops if o.start <= x < o.end), None)
+        passage = next((k for k, a, b in inside if a <= x < b), None)
+        text = s.text[x - s.start : y - s.start]
+        if out and out[-1].op == op and out[-1].passage == passage:
+            out[-1] = Piece(out[-1].text + text, op, passage)
+        else:
+            out.append(Piece(text, op, passage))
     return tuple(out)
 
 
-def rows(alignment: Alignment) -> list[Row]:
+def _text_of(sentences: Sequence[Sentence]) -> str:
+    """A side's text rebuilt from its sentences (offsets kept; gaps become spaces)."""
+    end = max((x.end for x in sentences), default=0)
+    chars = [" "] * end
+    for x in sentences:
+        chars[x.start : x.end] = x.text
+    return "".join(chars)
+
+
+def passages_of(alignment: Alignment) -> tuple[tuple[int, int, int, int], ...]:
+    """Shared passages of the two sides, found with the default pipeline (the page
+    only marks them; ``PairInfo.passages`` carries the index's own when given)."""
+    found = shared_passages(_text_of(alignment.a), _text_of(alignment.b), PipelineConfig())
+    return tuple((p.a_start, p.a_end, p.b_start, p.b_end) for p in found.passages)
+
+
+def rows(alignment: Alignment, passages: Sequence[tuple[int, int, int, int]] = ()) -> list[Row]:
     """Table rows with counterparts level (see the module docstring)."""
     a, b = alignment.a, alignment.b
     placed: set[int] = set()
     out: list[Row] = []
+    spans = {"a": [(p[0], p[1]) for p in passages], "b": [(p[2], p[3]) for p in passages]}
 
     def cell(side: str, s: Sentence) -> Cell:
-        return Cell(side, s, pieces(s))
+        return Cell(side, s, pieces(s, spans[side]))
 
     def flush_before(limit: int) -> None:
         for s in a:
@@ -123,6 +194,28 @@ def rows(alignment: Alignment) -> list[Row]:
     return out
 
 
+def when(value: str | float | None) -> str:
+    """An ISO 8601 time (or epoch seconds) as ``2024-10-31 14:05 UTC`` (unknown: "")."""
+    if value is None or value == "":
+        return ""
+    try:
+        if isinstance(value, int | float):
+            dt = datetime.fromtimestamp(value, UTC)
+        else:
+            dt = datetime.fromisoformat(value)
+    except (ValueError, OverflowError, OSError):
+        return str(value)
+    dt = dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def pct(value: float | None) -> str:
+    """A share (0..1) as a whole percentage."""
+    if value is None or math.isnan(value):
+        return "-"
+    return f"{value:.0%}"
+
+
 @cache
 def environment() -> jinja2.Environment:
     """The pages' Jinja2 environment (built on first use, autoescape on).
@@ -138,20 +231,44 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.tests["http_url"] = is_http_url
+    env.filters["when"] = when
+    env.filters["pct"] = pct
     return env
 
 
-def render(alignment: Alignment, a: Meta, b: Meta) -> str:
-    """The HTML page of ``alignment`` between the texts described by ``a`` and ``b``."""
+def render(
+    alignment: Alignment,
+    a: Meta,
+    b: Meta,
+    *,
+    pair: PairInfo | None = None,
+    links: bool = False,
+) -> str:
+    """The HTML page of ``alignment`` between the texts described by ``a`` and ``b``.
+
+    ``pair``: the verdict and scores to show (and the passages to mark); ``links``:
+    the page is served by the editor UI, so it links back to its pages (a page
+    written to a file has nowhere to link to).
+    """
+    passages = pair.passages if pair is not None else passages_of(alignment)
     template = environment().get_template("alignment.html")
     return template.render(
         alignment=alignment,
-        rows=rows(alignment),
+        rows=rows(alignment, passages),
         a=a,
         b=b,
+        pair=pair,
+        passages=len(passages),
+        links=links,
         legend=LEGEND,
         summary=alignment.summary,
-        assets={"css": inline("alignment.css"), "js": inline("alignment.js")},
+        # Both stylesheets: the UI's (header, verdict, scores) and the page's own; the
+        # page policy allows every file of service/static by hash, and this page uses each.
+        assets={
+            "css": inline("alignment.css"),
+            "ui": inline("ui.css"),
+            "js": inline("alignment.js"),
+        },
     )
 
 
@@ -162,4 +279,6 @@ def render_error(status: int, detail: str) -> str:
     except ValueError:
         phrase = "Error"
     template = environment().get_template("error.html")
-    return template.render(status=status, phrase=phrase, detail=detail)
+    return template.render(
+        status=status, phrase=phrase, detail=detail, assets={"css": inline("ui.css")}
+    )

@@ -19,21 +19,21 @@ from fastapi.datastructures import DefaultPlaceholder
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
-from service import redis_errors, retention
+from service import pages, redis_errors, retention
 from service.alignment_view import render_error
+from service.api import offline_docs
 from service.api.deps import JsonIfBody
 from service.api.middleware import BodyLimit, Observe, SecurityHeaders
 from service.clustering import JobStore
 from service.index import ConfigMismatch, Contention, Index
 from service.settings import Settings
 from service.store import StoreUnavailable, describe, open_redis
-from service.web import docs_policy, page_policy
+from service.web import page_policy
 from shingling.pipeline import warm_up
 
 log = logging.getLogger("copydesk.api")
@@ -158,7 +158,7 @@ def create_app(settings: Settings, *, client: redis.Redis | None = None) -> Fast
         lifespan=lifespan,
         # '/articles/%2F' is '/articles/': a 404, not a redirect to POST /articles.
         redirect_slashes=False,
-        # Swagger UI is served below with its own Content-Security-Policy; no ReDoc.
+        # Swagger UI is served by offline_docs with its own Content-Security-Policy; no ReDoc.
         docs_url=None,
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
@@ -168,7 +168,8 @@ def create_app(settings: Settings, *, client: redis.Redis | None = None) -> Fast
     app.state.metrics = _metrics()
     for router in _routers():
         app.include_router(router)
-    _docs_page(app)
+    offline_docs.install(app)  # Swagger UI from a package, not a CDN
+    pages.install(app)  # the editor UI: server-rendered pages
     _html_errors_in_schema(app)
     _install_handlers(app, settings)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
@@ -181,17 +182,6 @@ def create_app(settings: Settings, *, client: redis.Redis | None = None) -> Fast
         )
     app.add_middleware(SecurityHeaders, policy=page_policy())  # outermost: every answer
     return app
-
-
-def _docs_page(app: FastAPI) -> None:
-    """``GET /docs``: FastAPI's Swagger UI, with a policy that allows its inline script."""
-    page = get_swagger_ui_html(openapi_url=app.openapi_url or "", title=f"{app.title} - API")
-    body = bytes(page.body)
-    policy = docs_policy(body.decode())
-
-    @app.get("/docs", include_in_schema=False)
-    async def docs() -> HTMLResponse:
-        return HTMLResponse(body, headers={"content-security-policy": policy})
 
 
 def _is_html(route: object) -> bool:

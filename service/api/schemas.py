@@ -232,6 +232,34 @@ class ArticleOut(BaseModel):
     ingested_at: str
 
 
+class ArticleSummaryOut(BaseModel):
+    """A stored article in a list: its metadata, without the text."""
+
+    id: str
+    title: str | None = None
+    source: str | None = None
+    url: str | None = None
+    published_at: str | None = None
+    ingested_at: str
+
+
+class ArticlesOut(BaseModel):
+    articles: list[ArticleSummaryOut] = Field(
+        description="Newest first (published_at, else ingest time)."
+    )
+    offset: int
+    limit: int
+    total: int | None = Field(
+        description="How many articles fit the query: the index's size without `q`, the "
+        "day's count for a date; null for a text search (it stops at the first pages)."
+    )
+    next_offset: int | None = Field(description="The `offset` of the next page; null on the last.")
+    complete: bool = Field(
+        description="False when a text search stopped before reaching the oldest articles "
+        "(it reads the newest 20,000 at most): refine `q`, or search by date."
+    )
+
+
 class ErrorOut(BaseModel):
     detail: str
 

@@ -1,4 +1,4 @@
-"""/articles: index, match, read and delete articles."""
+"""/articles: index, match, list, read and delete articles."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from service.api.schemas import (
     ID_PATTERN,
     ArticleBody,
     ArticleOut,
+    ArticlesOut,
+    ArticleSummaryOut,
     MatchesOut,
     MatchOut,
     PostArticleOut,
@@ -20,6 +22,7 @@ from service.api.schemas import (
 )
 from service.index import ArticleIn, EmptyText, Match
 from service.intake import Rejected, prepare
+from service.listing import list_articles
 from service.settings import Settings
 
 router = APIRouter(prefix="/articles", tags=["articles"], responses=ERRORS)
@@ -78,6 +81,34 @@ def post_article(
     if result.status != "created":
         response.status_code = 200
     return PostArticleOut(id=result.id, status=result.status, matches=_out(result.matches))
+
+
+@router.get(
+    "",
+    response_model=ArticlesOut,
+    summary="List stored articles, newest first, or search them by id, title, source or date",
+)
+def get_articles(
+    index: IndexDep,
+    settings: SettingsDep,
+    q: str = Query(
+        default="",
+        max_length=200,
+        description="Empty: every article. YYYY-MM-DD: that UTC day's articles. Else: "
+        "articles whose id, title or source contain it (case-insensitive), an exact id first.",
+    ),
+    offset: int = Query(default=0, ge=0, le=1_000_000),
+    limit: int | None = Query(default=None, ge=1, le=1000),
+) -> ArticlesOut:
+    page = list_articles(index.client, index.keys, q, offset=offset, limit=_limit(settings, limit))
+    return ArticlesOut(
+        articles=[ArticleSummaryOut.model_validate(a, from_attributes=True) for a in page.articles],
+        offset=page.offset,
+        limit=page.limit,
+        total=page.total,
+        next_offset=page.next_offset,
+        complete=page.complete,
+    )
 
 
 @router.post(
