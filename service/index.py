@@ -703,9 +703,7 @@ class Index:
         matches = self._query_narrow(query, bands, _unpacked(fps), {n}, limit)
         return self._located(_text(text), matches)
 
-    def candidates(
-        self, bands: np.ndarray, fingerprints: np.ndarray | None = None
-    ) -> Counter[int]:
+    def candidates(self, bands: np.ndarray, fingerprints: np.ndarray | None = None) -> Counter[int]:
         """Doc numbers sharing at least one band bucket (or passage fingerprint),
         with the number of band buckets shared.
 
@@ -740,6 +738,7 @@ class Index:
                 *self._fp_args(),
                 self._packed(fingerprints),
                 passage_limit,
+                FINGERPRINT_CAP,  # a full list is a stock passage: no candidates
             ],
         )
         # query.lua returns one flat list (see its note on why): a row per candidate.

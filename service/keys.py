@@ -39,10 +39,12 @@ _MIN_SHARDS, _MAX_SHARDS = 1 << 10, 1 << 24
 #: Fingerprints a news article keeps, for sizing the ``fp`` shards (about
 #: ``2 / (winnow + 1)`` of its ~600 shingles at the default winnow of 8).
 FINGERPRINTS_PER_ARTICLE = 128
-#: Doc numbers a fingerprint's posting list keeps: the newest, the oldest drop
-#: out as new ones come. A run of text that more articles carry is boilerplate
-#: or a stock passage (docs/matching.md); the cap also keeps every posting list
-#: inside the compact hash encoding (256 bytes) and every write O(1).
+#: Doc numbers a fingerprint's posting list keeps: its first carriers (a full
+#: list takes no more, and makes room only as they are removed). A run of text
+#: that more articles carry is boilerplate or a stock passage: a full list
+#: offers no query candidates and no batch pairs (docs/matching.md). The cap
+#: also keeps every posting list inside the compact hash encoding (256 bytes)
+#: and every write O(1).
 FINGERPRINT_CAP = 64
 
 

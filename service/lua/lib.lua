@@ -40,8 +40,9 @@ end
 -- they are removed (so the common case costs two calls, not a rewrite).
 local function enlist(key, field, doc, cap)
   if redis.call('HSETNX', key, field, doc) == 1 then return end
-  if cap > 0 and redis.call('HSTRLEN', key, field) >= 4 * cap then return end
-  redis.call('HSET', key, field, redis.call('HGET', key, field) .. doc)
+  local v = redis.call('HGET', key, field)  -- one read gives the length and the list
+  if cap > 0 and #v >= 4 * cap then return end
+  redis.call('HSET', key, field, v .. doc)
 end
 
 -- Remove the 4-byte doc number `doc` from the bucket `field` of shard `key`.

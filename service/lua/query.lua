@@ -12,6 +12,8 @@
 -- ARGV[11]       the query's passage fingerprints, packed uint32 LE ('' = none)
 -- ARGV[12]       how many more candidates to return by shared fingerprints,
 --                most shared first, beyond those chosen by bands (0 = all)
+-- ARGV[13]       carriers of a full fingerprint list (FINGERPRINT_CAP; 0 = no cap):
+--                a full list is a stock passage, and offers no candidates
 -- Returns one flat list: per candidate, doc number packed, shared bands,
 -- shared fingerprints, then (only with ARGV[4] == '1') id, title, source,
 -- published_at, sh, nq (a deleted doc has a nil id).
@@ -29,10 +31,11 @@ for m = 1, 32 do formats[m] = '<' .. string.rep('I4', m) end
 -- carries) says little about any one of them, and reading it all was the
 -- tail of a query at a million articles: only its newest entries count
 -- (entries are appended, so they are the bucket's last bytes).
-local function count(keys, fields, cap, counts, found)
+-- A bucket of `full` entries or more (0: none is) is left out entirely.
+local function count(keys, fields, cap, counts, found, full)
   for i = 1, #keys do
     local v = redis.call('HGET', keys[i], fields[i])
-    if v then
+    if v and (full == 0 or #v < 4 * full) then
       local size = #v / 4
       local first = 0
       if cap > 0 and size > cap then first = size - cap end
@@ -95,13 +98,15 @@ end
 local cap = tonumber(ARGV[8])
 local keys, fields = band_entries(ARGV[5], tonumber(ARGV[6]), ARGV[7])
 local counts, found = {}, {}
-count(keys, fields, cap, counts, found)
+count(keys, fields, cap, counts, found, 0)
 keys, fields = fp_entries(ARGV[9], tonumber(ARGV[10]), ARGV[11])
 local fp_counts, fp_found = {}, {}
--- A fingerprint list holds at most FINGERPRINT_CAP carriers (put.lua); a query
--- reads 16 of each: a passage that many articles carry offers those, and a
--- stock sentence does not cost 64 entries a fingerprint (docs/matching.md).
-count(keys, fields, 16, fp_counts, fp_found)
+-- A fingerprint list holds at most FINGERPRINT_CAP carriers (put.lua). A full
+-- one is a stock passage (boilerplate, a quotation every story runs): the
+-- carriers it kept are its first ones, not this query's sources, so it offers
+-- none (as in the batch job, shingling.clusters). Of the others a query reads
+-- the newest 16 (docs/matching.md).
+count(keys, fields, 16, fp_counts, fp_found, tonumber(ARGV[13]))
 
 local chosen, taken = {}, {}
 choose(found, counts, tonumber(ARGV[2]), chosen, taken)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 import pytest
 import redis
@@ -347,7 +349,7 @@ def test_replace_and_delete_leave_no_fingerprint_entry(index: Index) -> None:
     assert list(client.scan_iter(keys.pattern("fp"))) == []
 
 
-def test_a_fingerprint_keeps_only_its_newest_entries(redis_client: redis.Redis) -> None:
+def test_a_fingerprint_list_stops_at_the_cap(redis_client: redis.Redis) -> None:
     from service.keys import FINGERPRINT_CAP
 
     index = Index(redis_client, PipelineConfig(), name="cap")
@@ -359,3 +361,33 @@ def test_a_fingerprint_keeps_only_its_newest_entries(redis_client: redis.Redis) 
         for raw in redis_client.hvals(key)
     }
     assert lengths == {FINGERPRINT_CAP}
+
+
+def test_a_stock_passage_offers_candidates_only_by_its_edges(redis_client: redis.Redis) -> None:
+    """A paragraph more than FINGERPRINT_CAP articles carry fills its
+    fingerprints' lists: a story quoting it is not offered the first carriers
+    those lists kept. Only the paragraph's edge fingerprints, which winnowing
+    picks by the words around it (so each carrier shares a few), offer any.
+    The same paragraph in three articles is a lead: found by all of them."""
+    from service.keys import FINGERPRINT_CAP
+
+    index = Index(redis_client, PipelineConfig(), name="stock")
+    stock, rare = _words(9, 60), _words(10, 60)
+    index.put_many(
+        ArticleIn(text=f"{_words(200 + i, 300)} {stock} {_words(400 + i, 300)}", id=f"s-{i}")
+        for i in range(FINGERPRINT_CAP + 6)
+    )
+    index.put_many(
+        ArticleIn(text=f"{_words(600 + i, 300)} {rare} {_words(700 + i, 300)}", id=f"r-{i}")
+        for i in range(3)
+    )
+    story = f"{_words(900, 1200)} {stock} {_words(901, 600)} {rare} {_words(902, 1200)}"
+    query = analyse(story, index.config)
+    rows = index._lookup(
+        query.bands, query.fingerprints, exclude=set(), limit=50, with_docs=True, passage_limit=50
+    )
+    shared = {cast(bytes, r.id).decode(): r.shared_fingerprints for r in rows}
+    assert all(shared[f"r-{i}"] >= 10 for i in range(3))
+    stock_shared = [n for article_id, n in shared.items() if article_id.startswith("s-")]
+    assert max(stock_shared, default=0) <= 2  # the paragraph itself has ~13
+    assert {m.id for m in index.match_text(story)} >= {"r-0", "r-1", "r-2"}
