@@ -566,3 +566,38 @@ def winnow(values: np.ndarray, w: int) -> np.ndarray:
             kept += 1
             last = best
     return chosen[:kept]
+
+
+@_kernel
+def shared_runs(a: np.ndarray, b: np.ndarray, gap: int) -> np.ndarray:
+    """Runs of equal values ``a[i..i2] == b[j..j2]`` position by position,
+    joined across gaps of at most ``gap`` positions in both arrays: rows
+    ``(i, i2, j, j2)`` (inclusive), in ``a``'s order. Each value of ``a`` is
+    placed at its first occurrence in ``b`` (``shingling.passages`` locates
+    shared passages with it; one compiled pass instead of ~15 numpy calls).
+    """
+    na, nb = len(a), len(b)
+    out = np.empty((na, 4), np.int64)
+    if na == 0 or nb == 0:
+        return out[:0]
+    order = np.argsort(b, kind="mergesort")  # stable: equal values keep b's order
+    sorted_b = b[order]
+    rows = 0
+    prev_i = prev_j = -1
+    for i in range(na):
+        at = np.searchsorted(sorted_b, a[i])
+        if at >= nb or sorted_b[at] != a[i]:
+            continue
+        j = order[at]
+        di, dj = i - prev_i, j - prev_j
+        if rows > 0 and 0 < di <= gap + 1 and 0 < dj <= gap + 1:
+            out[rows - 1, 1] = i
+            out[rows - 1, 3] = j
+        else:
+            out[rows, 0] = i
+            out[rows, 1] = i
+            out[rows, 2] = j
+            out[rows, 3] = j
+            rows += 1
+        prev_i, prev_j = i, j
+    return out[:rows]

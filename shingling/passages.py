@@ -117,24 +117,9 @@ def _runs(a: np.ndarray, b: np.ndarray, gap: int) -> list[tuple[int, int, int, i
     """Runs of windows ``a[i..i2] == b[j..j2]`` position by position, joined
     across gaps of at most ``gap`` windows in both texts (one changed word
     breaks ``k`` windows): ``(i, i2, j, j2)`` inclusive, in ``a``'s order.
-    Each window of ``a`` is placed at its first occurrence in ``b``."""
-    if not len(a) or not len(b):
-        return []
-    order = np.argsort(b, kind="stable")
-    sorted_b = b[order]
-    at = np.minimum(np.searchsorted(sorted_b, a), len(b) - 1)
-    hit = sorted_b[at] == a
-    i = np.flatnonzero(hit)
-    if not len(i):
-        return []
-    j = order[at[i]]
-    di, dj = np.diff(i), np.diff(j)
-    joined = (di > 0) & (di <= gap + 1) & (dj > 0) & (dj <= gap + 1)
-    cuts = np.flatnonzero(~joined) + 1
-    first = np.r_[0, cuts]
-    last = np.r_[cuts - 1, len(i) - 1]
-    columns = (i[first].tolist(), i[last].tolist(), j[first].tolist(), j[last].tolist())
-    return list(zip(*columns, strict=True))
+    Each window of ``a`` is placed at its first occurrence in ``b``
+    (``kernels.shared_runs``)."""
+    return [tuple(r) for r in kernels.shared_runs(a, b, gap).tolist()]
 
 
 def _merge(spans: list[list[int]]) -> list[list[int]]:

@@ -17,7 +17,7 @@ from pathlib import Path
 import numba
 import numpy as np
 from datasketch.minhash import _fmix
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shingling import PipelineConfig, analyse, compare, compare_packed, kernels, shingle
@@ -339,3 +339,34 @@ def test_running_a_kernel_writes_nothing_into_an_installed_package(tmp_path: Pat
     subprocess.run([sys.executable, "-c", code], env=env, cwd=tmp_path, check=True, timeout=300)
     assert not [p for p in site.rglob("*") if p.is_file() and p.suffix not in (".py", ".html")]
     assert list((tmp_path / "cache").rglob("*.nbi")), "the kernel was not cached"
+
+
+def _runs_reference(a: np.ndarray, b: np.ndarray, gap: int) -> list[tuple[int, int, int, int]]:
+    """The numpy form ``kernels.shared_runs`` replaced (shingling.passages)."""
+    if not len(a) or not len(b):
+        return []
+    order = np.argsort(b, kind="stable")
+    sorted_b = b[order]
+    at = np.minimum(np.searchsorted(sorted_b, a), len(b) - 1)
+    i = np.flatnonzero(sorted_b[at] == a)
+    if not len(i):
+        return []
+    j = order[at[i]]
+    di, dj = np.diff(i), np.diff(j)
+    joined = (di > 0) & (di <= gap + 1) & (dj > 0) & (dj <= gap + 1)
+    cuts = np.flatnonzero(~joined) + 1
+    first, last = np.r_[0, cuts], np.r_[cuts - 1, len(i) - 1]
+    cols = (i[first].tolist(), i[last].tolist(), j[first].tolist(), j[last].tolist())
+    return list(zip(*cols, strict=True))
+
+
+@settings(deadline=None)  # the first call loads the compiled kernel
+@given(
+    st.lists(st.integers(0, 12), max_size=80),
+    st.lists(st.integers(0, 12), max_size=80),
+    st.integers(0, 6),
+)
+def test_shared_runs_equal_the_array_definition(a: list[int], b: list[int], gap: int) -> None:
+    xa, xb = np.array(a, dtype=np.uint64), np.array(b, dtype=np.uint64)
+    got = [tuple(r) for r in kernels.shared_runs(xa, xb, gap).tolist()]
+    assert got == _runs_reference(xa, xb, gap)
