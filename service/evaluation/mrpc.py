@@ -58,8 +58,28 @@ class Report:
     fitted: AlignParams
 
 
+#: What ``load`` reads, for error messages.
+LAYOUT = (
+    "the MRPC TSV file (msr_paraphrase_train.txt layout: Quality, #1 ID, #2 ID, "
+    "#1 String, #2 String, tab-separated)"
+)
+
+
+def check_file(path: Path) -> None:
+    """Refuse a missing path or a directory with a message saying what is expected."""
+    if path.is_dir():
+        inside = sorted(p.name for p in path.glob("msr_paraphrase_*.txt")) or sorted(
+            p.name for p in path.glob("*.tsv")
+        )
+        hint = f"; it holds {', '.join(inside)}: pass one of those" if inside else ""
+        raise IsADirectoryError(f"expected {LAYOUT}, got a directory: {path}{hint}")
+    if not path.exists():
+        raise FileNotFoundError(f"no such file: {path}; expected {LAYOUT}")
+
+
 def load(path: Path, limit: int | None = None) -> list[Pair]:
     """Pairs of an MRPC TSV file (at most ``limit``)."""
+    check_file(path)
     pairs: list[Pair] = []
     with path.open(encoding="utf-8-sig", newline="") as fh:
         for lineno, row in enumerate(csv.reader(fh, delimiter="\t", quoting=csv.QUOTE_NONE), 1):
@@ -68,7 +88,9 @@ def load(path: Path, limit: int | None = None) -> list[Pair]:
             if row[0].strip() not in ("0", "1"):
                 if lineno == 1:
                     continue  # header row ("Quality  #1 ID ...")
-                raise ValueError(f"{path}:{lineno}: label must be 0 or 1, got {row[0]!r}")
+                raise ValueError(
+                    f"{path}:{lineno}: label must be 0 or 1, got {row[0][:40]!r}; expected {LAYOUT}"
+                )
             if len(row) < 5:
                 raise ValueError(f"{path}:{lineno}: expected 5 tab-separated columns")
             pairs.append(Pair(int(row[0]), row[3], row[4]))

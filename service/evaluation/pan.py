@@ -132,10 +132,29 @@ def _case(el: ET.Element) -> Case:
     )
 
 
+#: What ``load`` reads, for error messages.
+LAYOUT = (
+    "the pan13_train folder (PAN 2013 text alignment: src/, susp/ and subset folders "
+    "such as 02-no-obfuscation/)"
+)
+
+
+def check_folder(root: Path) -> None:
+    """Refuse a missing path, a file, or a folder without src/ and susp/, saying what
+    is expected."""
+    if not root.exists():
+        raise FileNotFoundError(f"no such folder: {root}; expected {LAYOUT}")
+    if not root.is_dir():
+        raise NotADirectoryError(f"expected {LAYOUT}, got a file: {root}")
+    if not (root / "susp").is_dir() or not (root / "src").is_dir():
+        raise FileNotFoundError(
+            f"{root} has no susp/ and src/ folders: not a PAN 2013 corpus; expected {LAYOUT}"
+        )
+
+
 def load(root: Path, subsets: Sequence[str] = SUBSETS) -> list[Pair]:
     """Every pair of the given subset folders under ``root``."""
-    if not (root / "susp").is_dir() or not (root / "src").is_dir():
-        raise FileNotFoundError(f"{root} has no susp/ and src/ folders: not a PAN 2013 corpus")
+    check_folder(root)
     pairs: list[Pair] = []
     for subset in subsets:
         folder = root / subset

@@ -74,3 +74,23 @@ def test_evaluate_needs_both_labels(tmp_path: Path) -> None:
     f.write_text("1\t1\t2\tA cat sat.\tA cat sat down.\n" * 12, encoding="utf-8")
     with pytest.raises(ValueError, match="each label"):
         mrpc.evaluate(mrpc.load(f), folds=3)
+
+
+def test_eval_mrpc_on_a_directory_or_a_missing_file_says_what_it_expects(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from service.cli import app
+
+    (tmp_path / "msr_paraphrase_train.txt").write_text(
+        "Quality\t#1 ID\t#2 ID\t#1 String\t#2 String\n"
+    )
+    for path, said in (
+        (tmp_path, "got a directory"),
+        (tmp_path / "missing.tsv", "no such file"),
+    ):
+        r = CliRunner().invoke(app, ["eval", "mrpc", str(path)])
+        assert r.exit_code == 2, r.output
+        assert said in r.output and "msr_paraphrase_train.txt layout" in r.output
+        assert "Errno" not in r.output and "Traceback" not in r.output
+    r = CliRunner().invoke(app, ["eval", "mrpc", str(tmp_path)])
+    assert "pass one of those" in r.output  # the folder holds the file: say so
