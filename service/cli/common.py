@@ -45,10 +45,12 @@ def table_lines(table: Table) -> list[str]:
 
 
 def print_table(table: Table, out: Console | None = None) -> None:
-    """A rich table on a terminal; plain tab-separated lines (``table_lines``)
-    anywhere else, so no id is split or cut to fit 80 columns."""
+    """A rich table on a terminal wide enough for it; plain tab-separated lines
+    (``table_lines``) anywhere else, so no id is split or cut to fit 80 columns."""
     out = out or console
-    if out.is_terminal:
+    # On a terminal too narrow for the ids, rich would crop them: plain lines then.
+    needs = out.measure(table, options=out.options.update_width(1 << 20)).minimum
+    if out.is_terminal and needs <= out.width:
         out.print(table)
     else:
         # Written as is: rich would expand the tabs to spaces.

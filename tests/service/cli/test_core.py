@@ -122,10 +122,12 @@ def test_table_on_a_terminal_never_wraps_an_id() -> None:
     id_column(table, "id", [LONG])
     table.add_column("title")
     table.add_row(LONG, "a title that can wrap as much as it likes " * 3)
-    out = StringIO()
-    terminal = Console(file=out, force_terminal=True, width=200, color_system=None)
-    print_table(table, terminal)
-    assert sum(LONG in line for line in out.getvalue().splitlines()) == 1
+    for width in (200, 80):  # wide: a table; narrow: plain lines, never a cropped id
+        out = StringIO()
+        terminal = Console(file=out, force_terminal=True, width=width, color_system=None)
+        print_table(table, terminal)
+        assert sum(LONG in line for line in out.getvalue().splitlines()) == 1, out.getvalue()
+        assert ("┃" in out.getvalue()) is (width == 200)
 
 
 def test_ingest_reads_the_seeds_metadata(url: str, redis_client) -> None:  # type: ignore[no-untyped-def]
@@ -157,3 +159,14 @@ def test_serving_line_is_a_sentence_not_a_dict(tmp_path: Path) -> None:
         "copydesk on http://127.0.0.1:8000 (API docs: http://127.0.0.1:8000/docs); "
         f"index 'default' on embedded Redis in {tmp_path}, 5 articles"
     )
+
+
+def test_a_bad_sidecar_is_reported_and_the_texts_still_ingested(
+    url: str, tmp_path: Path, seed_texts: dict[str, str]
+) -> None:
+    (tmp_path / "a.txt").write_text(seed_texts["000"], encoding="utf-8")
+    (tmp_path / "meta.json").write_text(json.dumps({"a.txt": {"author": "x"}}))
+    res = runner.invoke(app, ["ingest", str(tmp_path), "--redis-url", url, "-q"])
+    assert res.exit_code == 1  # something was rejected: the sidecar
+    assert "meta.json: metadata not read: unknown fields ['author']" in res.output
+    assert "created 1" in res.output
