@@ -96,6 +96,8 @@ DEFAULT_WIRE_SOURCES: tuple[str, ...] = (
 )
 
 _WORD = re.compile(r"\w+")
+#: Members compared for the reason's text shares when wire or dates decided.
+REASON_SAMPLE = 50
 
 
 def wire_source(source: str | None, names: Sequence[str]) -> str | None:
@@ -584,6 +586,8 @@ def pick_origin(
 
     Shares are measured over at most ``sample`` members (the competitors with
     the smallest ids, then the other smallest ids): approximate beyond it.
+    When wire or dates leave one competitor, they only go into the reason,
+    measured over at most ``REASON_SAMPLE`` members.
     """
     n = len(ids)
     names = [wire_source(s, wire) for s in sources] if sources is not None else [None] * n
@@ -611,7 +615,9 @@ def pick_origin(
     if len(competing) > sample:
         competing = np.array(sorted(competing.tolist(), key=lambda i: ids[i])[:sample])
     pool = list(dict.fromkeys([*sorted(competing.tolist(), key=lambda i: ids[i]), *by_id]))
-    rows = np.array(sorted(pool[: max(sample, len(competing))]))
+    # Decided already (one competitor): the shares only go into the reason, over fewer.
+    width = max(sample, len(competing)) if len(competing) > 1 else min(sample, REASON_SAMPLE)
+    rows = np.array(sorted(pool[:width]))
     m = np.array(containment(rows), dtype=np.float64)
     np.fill_diagonal(m, 0.0)
     others = max(len(rows) - 1, 1)

@@ -447,3 +447,18 @@ def test_cluster_signatures_takes_sources_and_the_wire_list(corpus) -> None:  # 
     assert fam0.origin == "f0-1" and fam0.origin_reason.startswith("wire source (Agency X)")
     default = cluster_signatures(sigs, ids, undated, CONFIG, _exact(analyses), sources=sources)
     assert next(c for c in default.clusters if "f0-0" in c.members).origin == "f0-0"
+
+
+def test_a_decided_origin_measures_its_reason_over_a_bounded_sample() -> None:
+    n = 300
+    ids = [f"id{i:04d}" for i in range(n)]
+    asked: list[int] = []
+
+    def containment(rows: np.ndarray) -> np.ndarray:
+        asked.append(len(rows))
+        return np.full((len(rows), len(rows)), 0.5)
+
+    sources = ["ANI" if i == 250 else None for i in range(n)]
+    got, why = pick_origin(ids, np.full(n, NAN), containment, sources=sources, wire=("ANI",))
+    assert got == 250 and why.startswith("wire source (ANI); the others carry 50%")
+    assert asked == [50]
