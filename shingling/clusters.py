@@ -45,8 +45,8 @@ are stable across reruns over the same data (everything here is
 deterministic), untouched clusters keep theirs when articles are added
 elsewhere, and a cluster that grows by later articles keeps its origin and so
 its id. When an earlier article joins (or two clusters merge) the origin and
-the id follow the earliest member, i.e. the merged cluster keeps one of the
-two old ids. Where the origin is chosen by text (no wire source, no dates)
+the id follow the earliest member (among the wire-source members, when there
+are any), i.e. the merged cluster keeps one of the two old ids. Where the origin is chosen by text (no wire source, no dates)
 it can move when members join: those ids are only stable while the
 membership is.
 """

@@ -118,6 +118,9 @@ def test_cluster_over_the_index_records_a_job(url: str, redis_client, tmp_path: 
     assert res.exit_code == 0, res.output
     clusters = json.loads(out.read_text())["clusters"]
     assert [c["members"] for c in clusters] == [SEED_PAIR]
+    # The source ingested from seeds/meta.json, read back from Redis by the job.
+    assert clusters[0]["origin"] == SEED_PAIR[0]
+    assert clusters[0]["origin_reason"].startswith("wire source (ANI)")
     jobs = JobStore(redis_client, Keys("default")).recent()
     assert [j.status for j in jobs] == ["done"]
     assert jobs[0].summary["clusters"] == 1
