@@ -84,6 +84,15 @@ def test_check_lists_matches_with_scores_and_passages(
     assert api.get("/articles/nope").status_code == 404  # nothing was stored
 
 
+def test_check_takes_a_web_page(api: TestClient, seed_texts: dict[str, str]) -> None:
+    _seed(api, seed_texts)
+    paragraphs = "".join(f"<p>{p}</p>" for p in seed_texts["001"].split("\n\n") if p.strip())
+    html = f"<html><head><title>A page</title></head><body><article>{paragraphs}</article></body>"
+    page = _html(_form(api, "/check", {"body": html, "kind": "html"}))
+    assert 'data-id="ani-000" data-verdict="syndicated"' in page
+    assert "&lt;p&gt;" not in page  # the article was extracted, not its markup
+
+
 def test_check_can_add_to_the_index(api: TestClient, seed_texts: dict[str, str]) -> None:
     _seed(api, seed_texts)
     data = {"body": seed_texts["002"], "title": "GUR report", "source": "Paper C", "add": "on"}

@@ -306,3 +306,23 @@ def test_hostile_title_and_text_never_run(browser: Any, seeded: str, tmp_path: P
     assert dialogs == []
     page.goto(f"{seeded}/article/hostile")
     _shot(page, "hostile-1400", tmp_path)
+
+
+def test_docs_page_works_offline(browser: Any, server: str, tmp_path: Path) -> None:  # noqa: F811
+    """Swagger UI renders with every request kept on this server (no CDN)."""
+    page = _page(browser)
+    elsewhere: list[str] = []
+
+    def only_here(route: Any) -> None:
+        if route.request.url.startswith(server):
+            route.continue_()
+        else:
+            elsewhere.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", only_here)
+    page.goto(f"{server}/docs")
+    expect(page.locator(".opblock-summary-path", has_text="/articles/match").first).to_be_visible()
+    expect(page.locator(".opblock-summary-path[data-path='/articles']").first).to_be_visible()
+    assert elsewhere == [] and page.csp_refusals == []
+    _shot(page, "docs-1400", tmp_path)
