@@ -294,7 +294,14 @@ async def _form(request: Request, max_fields: int = 20) -> dict[str, str]:
 
 def _same_site(request: Request) -> None:
     """Refuse a form a browser says another site sent (cross-site request forgery):
-    by ``Sec-Fetch-Site``, else by ``Origin`` against the request's own host."""
+    by ``Sec-Fetch-Site``, else by ``Origin`` against the request's own host.
+
+    ``Origin: null`` passes: under these pages' ``Referrer-Policy: no-referrer`` a
+    browser sends it on its own same-origin posts. So a browser that sends no
+    ``Sec-Fetch-Site`` (older than 2020-2023, by vendor) is not protected here; a
+    server that must be writes-protected sets ``COPYDESK_API_KEY``, which the
+    writing forms then ask for.
+    """
     site = request.headers.get("sec-fetch-site")
     if site is not None and site not in ("same-origin", "none"):
         raise HTTPException(403, "this form must be sent from copydesk's own pages")
@@ -379,7 +386,8 @@ async def check(request: Request) -> Response:
     }
     try:
         body = _article_body(form)
-        article = prepare(body, max_text_chars=settings.max_text_chars)
+        # Extracting an article from HTML is CPU work: not on the event loop.
+        article = await run_in_threadpool(prepare, body, max_text_chars=settings.max_text_chars)
     except ValidationError as exc:
         return _home(settings, 422, _errors(exc), **keep)
     except Rejected as exc:
