@@ -81,6 +81,13 @@ DEFAULT_MAX_BUCKET = 64
 #: fingerprints, most shared first: what finds a passage reused inside a longer
 #: text, whose Jaccard is too low for the bands (docs/matching.md).
 DEFAULT_MAX_PASSAGE_CANDIDATES = 50
+#: Of those passage candidates, at most this many may share one fingerprint
+#: alone (most often the edge of a stock paragraph, whose lists stay short, or
+#: a chance phrase): candidates go by weighted shared fingerprints, a rare one
+#: counting more (lua/query.lua). On the PAN tuning fold 20 lost nothing
+#: against no limit, 10 lost 0.007 of random-obfuscation recall, and none
+#: (two shared fingerprints needed) 0.047 of summary recall (docs/matching.md).
+MAX_SINGLE_FINGERPRINT_CANDIDATES = 20
 #: Matches of a query whose shared passages are located (offsets, shares), the
 #: best first: locating re-tokenises both texts (~0.5 ms a pair of long
 #: articles). Matches past it carry no passages and shares of 0.
@@ -739,6 +746,7 @@ class Index:
                 self._packed(fingerprints),
                 passage_limit,
                 FINGERPRINT_CAP,  # a full list is a stock passage: no candidates
+                MAX_SINGLE_FINGERPRINT_CANDIDATES,
             ],
         )
         # query.lua returns one flat list (see its note on why): a row per candidate.

@@ -14,6 +14,8 @@
 --                most shared first, beyond those chosen by bands (0 = all)
 -- ARGV[13]       carriers of a full fingerprint list (FINGERPRINT_CAP; 0 = no cap):
 --                a full list is a stock passage, and offers no candidates
+-- ARGV[14]       at most how many of those may share a single fingerprint
+--                (MAX_SINGLE_FINGERPRINT_CANDIDATES; with ARGV[12] = 0, no limit)
 -- Returns one flat list: per candidate, doc number packed, shared bands,
 -- shared fingerprints, then (only with ARGV[4] == '1') id, title, source,
 -- published_at, sh, nq (a deleted doc has a nil id).
@@ -32,11 +34,17 @@ for m = 1, 32 do formats[m] = '<' .. string.rep('I4', m) end
 -- tail of a query at a million articles: only its newest entries count
 -- (entries are appended, so they are the bucket's last bytes).
 -- A bucket of `full` entries or more (0: none is) is left out entirely.
-local function count(keys, fields, cap, counts, found, full)
+-- With a `scores` table, each listed number also scores the bucket's weight
+-- there: 7 for a bucket of one entry, one less each time the size doubles
+-- (an inverse document frequency: a fingerprint two articles share says more
+-- than one thirty share).
+local function count(keys, fields, cap, counts, found, full, scores)
   for i = 1, #keys do
     local v = redis.call('HGET', keys[i], fields[i])
     if v and (full == 0 or #v < 4 * full) then
       local size = #v / 4
+      local weight = 0
+      if scores then weight = math.max(1, 7 - math.floor(math.log(size) / math.log(2))) end
       local first = 0
       if cap > 0 and size > cap then first = size - cap end
       for j = first, size - 1, 32 do
@@ -52,6 +60,7 @@ local function count(keys, fields, cap, counts, found, full)
             else
               counts[n] = c + 1
             end
+            if scores then scores[n] = (scores[n] or 0) + weight end
           end
         end
       end
@@ -100,17 +109,33 @@ local keys, fields = band_entries(ARGV[5], tonumber(ARGV[6]), ARGV[7])
 local counts, found = {}, {}
 count(keys, fields, cap, counts, found, 0)
 keys, fields = fp_entries(ARGV[9], tonumber(ARGV[10]), ARGV[11])
-local fp_counts, fp_found = {}, {}
+local fp_counts, fp_found, fp_scores = {}, {}, {}
 -- A fingerprint list holds at most FINGERPRINT_CAP carriers (put.lua). A full
 -- one is a stock passage (boilerplate, a quotation every story runs): the
 -- carriers it kept are its first ones, not this query's sources, so it offers
 -- none (as in the batch job, shingling.clusters). Of the others a query reads
 -- the newest 16 (docs/matching.md).
-count(keys, fields, 16, fp_counts, fp_found, tonumber(ARGV[13]))
+count(keys, fields, 16, fp_counts, fp_found, tonumber(ARGV[13]), fp_scores)
 
 local chosen, taken = {}, {}
 choose(found, counts, tonumber(ARGV[2]), chosen, taken)
-choose(fp_found, fp_counts, tonumber(ARGV[12]), chosen, taken)
+-- Passage candidates go by weighted score: a rare shared fingerprint outranks
+-- a phrase many articles carry (a long text meets many of those). Those that
+-- share one fingerprint alone (most often the edge of a stock paragraph, or a
+-- chance 5-word phrase) take at most ARGV[14] of the places left.
+local strong, weak = {}, {}
+for _, n in ipairs(fp_found) do
+  if fp_counts[n] >= 2 then strong[#strong + 1] = n else weak[#weak + 1] = n end
+end
+local fp_limit, singles = tonumber(ARGV[12]), tonumber(ARGV[14])
+local before = #chosen
+choose(strong, fp_scores, fp_limit, chosen, taken)
+if fp_limit == 0 then  -- every candidate
+  choose(weak, fp_scores, 0, chosen, taken)
+else
+  singles = math.min(singles, fp_limit - (#chosen - before))
+  if singles > 0 then choose(weak, fp_scores, singles, chosen, taken) end
+end
 found = chosen
 local limit = #chosen
 -- One flat list, not a list of rows: Redis 6.2 (the embedded server) writes a

@@ -391,3 +391,36 @@ def test_a_stock_passage_offers_candidates_only_by_its_edges(redis_client: redis
     stock_shared = [n for article_id, n in shared.items() if article_id.startswith("s-")]
     assert max(stock_shared, default=0) <= 2  # the paragraph itself has ~13
     assert {m.id for m in index.match_text(story)} >= {"r-0", "r-1", "r-2"}
+
+
+def test_candidates_sharing_one_fingerprint_alone_are_capped(redis_client: redis.Redis) -> None:
+    """Sixty articles each share one short phrase with a story (one shared
+    fingerprint, or two): at most MAX_SINGLE_FINGERPRINT_CANDIDATES of the
+    one-fingerprint ones are verified, and an article sharing a whole
+    paragraph is still among the candidates."""
+    from service.index import MAX_SINGLE_FINGERPRINT_CANDIDATES
+
+    index = Index(redis_client, PipelineConfig(), name="singles")
+    story_words = _words(77, 3000).split()
+    phrases = [" ".join(story_words[40 * i : 40 * i + 12]) for i in range(60)]
+    index.put_many(
+        ArticleIn(text=f"{_words(1000 + i, 200)} {p} {_words(2000 + i, 200)}", id=f"p-{i}")
+        for i, p in enumerate(phrases)
+    )
+    paragraph = " ".join(story_words[2500:2560])
+    index.put(ArticleIn(text=f"{_words(3000, 200)} {paragraph} {_words(3001, 200)}", id="para"))
+    query = analyse(" ".join(story_words), index.config)
+
+    def shared(passage_limit: int) -> dict[str, int]:
+        rows = index._lookup(
+            query.bands, query.fingerprints, exclude=set(), limit=50, with_docs=True,
+            passage_limit=passage_limit,
+        )  # fmt: skip
+        return {cast(bytes, r.id).decode(): r.shared_fingerprints for r in rows}
+
+    every = shared(0)
+    assert sum(n == 1 for n in every.values()) > MAX_SINGLE_FINGERPRINT_CANDIDATES
+    chosen = shared(50)
+    assert sum(n == 1 for n in chosen.values()) == MAX_SINGLE_FINGERPRINT_CANDIDATES
+    assert chosen["para"] >= 5  # a 60-word paragraph: a strong candidate
+    assert {k for k, n in every.items() if n >= 2} <= set(chosen)
