@@ -232,7 +232,7 @@ def test_articles_page(
     page.get_by_role("link", name=SEEDS["000"][1]).click()
     expect(page).to_have_url(re.compile(r"/article/ani-000$"))
     page.close()
-    _shots(browser, f"{seeded}/search", "articles", tmp_path)
+    _shots(browser, f"{seeded}/search?q=north", "articles", tmp_path)
 
 
 def test_families_page(browser: Any, seeded: str, tmp_path: Path) -> None:
