@@ -136,7 +136,13 @@ def get_runner(request: Request, index: IndexDep) -> JobRunner:
     state = request.app.state
     runner: JobRunner | None = getattr(state, "cluster_runner", None)
     if runner is None or runner.client is not index.client:
-        runner = JobRunner(index.client, index.keys, index.config, index.thresholds)
+        runner = JobRunner(
+            index.client,
+            index.keys,
+            index.config,
+            index.thresholds,
+            wire_sources=state.settings.wire_source_names(),  # the app's settings, as passed in
+        )
         state.cluster_runner = runner
     return runner
 

@@ -124,3 +124,20 @@ def test_post_needs_the_api_key_when_set(settings, redis_client) -> None:  # typ
         r = client.post("/clusters/jobs", headers={"X-API-Key": "sesame"})
         assert r.status_code == 202
         assert _finish(client, r.json()["job_id"])["status"] == "done"
+
+
+def test_jobs_take_the_wire_list_from_the_app_settings(
+    settings, redis_client, seed_texts: dict[str, str]  # type: ignore[no-untyped-def]
+) -> None:
+    """The app's own Settings decide the wire sources, not the process environment:
+    with "Example Wire" listed (and ANI not), the copy credited to it is the origin."""
+    mine = settings.model_copy(update={"wire_sources": "Example Wire"})
+    with TestClient(create_app(mine, client=redis_client)) as api:
+        for key, source in (("000", "ANI"), ("001", "Example Wire")):
+            body = {"id": key, "text": seed_texts[key], "source": source}
+            assert api.post("/articles", json=body).status_code == 201
+        job_id = api.post("/clusters/jobs").json()["job_id"]
+        assert _finish(api, job_id)["status"] == "done"
+        (cluster,) = api.get(f"/clusters/jobs/{job_id}/result").json()["clusters"]
+    assert cluster["origin"] == "001"
+    assert "Example Wire" in cluster["origin_reason"]
