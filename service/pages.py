@@ -154,6 +154,7 @@ class Families:
     """The families of one finished job, and which family each article is in."""
 
     job: JobStatus
+    #: Newest first: by the origin's publication (else indexing) time.
     families: list[Family]
     by_member: dict[str, int] = field(default_factory=dict)
 
@@ -162,9 +163,9 @@ class Families:
         return None if i is None else self.families[i]
 
 
-def latest_families(request: Request, store: JobStore) -> Families | None:
-    """The latest finished job's families (parsed once per job and kept: a result
-    never changes), or None when no job has finished."""
+def latest_families(request: Request, index: Index, store: JobStore) -> Families | None:
+    """The latest finished job's families, newest first (parsed, dated and ordered
+    once per job and kept: a result never changes), or None when no job has finished."""
     job = next((j for j in store.recent() if j.status == "done"), None)
     if job is None:
         return None
@@ -183,6 +184,13 @@ def latest_families(request: Request, store: JobStore) -> Families | None:
         )
         for c in json.loads(raw)["clusters"]
     ]
+    times = _fields(index, [f.origin for f in families], ("published_at", "ingested_at"))
+
+    def newest(f: Family) -> tuple[str, str]:
+        t = times.get(f.origin, {})
+        return t.get("published_at") or t.get("ingested_at", ""), f.cluster_id
+
+    families.sort(key=newest, reverse=True)
     found = Families(job, families, {m: i for i, f in enumerate(families) for m in f.members})
     request.app.state.ui_families = found
     return found
@@ -225,27 +233,21 @@ def origin_reason(family: Family, meta: dict[str, dict[str, str]]) -> str:
 @dataclass(frozen=True)
 class FamilyRow:
     family: Family
-    origin: dict[str, str]
+    origin: dict[str, str | None]  # title, source, published_at, ingested_at
     reason: str
-    newest: str
 
 
 def family_rows(index: Index, families: list[Family]) -> list[FamilyRow]:
+    """What the pages show of each family: its origin's metadata and the reason
+    (the members' dates are read only for a family the job gave no reason for)."""
     names = ("title", "source", "published_at", "ingested_at")
-    ids = list(dict.fromkeys(m for f in families for m in f.members[:MEMBERS_READ]))
-    ids += [f.origin for f in families if f.origin not in ids]
-    meta = _fields(index, ids, names)
-    rows = []
-    for f in families:
-        times = [
-            meta[m].get("published_at") or meta[m].get("ingested_at", "")
-            for m in f.members[:MEMBERS_READ]
-            if m in meta
-        ]
-        rows.append(
-            FamilyRow(f, meta.get(f.origin, {}), origin_reason(f, meta), max(times or [""]))
-        )
-    return rows
+    ids = [f.origin for f in families]
+    ids += [m for f in families if not f.origin_reason for m in f.members[:MEMBERS_READ]]
+    meta = _fields(index, list(dict.fromkeys(ids)), names)
+    return [
+        FamilyRow(f, {n: meta.get(f.origin, {}).get(n) for n in names}, origin_reason(f, meta))
+        for f in families
+    ]
 
 
 @dataclass(frozen=True)
@@ -481,7 +483,7 @@ def article_page(
         raise _unknown(article_id)
     matches = index.matches_of(article_id, limit=settings.max_results) or []
     store = get_store(request, index)
-    fams = latest_families(request, store)
+    fams = latest_families(request, index, store)
     family = fams.of(article_id) if fams else None
     family_row = family_rows(index, [family])[0] if family else None
     paragraphs = [p.strip() for p in art.text.split("\n\n") if p.strip()]
@@ -521,22 +523,13 @@ def families_page(
     offset: int = Query(default=0, ge=0, le=1_000_000),
 ) -> Response:
     store = get_store(request, index)
-    fams = latest_families(request, store)
+    fams = latest_families(request, index, store)
     jobs = store.recent(5)
     active = next((j for j in jobs if j.status in ACTIVE), None)
     rows: list[FamilyRow] = []
     total = 0
     if fams is not None:
-        all_rows = family_rows(index, fams.families) if len(fams.families) <= 2000 else None
-        if all_rows is None:  # too many to date them all: in the job's order
-            ordered = family_rows(index, fams.families[offset : offset + FAMILIES_PER_PAGE])
-            rows = ordered
-        else:
-            all_rows.sort(
-                key=lambda r: (r.origin.get("published_at") or r.newest, r.family.cluster_id),
-                reverse=True,
-            )
-            rows = all_rows[offset : offset + FAMILIES_PER_PAGE]
+        rows = family_rows(index, fams.families[offset : offset + FAMILIES_PER_PAGE])
         total = len(fams.families)
     nxt = offset + FAMILIES_PER_PAGE if offset + FAMILIES_PER_PAGE < total else None
     prev = max(0, offset - FAMILIES_PER_PAGE) if offset else None
@@ -594,7 +587,7 @@ def family_page(
     request: Request, index: IndexDep, cluster_id: str = Path(max_length=64)
 ) -> Response:
     store = get_store(request, index)
-    fams = latest_families(request, store)
+    fams = latest_families(request, index, store)
     family = next((f for f in fams.families if f.cluster_id == cluster_id), None) if fams else None
     if fams is None or family is None:
         raise HTTPException(

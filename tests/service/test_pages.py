@@ -219,6 +219,9 @@ def test_side_by_side_shows_verdict_scores_and_passages(
 
 def test_families_job_and_family_pages(api: TestClient, seed_texts: dict[str, str]) -> None:
     _seed(api, seed_texts)
+    # A second family, whose origin was published later than ANI's: it lists first.
+    _post(api, "upi-003", seed_texts["003"], source="UPI", published_at="2024-10-31T20:00:00Z")
+    _post(api, "upi-copy", seed_texts["003"], source="Reprint", published_at="2024-11-03T09:00:00Z")
     assert "No clustering job has finished yet" in _html(api.get("/families"))
     r = _form(api, "/families/jobs", {}, follow_redirects=False)
     assert r.status_code == 303
@@ -235,10 +238,11 @@ def test_families_job_and_family_pages(api: TestClient, seed_texts: dict[str, st
     families = _html(api.get("/families"))
     match = re.search(r'data-cluster="(c[0-9a-f]+)" data-origin="ani-000"', families)
     assert match, families
+    assert families.index('data-origin="upi-003"') < families.index('data-origin="ani-000"')
     family = _html(api.get(f"/families/{match.group(1)}"))
     assert 'class="origin" data-id="ani-000"' in family
     assert 'href="/article/ani-000/vs/out-001"' in family
-    assert "published first" in family or "wire" in family or "earliest" in family
+    assert re.search(r'class="reason">[^<\s][^<]*<', family)  # the job's reason, shown
     assert f'href="/families/{match.group(1)}"' in _html(api.get("/article/out-001"))
 
 
