@@ -35,7 +35,7 @@ from http import HTTPStatus
 import jinja2
 
 from service.web import inline, is_http_url
-from shingling.align import Alignment, Sentence
+from shingling.align import Alignment, Sentence, TooManySentences
 from shingling.config import PipelineConfig
 from shingling.passages import shared_passages
 
@@ -128,8 +128,8 @@ def pieces(s: Sentence, spans: Sequence[tuple[int, int]] = ()) -> tuple[Piece, .
         if a < s.end and b > s.start
     ]
     cuts = {s.start, s.end}
-    for op in ops:
-        cuts.update((min(max(op.start, s.start), s.end), min(max(op.end, s.start), s.end)))
+    for o in ops:
+        cuts.update((min(max(o.start, s.start), s.end), min(max(o.end, s.start), s.end)))
     for _, a, b in inside:
         cuts.update((a, b))
     points = sorted(cuts)
@@ -269,6 +269,14 @@ def render(
             "ui": inline("ui.css"),
             "js": inline("alignment.js"),
         },
+    )
+
+
+def too_many(exc: TooManySentences) -> str:
+    """The refusal of a text over the sentence limit (API, page and CLI), naming the setting."""
+    return (
+        f"text {exc.side} has {exc.count:,} sentences; the limit is {exc.limit:,} "
+        "(COPYDESK_MAX_ALIGN_SENTENCES): split the article, or raise the limit"
     )
 
 

@@ -113,12 +113,12 @@ def list_articles(
     q = q.strip()
     offset, limit = max(0, offset), max(1, limit)
     if not q:
-        total = int(cast(int, client.zcard(keys.bytime)))
+        total = int(client.zcard(keys.bytime))
         numbers = cast("list[bytes]", client.zrevrange(keys.bytime, offset, offset + limit - 1))
         return _page(_rows(client, keys, numbers), offset, limit, total)
     if (day := _day(q)) is not None:
         lo, hi = day
-        total = int(cast(int, client.zcount(keys.bytime, lo, f"({hi}")))
+        total = int(client.zcount(keys.bytime, lo, f"({hi}"))
         numbers = cast(
             "list[bytes]",
             client.zrevrangebyscore(keys.bytime, f"({hi}", lo, start=offset, num=limit),
