@@ -95,6 +95,12 @@ def test_view_in_chromium(server: str, seed_texts: dict[str, str], tmp_path: Pat
                 str(summary["copied"])
             )
             expect(page.locator("mark.replace").first).to_be_visible()
+            # Shared passages are marked on both sides, passage k in one colour.
+            first = page.locator('[id^="b-"] .pass').first
+            k = first.get_attribute("data-passage")
+            twin = page.locator(f'[id^="a-"] .pass[data-passage="{k}"]').first
+            colour = "el => getComputedStyle(el).backgroundColor"
+            assert first.evaluate(colour) == twin.evaluate(colour)
 
             # Clicking a copied sentence in B highlights its counterpart in A.
             sentence = page.locator(".s.copied[id^=b-]").first

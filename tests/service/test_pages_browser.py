@@ -20,11 +20,9 @@ from typing import Any
 
 import httpx
 import pytest
+from playwright.sync_api import expect, sync_playwright
 
 from tests.service.test_alignment_view_browser import ARGS, CHROMIUM, server  # noqa: F401
-
-playwright = pytest.importorskip("playwright.sync_api")
-expect = playwright.expect
 
 WIDTHS = {"1400": (1400, 900), "420": (420, 860)}
 HOSTILE_TITLE = '<script>window.pwned=1</script><img src=x onerror="window.pwned=2">Hostile'
@@ -71,7 +69,7 @@ def browser() -> Iterator[Any]:
     assert shutil.which(CHROMIUM) or Path(CHROMIUM).exists(), (
         f"{CHROMIUM} not found: apt-get install -y chromium (see .ci/run)"
     )
-    with playwright.sync_playwright() as p:
+    with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
         try:
             yield b
