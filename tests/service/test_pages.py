@@ -80,7 +80,10 @@ def test_check_lists_matches_with_scores_and_passages(
     assert f"{top['containment']:.0%}" in page and f"{top['reverse_containment']:.0%}" in page
     card = page[page.index('data-id="ani-000"') :].split("</li>", 1)[0]
     assert card.count('class="passage"') == len(top["passages"]) > 0
-    assert 'action="/check/side-by-side"' in page
+    assert page.count('action="/check/side-by-side"') == 1  # one copy of the text for all
+    assert 'name="match" value="ani-000"' in page
+    pair = _html(_form(api, "/check/side-by-side", {"match": "ani-000", "text": seed_texts["001"]}))
+    assert 'class="verdict syndicated"' in pair and 'class="pass p0"' in pair
     assert api.get("/articles/nope").status_code == 404  # nothing was stored
 
 
@@ -166,6 +169,7 @@ def test_unknown_ids_are_html_404_pages(api: TestClient) -> None:
     ):
         page = _html(api.get(path), 404)
         assert "<img src" not in page and 'href="/search"' in page, path
+    _html(_form(api, "/check/side-by-side", {"match": "nope", "text": "some words"}), 404)
 
 
 def test_search_pages_and_finds_by_id_title_source_and_date(
