@@ -28,10 +28,11 @@ from service.settings import Settings
 router = APIRouter(prefix="/articles", tags=["articles"], responses=ERRORS)
 
 #: An article id in a path: NFKC-normalised (as in bodies), then checked.
+#: ``Path`` comes first: after a validator, FastAPI leaves its pattern out of the schema.
 ArticleId = Annotated[
     str,
-    BeforeValidator(normalise_id),
     Path(pattern=ID_PATTERN, description="The article's id (taken in Unicode NFKC form)."),
+    BeforeValidator(normalise_id),
 ]
 
 
