@@ -46,13 +46,14 @@ from __future__ import annotations
 import difflib
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, cast
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
-from scipy.sparse import csr_matrix, diags
+from scipy.sparse import coo_matrix, csr_matrix, diags
+from scipy.sparse.csgraph import connected_components, min_weight_full_bipartite_matching
 from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer, TfidfVectorizer
 
 from shingling.normalise import fold
@@ -164,6 +165,7 @@ class AlignParams:
     exact_floor: float = 0.02
     min_words: int = 3
     excerpt_share: float = 0.9
+    max_partners: int = 20
 
     def __post_init__(self) -> None:
         if len(self.weights) != 2 * len(FEATURES):
@@ -260,34 +262,114 @@ def _row_sums(m: csr_matrix) -> np.ndarray:
     return np.asarray(m.sum(axis=1), dtype=float).ravel()
 
 
-class _Pairs:
-    """Row-by-row (``paired``: ``a[i]`` with ``b[i]``, ``n`` values) or
-    all-pairs (``n_a x n_b`` values) arithmetic on two sentence lists, with
-    every vectoriser fitted once on ``context + a + b``."""
+def _binary(m: csr_matrix) -> csr_matrix:
+    return (m > 0).astype(float)
+
+
+class _Fitted:
+    """Every vectoriser fitted once on ``context + a + b``, and the sparse
+    matrices the features are products of (one row per sentence).
+
+    ``paired``: features of ``a[i]`` with ``b[i]``; else of sentences of ``a``
+    with every sentence of ``b`` (``b``'s matrices are kept transposed for the
+    products). ``features(rows)`` computes one block of rows at a time, so no
+    more than ``len(rows) x len(b)`` pairs are ever held at once.
+    """
 
     def __init__(self, a: Sequence[str], b: Sequence[str], context: Sequence[str], paired: bool):
-        self.corpus = [*context, *a, *b]
-        self.rows_a = slice(len(context), len(context) + len(a))
-        self.rows_b = slice(len(context) + len(a), len(self.corpus))
+        corpus = [*context, *a, *b]
+        rows_a = slice(len(context), len(context) + len(a))
+        rows_b = slice(len(context) + len(a), len(corpus))
         self.paired = paired
 
-    def split(self, m: csr_matrix) -> tuple[csr_matrix, csr_matrix]:
-        m = m.tocsr()
-        return m[self.rows_a], m[self.rows_b]
+        def split(m: csr_matrix) -> tuple[csr_matrix, csr_matrix]:
+            m = m.tocsr()
+            return m[rows_a], m[rows_b]
 
-    def dot(self, x: csr_matrix, y: csr_matrix) -> np.ndarray:
+        counts = CountVectorizer(analyzer=_items)
+        all_counts = counts.fit_transform(corpus).tocsc()
+        kinds = np.array([k[0] for k in counts.get_feature_names_out()])
+
+        def kind(*tags: str) -> tuple[csr_matrix, csr_matrix]:
+            return split(all_counts[:, np.flatnonzero(np.isin(kinds, tags))])
+
+        # scikit-learn TF-IDF over our tokens: word 1-2-grams, and characters.
+        tfidf = TfidfTransformer(sublinear_tf=True)
+        word = split(tfidf.fit_transform(all_counts[:, np.isin(kinds, ("1", "2"))]))
+        chars = TfidfVectorizer(
+            analyzer="char_wb",
+            ngram_range=(3, 5),
+            preprocessor=fold,
+            lowercase=False,
+            sublinear_tf=True,
+        )
+        char = split(chars.fit_transform(corpus))
+        ca, cb = kind("1")
+        # IDF-weighted word types (smooth IDF, as scikit-learn computes it).
+        uni = all_counts[:, np.flatnonzero(kinds == "1")]
+        df = np.asarray((uni > 0).sum(axis=0), dtype=float).ravel()
+        idf = np.log((1 + len(corpus)) / (1 + df)) + 1
+        wa, wb = _binary(ca) @ diags(idf), _binary(cb)
+        self.mass = (_row_sums(wa), _row_sums(wb @ diags(idf)))
+        self.lengths = (_row_sums(ca), _row_sums(cb))
+        pairs = {
+            "word": word,
+            "char": char,
+            "weighted": (wa, wb),
+            "counts": (ca.astype(float), cb.astype(float)),
+            **{n: tuple(_binary(m) for m in kind(n)) for n in "1234pd"},
+        }
+        self.sizes = {n: tuple(_row_sums(m) for m in pairs[n]) for n in "1234pd"}
+        self.pairs = {name: (x, y if paired else y.T.tocsr()) for name, (x, y) in pairs.items()}
+
+    def dot(self, name: str, rows: slice) -> np.ndarray:
+        x, y = self.pairs[name]
         if self.paired:
-            return np.asarray(x.multiply(y).sum(axis=1), dtype=float).ravel()
-        return np.asarray((x @ y.T).todense(), dtype=float)
+            return np.asarray(x[rows].multiply(y[rows]).sum(axis=1), dtype=float).ravel()
+        return np.asarray((x[rows] @ y).toarray(), dtype=float)
 
-    def sides(self, u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def sides(self, u: np.ndarray, v: np.ndarray, rows: slice) -> tuple[np.ndarray, np.ndarray]:
         """Per-sentence quantities shaped to broadcast against ``dot``'s result."""
-        return (u, v) if self.paired else (u[:, None], v[None, :])
+        return (u[rows], v[rows]) if self.paired else (u[rows, None], v[None, :])
 
-    def overlap(self, xa: csr_matrix, xb: csr_matrix) -> tuple[np.ndarray, ...]:
-        """Shared distinct items, and the distinct items of each side."""
-        ba, bb = (xa > 0).astype(float), (xb > 0).astype(float)
-        return (self.dot(ba, bb), *self.sides(_row_sums(ba), _row_sums(bb)))
+    def overlap(self, name: str, rows: slice) -> tuple[np.ndarray, ...]:
+        """Shared distinct items of a kind, and the distinct items of each side."""
+        return (self.dot(name, rows), *self.sides(*self.sizes[name], rows))
+
+    def features(self, rows: slice) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Features of the pairs of ``rows`` (``... x len(FEATURES)``), plus the two
+        directional IDF-weighted containments (share of a's words in b, of b's in a).
+
+        Paired, ``seq_ratio`` is exact. Otherwise it is the upper bound
+        ``2 * sum(count_a * count_b) / (len_a + len_b)`` (difflib per pair costs
+        too much for all pairs of two long articles): ``_score`` computes it
+        exactly where the pair could matter.
+        """
+        shared, types_a, types_b = self.overlap("1", rows)
+        mass_a, mass_b = self.sides(*self.mass, rows)
+        shared_mass = self.dot("weighted", rows)
+        cont_a, cont_b = _ratio(shared_mass, mass_a), _ratio(shared_mass, mass_b)
+        unshared = np.log1p(np.stack(np.broadcast_arrays(types_a - shared, types_b - shared)))
+        n_shared, n_a, n_b = self.overlap("d", rows)
+        len_a, len_b = self.sides(*self.lengths, rows)
+        columns = [
+            self.dot("word", rows),
+            self.dot("char", rows),
+            *_min_max(shared, types_a, types_b),
+            *(mm for n in "234p" for mm in _min_max(*self.overlap(n, rows))),
+            np.minimum(cont_a, cont_b),
+            np.maximum(cont_a, cont_b),
+            unshared.min(axis=0),
+            unshared.max(axis=0),
+            _ratio(n_shared, n_a + n_b - n_shared, empty=1.0),
+            _ratio(np.minimum(len_a, len_b), np.maximum(len_a, len_b)),
+            np.abs(len_a - len_b) / 10.0,
+        ]
+        if self.paired:
+            seq = np.zeros(len(shared))  # filled in by pair_features
+        else:
+            seq = np.minimum(1.0, _ratio(2.0 * self.dot("counts", rows), len_a + len_b))
+        return np.stack([*np.broadcast_arrays(*columns), seq], axis=-1), cont_a, cont_b
 
 
 def _ratio(num: np.ndarray, den: np.ndarray, empty: float = 0.0) -> np.ndarray:
@@ -302,89 +384,6 @@ def _min_max(shared: np.ndarray, size_a: np.ndarray, size_b: np.ndarray) -> list
     return [np.minimum(share_a, share_b), np.maximum(share_a, share_b)]
 
 
-def _features(
-    a: Sequence[str],
-    b: Sequence[str],
-    context: Sequence[str],
-    paired: bool,
-    params: AlignParams | None = None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Features (``... x len(FEATURES)``) plus the two directional
-    IDF-weighted containments (share of a's words in b, of b's words in a).
-
-    ``seq_ratio`` costs a difflib run per pair, too much for all pairs of two
-    long articles: in all-pairs mode it is computed only where the pair could
-    reach ``params.exact_floor`` probability; elsewhere it keeps an upper
-    bound (``2 * sum(count_a * count_b) / (len_a + len_b)``), so those
-    probabilities are upper bounds below the floor and no decision changes.
-    """
-    px = _Pairs(a, b, context, paired)
-    counts = CountVectorizer(analyzer=_items)
-    all_counts = counts.fit_transform(px.corpus).tocsc()
-    kinds = np.array([k[0] for k in counts.get_feature_names_out()])
-
-    def kind(*tags: str) -> tuple[csr_matrix, csr_matrix]:
-        return px.split(all_counts[:, np.flatnonzero(np.isin(kinds, tags))])
-
-    # scikit-learn TF-IDF over our tokens: word 1-2-grams, and characters.
-    tfidf = TfidfTransformer(sublinear_tf=True)
-    word_cos = px.dot(*px.split(tfidf.fit_transform(all_counts[:, np.isin(kinds, ("1", "2"))])))
-    chars = TfidfVectorizer(
-        analyzer="char_wb",
-        ngram_range=(3, 5),
-        preprocessor=fold,
-        lowercase=False,
-        sublinear_tf=True,
-    )
-    char_cos = px.dot(*px.split(chars.fit_transform(px.corpus)))
-
-    ca, cb = kind("1")
-    shared, types_a, types_b = px.overlap(ca, cb)
-    # IDF-weighted word types (smooth IDF, as scikit-learn computes it).
-    uni = all_counts[:, np.flatnonzero(kinds == "1")]
-    df = np.asarray((uni > 0).sum(axis=0), dtype=float).ravel()
-    idf = np.log((1 + len(px.corpus)) / (1 + df)) + 1
-    wa, wb = (ca > 0).astype(float) @ diags(idf), (cb > 0).astype(float)
-    mass_a, mass_b = px.sides(_row_sums(wa), _row_sums(wb @ diags(idf)))
-    shared_mass = px.dot(wa, wb)
-    cont_a, cont_b = _ratio(shared_mass, mass_a), _ratio(shared_mass, mass_b)
-    unshared = np.log1p(np.stack(np.broadcast_arrays(types_a - shared, types_b - shared)))
-    n_shared, n_a, n_b = px.overlap(*kind("d"))
-    len_a, len_b = px.sides(_row_sums(ca), _row_sums(cb))
-    columns = [
-        word_cos,
-        char_cos,
-        *_min_max(shared, types_a, types_b),
-        *(mm for n in "234" for mm in _min_max(*px.overlap(*kind(n)))),
-        *_min_max(*px.overlap(*kind("p"))),
-        np.minimum(cont_a, cont_b),
-        np.maximum(cont_a, cont_b),
-        unshared.min(axis=0),
-        unshared.max(axis=0),
-        _ratio(n_shared, n_a + n_b - n_shared, empty=1.0),
-        _ratio(np.minimum(len_a, len_b), np.maximum(len_a, len_b)),
-        np.abs(len_a - len_b) / 10.0,
-    ]
-    toks_a, toks_b = [words(s) for s in a], [words(s) for s in b]
-    if paired:
-        seq = np.array([_tokens_ratio(x, y) for x, y in zip(toks_a, toks_b, strict=True)])
-        return np.stack([*np.broadcast_arrays(*columns), seq], axis=-1), cont_a, cont_b
-    seq = np.minimum(1.0, _ratio(2.0 * px.dot(ca.astype(float), cb.astype(float)), len_a + len_b))
-    stacked = np.stack([*np.broadcast_arrays(*columns), seq], axis=-1)
-    params = params or AlignParams()
-    # The bound bounds the probability only where it grows with seq_ratio on
-    # [0, 1]: linear weight w1 and square weight w2 with w1 >= 0, w1 + 2 w2 >= 0.
-    w1, w2 = params.weights[len(FEATURES) - 1], params.weights[-1]
-    exact = (
-        probability(stacked, params) >= params.exact_floor
-        if w1 >= 0 and w1 + 2 * w2 >= 0
-        else np.ones(seq.shape, dtype=bool)
-    )
-    for i, j in zip(*np.nonzero(exact), strict=True):
-        stacked[i, j, -1] = _tokens_ratio(toks_a[i], toks_b[j])
-    return stacked, cont_a, cont_b
-
-
 def pair_features(a: Sequence[str], b: Sequence[str], context: Sequence[str] = ()) -> np.ndarray:
     """Features (``len(a) x len(FEATURES)``) of the pairs ``(a[i], b[i])``.
 
@@ -396,7 +395,9 @@ def pair_features(a: Sequence[str], b: Sequence[str], context: Sequence[str] = (
         raise ValueError(f"a and b must have the same length, got {len(a)} and {len(b)}")
     if not a:
         return np.zeros((0, len(FEATURES)))
-    return _features(a, b, context, paired=True)[0]
+    feats = _Fitted(a, b, context, paired=True).features(slice(None))[0]
+    feats[:, -1] = [_tokens_ratio(words(x), words(y)) for x, y in zip(a, b, strict=True)]
+    return feats
 
 
 def design(features: np.ndarray) -> np.ndarray:
@@ -452,8 +453,7 @@ class _Side:
     bounds: tuple[tuple[int, int], ...]  # token index range of each sentence
 
     @classmethod
-    def of(cls, text: str) -> _Side:
-        spans = tuple(split_sentences(text))
+    def of(cls, text: str, spans: tuple[SentenceSpan, ...]) -> _Side:
         toks = tokenise(text)
         bounds = tuple(
             (
@@ -473,23 +473,165 @@ class _Side:
         return [(i, t) for i in sorted(idx) for t in range(*self.bounds[i])]
 
 
-def _assign(prob: np.ndarray, ok: np.ndarray, params: AlignParams) -> dict[int, int]:
+#: Pairs whose features are held at once while scoring (one block of rows of
+#: ``a`` against all of ``b``): about 100 MB of floats at its peak.
+PAIRS_PER_BLOCK = 1 << 17
+
+
+@dataclass(frozen=True)
+class _Scores:
+    """What the alignment needs of the ``n_a x n_b`` pair scores, kept sparse.
+
+    The pairs kept (``i``, ``j``) are those that say the same thing (``ok``)
+    and those where one sentence's words are mostly contained in the other's,
+    with their probability and both containments; ``best_a``/``best_b``: each
+    sentence's best probability against any sentence of the other text.
+    """
+
+    i: np.ndarray
+    j: np.ndarray
+    prob: np.ndarray
+    ok: np.ndarray
+    cont_a: np.ndarray
+    cont_b: np.ndarray
+    best_a: np.ndarray
+    best_b: np.ndarray
+
+    def by_pair(self, values: np.ndarray, b_first: bool = False) -> dict[tuple[int, int], float]:
+        """``values`` of the kept pairs by ``(i, j)`` (``(j, i)`` with ``b_first``)."""
+        first, second = (self.j, self.i) if b_first else (self.i, self.j)
+        pairs = zip(first.tolist(), second.tolist(), strict=True)
+        return dict(zip(pairs, values.tolist(), strict=True))
+
+
+def _top_per_row(mask: np.ndarray, key: np.ndarray, k: int) -> np.ndarray:
+    """``mask`` with at most ``k`` entries left per row: those with the largest ``key``."""
+    heavy = np.flatnonzero(mask.sum(axis=1) > k)
+    if not len(heavy):
+        return mask
+    out = mask.copy()
+    for r in heavy.tolist():
+        cols = np.flatnonzero(mask[r])
+        out[r, cols[np.argsort(-key[r, cols], kind="stable")[k:]]] = False
+    return out
+
+
+def _score(sa: _Side, sb: _Side, params: AlignParams) -> _Scores:
+    """Score every sentence pair, one block of rows of ``a`` at a time, keeping
+    only the pairs that can matter: memory grows with ``PAIRS_PER_BLOCK`` and
+    the kept pairs, not with ``n_a x n_b``; time still grows with ``n_a x n_b``
+    (hence ``COPYDESK_MAX_ALIGN_SENTENCES``).
+
+    ``seq_ratio`` is exact where a pair's probability, with its upper bound in
+    place of the ratio, could reach ``params.exact_floor``; elsewhere that
+    probability is an upper bound below the floor and decides nothing. At most
+    ``params.max_partners`` pairs per sentence of ``a`` (the most probable,
+    nearest in position on ties) are scored exactly and kept: only a sentence
+    repeated more often than that (boilerplate) can lose a partner to the cap.
+    """
+    a_sents = [s.text for s in sa.spans]
+    b_sents = [s.text for s in sb.spans]
+    na, nb = len(a_sents), len(b_sents)
+    fit = _Fitted(a_sents, b_sents, (), paired=False)
+    toks_a = [words(s) for s in a_sents]
+    toks_b = [words(s) for s in b_sents]
+    lengths_a = np.array([hi - lo for lo, hi in sa.bounds])
+    lengths_b = np.array([hi - lo for lo, hi in sb.bounds])
+    # The bound bounds the probability only where it grows with seq_ratio on
+    # [0, 1]: linear weight w1 and square weight w2 with w1 >= 0, w1 + 2 w2 >= 0.
+    w1, w2 = params.weights[len(FEATURES) - 1], params.weights[-1]
+    bounded = w1 >= 0 and w1 + 2 * w2 >= 0
+    pos_b = (np.arange(nb) + 0.5) / nb
+    best_a, best_b = np.zeros(na), np.zeros(nb)
+    kept: list[tuple[np.ndarray, ...]] = []
+    step = max(1, PAIRS_PER_BLOCK // nb)
+    for lo in range(0, na, step):
+        rows = slice(lo, min(na, lo + step))
+        feats, cont_a, cont_b = fit.features(rows)
+        prob = probability(feats, params)
+        near = params.position_weight * (
+            1.0 - np.abs((np.arange(rows.start, rows.stop)[:, None] + 0.5) / na - pos_b)
+        )
+        exact = prob >= params.exact_floor if bounded else np.ones(prob.shape, dtype=bool)
+        exact = _top_per_row(exact, prob + near, params.max_partners)
+        ii, jj = np.nonzero(exact)
+        for i, j in zip(ii.tolist(), jj.tolist(), strict=True):
+            feats[i, j, -1] = _tokens_ratio(toks_a[lo + i], toks_b[j])
+        prob[ii, jj] = probability(feats[ii, jj], params)
+        shorter = np.minimum(lengths_a[rows, None], lengths_b[None, :])
+        ok = decide(prob, feats, shorter, params) & exact
+        contained = np.maximum(cont_a, cont_b)
+        keep = ok | _top_per_row(
+            contained >= params.extra_containment, contained + near, params.max_partners
+        )
+        best_a[rows] = prob.max(axis=1)
+        np.maximum(best_b, prob.max(axis=0), out=best_b)
+        ii, jj = np.nonzero(keep)
+        kept.append((ii + lo, jj, prob[ii, jj], ok[ii, jj], cont_a[ii, jj], cont_b[ii, jj]))
+    i, j, prob, ok, cont_a, cont_b = (np.concatenate(parts) for parts in zip(*kept, strict=True))
+    return _Scores(i, j, prob, ok, cont_a, cont_b, best_a, best_b)
+
+
+#: Largest component (rows x columns) the assignment solves as a dense matrix;
+#: a larger one goes to the sparse solver.
+DENSE_ASSIGNMENT = 1 << 20
+
+
+def _assign(scores: _Scores, na: int, nb: int, params: AlignParams) -> dict[int, int]:
     """One-to-one pairs (a index -> b index) among the ``ok`` ones,
-    maximising the summed probability."""
-    na, nb = prob.shape
-    if not ok.any():
+    maximising the summed probability.
+
+    The graph of ``ok`` pairs falls apart into connected components, each
+    solved on its own (the best matching of the whole is the union of the
+    best of each part): dense Hungarian for a small one, the sparse
+    Jonker-Volgenant solver over its pairs for a large one.
+    """
+    sel = np.flatnonzero(scores.ok)
+    if not len(sel):
         return {}
+    i, j = scores.i[sel], scores.j[sel]
     # A small bonus for similar relative position only breaks ties between
     # repeated sentences; it cannot outweigh a real difference in evidence.
-    pos = 1.0 - np.abs((np.arange(na)[:, None] + 0.5) / na - (np.arange(nb)[None, :] + 0.5) / nb)
-    gain = np.where(ok, prob + params.position_weight * pos, 0.0)
-    rows, cols = linear_sum_assignment(gain, maximize=True)
-    return {int(i): int(j) for i, j in zip(rows, cols, strict=True) if ok[i, j]}
+    pos = 1.0 - np.abs((i + 0.5) / na - (j + 0.5) / nb)
+    gain = scores.prob[sel] + params.position_weight * pos
+    graph = coo_matrix((np.ones(len(i)), (i, na + j)), shape=(na + nb, na + nb))
+    _, component = connected_components(graph, directed=False)
+    order = np.argsort(component[i], kind="stable")
+    cuts = np.flatnonzero(np.diff(component[i][order])) + 1
+    out: dict[int, int] = {}
+    for edges in np.split(order, cuts):
+        rows, ri = np.unique(i[edges], return_inverse=True)
+        cols, ci = np.unique(j[edges], return_inverse=True)
+        if len(rows) * len(cols) <= DENSE_ASSIGNMENT:
+            dense = np.zeros((len(rows), len(cols)))
+            dense[ri, ci] = gain[edges]
+            r, c = linear_sum_assignment(dense, maximize=True)
+            matched = dense[r, c] > 0
+            r, c = r[matched], c[matched]
+        else:
+            # Each row may also go to a column of its own at cost 2 (unmatched),
+            # so a full matching always exists; a pair costs 2 - gain.
+            n = len(rows)
+            cost = csr_matrix(
+                (
+                    np.concatenate([2.0 - gain[edges], np.full(n, 2.0)]),
+                    (
+                        np.concatenate([ri, np.arange(n)]),
+                        np.concatenate([ci, len(cols) + np.arange(n)]),
+                    ),
+                ),
+                shape=(n, len(cols) + n),
+            )
+            r, c = min_weight_full_bipartite_matching(cost)
+            matched = c < len(cols)
+            r, c = r[matched], c[matched]
+        out.update(zip(rows[r].tolist(), cols[c].tolist(), strict=True))
+    return out
 
 
 def _extras(
     main: dict[int, int],
-    cont: np.ndarray,
+    cont: Mapping[tuple[int, int], float],
     own: _Side,
     other: _Side,
     params: AlignParams,
@@ -497,7 +639,8 @@ def _extras(
     """Leftover sentences of ``own`` that are the other half of a neighbour's pair.
 
     ``main`` maps ``own`` indexes to partners in ``other``; ``cont[x, y]``
-    is the IDF-weighted share of ``x``'s words found in ``y``. A leftover
+    is the IDF-weighted share of ``x``'s words found in ``y`` (kept where it
+    reaches ``params.extra_containment``, below it reads 0). A leftover
     ``x`` next to a paired sentence joins that pair's partner ``y`` when
     most of its words are in the part of ``y`` that ``y``'s main partner
     does not already account for: a sentence split in two, or two merged.
@@ -508,8 +651,8 @@ def _extras(
         if x in main or len(set(words_x)) < params.extra_min_words:
             continue
         partners = {main[n] for n in (x - 1, x + 1) if n in main}
-        best = max(partners, key=lambda y: cont[x, y], default=None)
-        if best is None or cont[x, best] < params.extra_containment:
+        best = max(partners, key=lambda y: cont.get((x, y), 0.0), default=None)
+        if best is None or cont.get((x, best), 0.0) < params.extra_containment:
             continue
         z = next(k for k, y in main.items() if y == best)
         if _share_in_rest(words_x, other.values(best), own.values(z)) >= params.extra_containment:
@@ -529,8 +672,7 @@ def _share_in_rest(x: Sequence[str], y: Sequence[str], z: Sequence[str]) -> floa
 
 def _orphan_pairs(
     main: dict[int, int],
-    cont_a: np.ndarray,
-    cont_b: np.ndarray,
+    scores: _Scores,
     types_a: np.ndarray,
     types_b: np.ndarray,
     params: AlignParams,
@@ -538,19 +680,20 @@ def _orphan_pairs(
     """Unpaired sentences, one mostly contained in the other (a long sentence
     cut in two halves scores low on symmetric measures): greedy, best first."""
     m = params.extra_min_words
+    i, j = scores.i, scores.j
     c = np.maximum(
-        np.where(types_a[:, None] >= m, cont_a, 0.0), np.where(types_b[None, :] >= m, cont_b, 0.0)
+        np.where(types_a[i] >= m, scores.cont_a, 0.0), np.where(types_b[j] >= m, scores.cont_b, 0.0)
     )
-    c[list(main), :] = 0.0
-    c[:, list(main.values())] = 0.0
-    rows, cols = np.nonzero(c >= params.extra_containment)
-    order = np.lexsort((-cols, -rows, -c[rows, cols]))  # best first, ties by index
+    free = ~np.isin(i, list(main)) & ~np.isin(j, list(main.values()))
+    sel = np.flatnonzero(free & (c >= params.extra_containment))
+    rows, cols, c = i[sel], j[sel], c[sel]
+    order = np.lexsort((-cols, -rows, -c))  # best first, ties by index
     out: dict[int, int] = {}
     taken_b: set[int] = set()
-    for i, j in zip(rows[order].tolist(), cols[order].tolist(), strict=True):
-        if i not in out and j not in taken_b:
-            out[i] = j
-            taken_b.add(j)
+    for x, y in zip(rows[order].tolist(), cols[order].tolist(), strict=True):
+        if x not in out and y not in taken_b:
+            out[x] = y
+            taken_b.add(y)
     return out
 
 
@@ -566,36 +709,67 @@ def _ops(
     return out
 
 
-def align(a_text: str, b_text: str, params: AlignParams | None = None) -> Alignment:
-    """Align the sentences of ``a_text`` with those of ``b_text``."""
+class TooManySentences(ValueError):
+    """A text has more sentences than the aligner was allowed to take (``max_sentences``)."""
+
+    def __init__(self, side: str, count: int, limit: int):
+        self.side, self.count, self.limit = side, count, limit
+        super().__init__(
+            f"text {side} has {count:,} sentences; the limit is {limit:,}: "
+            "split the article, or raise the limit"
+        )
+
+
+def align(
+    a_text: str,
+    b_text: str,
+    params: AlignParams | None = None,
+    *,
+    max_sentences: int | None = None,
+) -> Alignment:
+    """Align the sentences of ``a_text`` with those of ``b_text``.
+
+    ``max_sentences``: refuse (``TooManySentences``) a text with more
+    sentences, once both are split and before any pair is scored.
+    """
     params = params or AlignParams()
-    sa, sb = _Side.of(a_text), _Side.of(b_text)
+    spans = {}
+    for side, text in (("a", a_text), ("b", b_text)):
+        spans[side] = tuple(split_sentences(text))
+        if max_sentences is not None and len(spans[side]) > max_sentences:
+            raise TooManySentences(side, len(spans[side]), max_sentences)
+    sa, sb = _Side.of(a_text, spans["a"]), _Side.of(b_text, spans["b"])
     na, nb = len(sa.spans), len(sb.spans)
-    a_sents = [s.text for s in sa.spans]
-    b_sents = [s.text for s in sb.spans]
     if na and nb:
-        feats, cont_a, cont_b = _features(a_sents, b_sents, (), paired=False, params=params)
-        prob = probability(feats, params)
-        lengths_a = np.array([hi - lo for lo, hi in sa.bounds])
-        lengths_b = np.array([hi - lo for lo, hi in sb.bounds])
-        ok = decide(prob, feats, np.minimum(lengths_a[:, None], lengths_b[None, :]), params)
+        scores = _score(sa, sb, params)
     else:
-        prob = np.zeros((na, nb))
-        cont_a = cont_b = prob
-        ok = prob > 0
+        empty = np.zeros(0)
+        scores = _Scores(
+            empty.astype(int),
+            empty.astype(int),
+            empty,
+            empty > 0,
+            empty,
+            empty,
+            np.zeros(na),
+            np.zeros(nb),
+        )
     types_a = np.array([len(set(sa.values(i))) for i in range(na)])
     types_b = np.array([len(set(sb.values(j))) for j in range(nb)])
 
-    main = _assign(prob, ok, params)
+    main = _assign(scores, na, nb, params)
+    prob = scores.by_pair(scores.prob)
+    cont_a = scores.by_pair(scores.cont_a)
+    cont_b = scores.by_pair(scores.cont_b, b_first=True)
     # Evidence of each main pair: its probability, or for a pair found by
     # containment alone (one sentence inside the other), that containment.
-    evidence = {(i, j): float(prob[i, j]) for i, j in main.items()}
-    orphans = _orphan_pairs(main, cont_a, cont_b, types_a, types_b, params)
-    evidence.update({(i, j): float(max(cont_a[i, j], cont_b[i, j])) for i, j in orphans.items()})
+    evidence = {(i, j): prob[i, j] for i, j in main.items()}
+    orphans = _orphan_pairs(main, scores, types_a, types_b, params)
+    evidence.update({(i, j): max(cont_a[i, j], cont_b[j, i]) for i, j in orphans.items()})
     main.update(orphans)
     inverse = {j: i for i, j in main.items()}
     extra_a = _extras(main, cont_a, sa, sb, params)  # a extra -> b partner
-    extra_b = _extras(inverse, cont_b.T, sb, sa, params)  # b extra -> a partner
+    extra_b = _extras(inverse, cont_b, sb, sa, params)  # b extra -> a partner
 
     labels_a: dict[int, tuple[Label, int, float, bool]] = {}
     labels_b: dict[int, tuple[Label, int, float, bool]] = {}
@@ -615,14 +789,13 @@ def align(a_text: str, b_text: str, params: AlignParams | None = None) -> Alignm
             for tag, lo, hi in _ops(codes, which):
                 _add_ops(side, toks[lo:hi], tag, diffs)
         for x in group_a:
-            score = evidence[i, j] if x == i else float(cont_a[x, j])
+            score = evidence[i, j] if x == i else cont_a[x, j]
             labels_a[x] = (label, j, score, quote)
         for y in group_b:
-            score = evidence[i, j] if y == j else float(cont_b[i, y])
+            score = evidence[i, j] if y == j else cont_b[y, i]
             labels_b[y] = (label, i, score, quote)
 
-    best_a = prob.max(axis=1) if nb else np.zeros(na)
-    best_b = prob.max(axis=0) if na else np.zeros(nb)
+    best_a, best_b = scores.best_a, scores.best_b
     side_a = tuple(
         _sentence(k, sa.spans[k], labels_a.get(k), "omitted", best_a[k], diff_a.get(k, []))
         for k in range(na)

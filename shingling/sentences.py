@@ -120,6 +120,36 @@ def _line_ends_sentence(line: str, nxt: str) -> bool:
     return not (nxt[0].islower() or line.endswith(_CONTINUES))
 
 
+#: pysbd's cost grows with the square of a block's length (a 170k-character
+#: paragraph took 38 s). A block longer than ``LONG_BLOCK`` characters is
+#: segmented ``WINDOW`` characters at a time: every sentence of a window but
+#: the last is kept, and the next window starts where that last one started.
+#: (pysbd's boundaries in a long block can depend on text far away, so shorter
+#: blocks, nearly all of real copy, are left whole.)
+LONG_BLOCK = 30_000
+WINDOW = 10_000
+
+
+def _segment(block: str) -> list[tuple[int, int]]:
+    """Sentence spans pysbd finds in ``block``, a window at a time (``WINDOW``)."""
+    if len(block) <= LONG_BLOCK:
+        return _locate(block, _segmenter().segment(block))
+    out: list[tuple[int, int]] = []
+    pos, size = 0, WINDOW
+    while pos < len(block):  # each pass keeps at least one sentence or widens the window
+        end = min(len(block), pos + size)
+        spans = _locate(block[pos:end], _segmenter().segment(block[pos:end]))
+        if end == len(block):
+            out.extend((pos + s, pos + e) for s, e in spans)
+            break
+        if len(spans) < 2:  # one sentence longer than the window: widen it
+            size *= 2
+            continue
+        out.extend((pos + s, pos + e) for s, e in spans[:-1])
+        pos, size = pos + spans[-1][0], WINDOW
+    return out
+
+
 def _locate(block: str, pieces: list[str]) -> list[tuple[int, int]]:
     """Offsets of pysbd's pieces in ``block`` (they are substrings with clean=False)."""
     spans: list[tuple[int, int]] = []
@@ -147,7 +177,7 @@ def _split_quotes(block: str, spans: list[tuple[int, int]]) -> list[tuple[int, i
         # The span includes both marks; segment what is between them.
         closed = qe - qs > 1 and block[qe - 1] in _QUOTE_MARKS
         inner = block[qs + 1 : qe - 1 if closed else qe]
-        pieces = _locate(inner, _segmenter().segment(inner))
+        pieces = _segment(inner)
         # Cut before every inner sentence but the first.
         cuts.update(qs + 1 + ps for ps, _ in pieces[1:])
     out: list[tuple[int, int]] = []
@@ -173,7 +203,7 @@ def split_sentences(text: str) -> list[SentenceSpan]:
     for bs, be in _blocks(masked):
         # Line breaks inside a block are not boundaries (pysbd treats them as such).
         block = masked[bs:be].translate(_NEWLINES)
-        spans = _split_quotes(block, _locate(block, _segmenter().segment(block)))
+        spans = _split_quotes(block, _segment(block))
         for s, e in spans:
             if e > s and _HAS_WORD.search(block, s, e):
                 out.append(SentenceSpan(bs + s, bs + e, text[bs + s : bs + e]))

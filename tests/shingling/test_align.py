@@ -247,3 +247,82 @@ def test_verbatim_excerpt_is_copied() -> None:
     (sb,) = result.b
     assert sb.label == "copied" and sb.match == 0
     assert result.a[0].label == "copied" and result.a[1].label == "omitted"
+
+
+# ------------------------------------------------------------ size and limits
+
+
+def distinct_sentences(n: int, start: int = 0) -> str:
+    """``n`` sentences of words no other sentence has (no pair is a candidate)."""
+    return " ".join(
+        " ".join(f"w{k * 10 + i}x" for i in range(8)).capitalize() + "."
+        for k in range(start, start + n)
+    )
+
+
+def test_memory_grows_with_kept_pairs_not_with_n_times_m(monkeypatch: pytest.MonkeyPatch) -> None:
+    import tracemalloc
+
+    import shingling.align as mod
+
+    monkeypatch.setattr(mod, "PAIRS_PER_BLOCK", 1 << 14)  # small blocks, small test
+    n = 800
+    a, b = distinct_sentences(n), distinct_sentences(n, start=n)
+    tracemalloc.start()
+    try:
+        result = align(a, b)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(result.a) == len(result.b) == n
+    dense_features = n * n * len(FEATURES) * 8  # one n x m float matrix per feature
+    assert peak < dense_features / 2, (peak, dense_features)
+
+
+def test_blocks_and_sparse_assignment_change_nothing(
+    seeds: Alignment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shingling.align as mod
+    from tests.conftest import SEEDS
+
+    a = (SEEDS / "000_3a13d4dc9571d926.txt").read_text(encoding="utf-8")
+    b = (SEEDS / "001_d7f4fccf9dbf45e7.txt").read_text(encoding="utf-8")
+    monkeypatch.setattr(mod, "PAIRS_PER_BLOCK", 1)  # one sentence of a per block
+    monkeypatch.setattr(mod, "DENSE_ASSIGNMENT", 0)  # every component to the sparse solver
+    assert align(a, b) == seeds
+
+
+def test_too_many_sentences_refused_before_any_pair_is_scored(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import shingling.align as mod
+
+    def no_scoring(*args: object) -> None:
+        raise AssertionError("pairs were scored")
+
+    monkeypatch.setattr(mod, "_score", no_scoring)
+    with pytest.raises(mod.TooManySentences) as refused:
+        align(distinct_sentences(3), distinct_sentences(12), max_sentences=10)
+    assert (refused.value.side, refused.value.count, refused.value.limit) == ("b", 12, 10)
+    assert "12 sentences" in str(refused.value) and "10" in str(refused.value)
+
+
+def test_long_paragraph_is_segmented_a_window_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    import shingling.sentences as sentences
+
+    text = " ".join(
+        f"Sentence number {k} ends here, said Mr. Smith of the U.S. Army." for k in range(600)
+    )
+    seen: list[int] = []
+    real = sentences._segmenter()
+
+    class Recording:
+        def segment(self, block: str) -> list[str]:
+            seen.append(len(block))
+            return real.segment(block)
+
+    monkeypatch.setattr(sentences, "_segmenter", lambda: Recording())
+    spans = sentences.split_sentences(text)
+    assert len(text) > sentences.LONG_BLOCK > sentences.WINDOW >= max(seen)
+    assert len(spans) == 600
+    assert all(s.text.startswith("Sentence number") and s.text.endswith("Army.") for s in spans)
