@@ -369,6 +369,18 @@ def load_signatures(
     progress: Callable[[float], None] | None = None,
 ) -> Snapshot:
     """Every live article's signature, read in bulk (see the module docstring)."""
+    by_doc = read_ids(client, keys, since=since, until=until)
+    docs = np.array(sorted(by_doc), dtype=np.int64)
+    sigs = read_signatures(client, keys, config.num_perm, docs, progress=progress)
+    # A slot of zeros: the article was replaced or deleted while we read.
+    live = sigs.any(axis=1)
+    return Snapshot(docs[live], [by_doc[int(n)] for n in docs[live]], sigs[live])
+
+
+def read_ids(
+    client: redis.Redis, keys: Keys, *, since: float | None = None, until: float | None = None
+) -> dict[int, str]:
+    """Doc number -> article id of every article (published in the window, if given)."""
     by_doc: dict[int, str] = {}
     for raw_id, raw_n in client.hscan_iter(keys.ids, count=10_000):
         by_doc[int(raw_n)] = raw_id.decode()
@@ -377,9 +389,21 @@ def load_signatures(
         hi = "+inf" if until is None else until
         window = {int(n) for n in cast("list[bytes]", client.zrangebyscore(keys.bytime, lo, hi))}
         by_doc = {n: i for n, i in by_doc.items() if n in window}
-    docs = np.array(sorted(by_doc), dtype=np.int64)
-    width = config.num_perm * 4
-    sigs = np.zeros((len(docs), config.num_perm), dtype=SIG_DTYPE)
+    return by_doc
+
+
+def read_signatures(
+    client: redis.Redis,
+    keys: Keys,
+    num_perm: int,
+    docs: np.ndarray,
+    *,
+    progress: Callable[[float], None] | None = None,
+) -> np.ndarray:
+    """The signatures of sorted doc numbers ``docs``, a row each, read whole
+    ``sig`` blocks at a time (pipelined); zeros where a slot is empty."""
+    width = num_perm * 4
+    sigs = np.zeros((len(docs), num_perm), dtype=SIG_DTYPE)
     block_of = docs >> SIG_BLOCK_BITS  # sorted, as docs is
     blocks = np.unique(block_of)
     slot = docs & ((1 << SIG_BLOCK_BITS) - 1)
@@ -392,13 +416,11 @@ def load_signatures(
             lo, hi = np.searchsorted(block_of, [blk, blk + 1])
             rows = np.arange(lo, hi)
             buf = (raw or b"").ljust((1 << SIG_BLOCK_BITS) * width, b"\0")
-            block = np.frombuffer(buf, dtype=SIG_DTYPE).reshape(-1, config.num_perm)
+            block = np.frombuffer(buf, dtype=SIG_DTYPE).reshape(-1, num_perm)
             sigs[rows] = block[slot[rows]]
         if progress is not None:
             progress(min(1.0, (i + len(chunk)) / max(len(blocks), 1)))
-    # A slot of zeros: the article was replaced or deleted while we read.
-    live = sigs.any(axis=1)
-    return Snapshot(docs[live], [by_doc[int(n)] for n in docs[live]], sigs[live])
+    return sigs
 
 
 def _published(
@@ -452,6 +474,16 @@ def thresholds_for(base: Thresholds, overrides: dict[str, float]) -> Thresholds:
     if unknown:
         raise ValueError(f"unknown thresholds {sorted(unknown)}; known: {sorted(known)}")
     return Thresholds(**{**asdict(base), **overrides})
+
+
+def summarise(articles: int, clusters: Sequence[Cluster]) -> dict[str, int]:
+    """The head of a job's summary: what was clustered into what."""
+    return {
+        "articles": articles,
+        "clusters": len(clusters),
+        "clustered_articles": sum(len(c.members) for c in clusters),
+        "largest_cluster": max((len(c.members) for c in clusters), default=0),
+    }
 
 
 def run_clusters(
@@ -525,10 +557,7 @@ def run_clusters(
     stats.timings["read"] = t_read
     stats.timings["origins"] = time.perf_counter() - t1
     summary = {
-        "articles": len(snap.ids),
-        "clusters": len(clusters),
-        "clustered_articles": sum(len(c.members) for c in clusters),
-        "largest_cluster": max((len(c.members) for c in clusters), default=0),
+        **summarise(len(snap.ids), clusters),
         "verify": mode,
         "candidate_pairs": stats.candidate_pairs,
         "verified_pairs": stats.verified_pairs,
@@ -553,8 +582,12 @@ def execute(
     heartbeat: float = 2.0,
     progress: Callable[[float], None] | None = None,
     wire_sources: Sequence[str] = DEFAULT_WIRE_SOURCES,
+    run: Callable[..., tuple[dict[str, Any], list[Cluster]]] | None = None,
 ) -> JobStatus | None:
-    """Claim ``job_id`` and run it here, with a heartbeat thread; record the outcome."""
+    """Claim ``job_id`` and run it here, with a heartbeat thread; record the outcome.
+
+    ``run`` does the work, called as ``run_clusters`` is (the default); the
+    Dask engine (service/dask_job.py) passes its own."""
     store = JobStore(client, keys)
     if not store.claim(job_id):
         return store.get(job_id)
@@ -578,7 +611,7 @@ def execute(
     try:
         raw = client.hget(keys.job(job_id), "params")
         params = JobParams.from_json(raw) if raw else JobParams()
-        summary, clusters = run_clusters(
+        summary, clusters = (run or run_clusters)(
             client, keys, config, thresholds, params, on_progress, wire_sources=wire_sources
         )
         stop.set()
