@@ -8,9 +8,10 @@ import io
 import json
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, replace
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -54,6 +55,11 @@ class Verify(StrEnum):
     auto = "auto"
     exact = "exact"
     estimate = "estimate"
+
+
+class Engine(StrEnum):
+    local = "local"
+    dask = "dask"
 
 
 @contextmanager
@@ -249,12 +255,27 @@ def cluster(
         ),
     ] = 0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
+    engine: Annotated[
+        Engine,
+        typer.Option(
+            help="local: in this process; dask: on a Dask cluster, the same result "
+            "(docs/clustering.md). Over the index only."
+        ),
+    ] = Engine.local,
+    workers: Annotated[int, typer.Option(min=1, help="--engine dask: local worker processes.")] = 2,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="--engine dask: a running scheduler (tcp://HOST:PORT), not local."),
+    ] = None,
     data_dir: DataDirOpt = None,
     redis_url: RedisUrlOpt = None,
     index: IndexOpt = None,
 ) -> None:
     """Find syndication families (clusters with an origin) over the index or files."""
     settings = settings_from(data_dir, redis_url, index)
+    if corpus and engine is Engine.dask:
+        err_console.print("[red]error:[/red] --engine dask clusters the index, not --corpus")
+        raise typer.Exit(2)
     if corpus:
         missing = [str(p) for p in corpus if not p.exists()]
         if missing:
@@ -277,8 +298,16 @@ def cluster(
                 f"{active.job_id}) and run again"
             )
             raise typer.Exit(1)
-        job_id = store.create(JobParams(verify=verify.value, slot_bands=slot_bands))
-        with _bar("cluster", quiet) as progress:
+        with ExitStack() as stack:
+            run = None
+            if engine is Engine.dask:  # the workers first: a queued job would wait on them
+                from service.dask_job import dask_client, run_dask
+
+                dask = stack.enter_context(dask_client(scheduler, workers))
+                url = settings.redis_url.get_secret_value() if settings.redis_url else None
+                run = partial(run_dask, dask=dask, redis_url=url)
+            job_id = store.create(JobParams(verify=verify.value, slot_bands=slot_bands))
+            progress = stack.enter_context(_bar("cluster", quiet))
             job = execute(
                 idx.client,
                 idx.keys,
@@ -287,6 +316,7 @@ def cluster(
                 job_id,
                 progress=progress,
                 wire_sources=settings.wire_source_names(),
+                run=run,
             )
         if job is None or job.status != "done":
             err_console.print(

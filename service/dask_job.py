@@ -1,0 +1,448 @@
+"""The batch clustering job on Dask (``copydesk cluster --engine dask``).
+
+The same job as ``service.clustering.run_clusters``, with its stages spread
+over the tasks of a ``dask.distributed`` cluster: a ``LocalCluster`` of worker
+processes on 127.0.0.1 by default, or a running scheduler
+(``--scheduler tcp://HOST:PORT``). Every task opens Redis itself from the URL
+it is given (never a client object) and names keys through ``service.keys``.
+
+1. **Read** (one task per partition of the sorted doc numbers, whole ``sig``
+   blocks each): the partition's signatures, the live ones' band keys
+   (``band_keys``, plus ``slot_bands`` one-slot bands) and, with passages,
+   their fingerprints. Each entry goes to one of ``shuffle`` buckets by a hash
+   of (band, key), or of the fingerprint.
+2. **Pairs** (one task per bucket): every partition's piece of that bucket,
+   in doc order, through ``candidate_pairs`` band by band and
+   ``passage_pairs``: a run of equal keys lies in one bucket, so these are
+   exactly the pairs the in-process job makes. Pairs go to ``shuffle``
+   verification buckets by a hash of the pair.
+3. **Verify** (one task per pair bucket): band pairs with the mode's verifier
+   (exact on the stored shingle sets, or estimated from signatures), and the
+   passage pairs that are not band pairs always exactly, as ``link`` does.
+4. **Components** at the client: the linked pairs into the same
+   ``UnionFind``; the groups then go, in chunks, to tasks that choose their
+   origins with ``name_clusters`` on the members' dates, sources and texts.
+
+Why the result equals the in-process job's: ``link`` skips a pair already in
+one component (it cannot change the components) and never re-verifies a
+rejected one, and each verifier's answer for a pair depends on that pair
+alone. So its components are those of the graph of every band pair its
+verifier links plus every other passage pair the exact verifier links; that is
+the graph built here. Groups (rows of a component, by smallest row) and
+origins then come from the same functions on the same inputs. Only the counts
+that depend on the order differ: ``verified_pairs`` here counts every distinct
+pair. tests/service/test_dask_job.py checks ARI 1.0 and the same origins.
+
+Worth it above some tens of thousands of articles on several cores or
+machines; below that, starting the workers costs more than the job
+(docs/benchmarks.md, "Batch job on Dask"). API jobs stay in-process.
+"""
+
+from __future__ import annotations
+
+import operator
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict
+from typing import Any
+
+import numpy as np
+import redis
+
+from service.clustering import (
+    EXACT_LIMIT,
+    JobParams,
+    _published,
+    _shingles_from_redis,
+    load_fingerprints,
+    read_ids,
+    read_signatures,
+    summarise,
+    thresholds_for,
+)
+from service.keys import SIG_BLOCK_BITS, Keys
+from shingling import PipelineConfig, Thresholds
+from shingling.clusters import (
+    DEFAULT_WIRE_SOURCES,
+    Cluster,
+    ClusterParams,
+    ShingleVerifier,
+    SignatureVerifier,
+    UnionFind,
+    _contains,
+    _unique,
+    candidate_pairs,
+    name_clusters,
+    passage_pairs,
+)
+from shingling.signature import band_keys
+
+#: Doc numbers per read task: whole ``sig`` blocks (1024 slots each).
+PARTITION_DOCS = 8 << SIG_BLOCK_BITS
+#: Members per origin task (whole clusters).
+NAME_CHUNK = 20_000
+_EMPTY = np.empty(0, dtype=np.int64)
+_CODES = np.empty(0, dtype=np.uint64)
+
+
+def _mix(x: np.ndarray) -> np.ndarray:
+    """A 64-bit finaliser (splitmix64): bucket numbers from keys."""
+    x = np.asarray(x, dtype=np.uint64)
+    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return np.asarray(x ^ (x >> np.uint64(31)))
+
+
+def _codes(a_docs: np.ndarray, b_docs: np.ndarray) -> np.ndarray:
+    """Pair codes ``a << 32 | b`` (doc numbers fit 32 bits: the LSH lists pack them so)."""
+    return (a_docs.astype(np.uint64) << np.uint64(32)) | b_docs.astype(np.uint64)
+
+
+def _split_codes(code: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    a = (code >> np.uint64(32)).astype(np.int64)
+    return a, (code & np.uint64(0xFFFFFFFF)).astype(np.int64)
+
+
+def _redis(url: str) -> redis.Redis:
+    return redis.Redis.from_url(url, socket_timeout=120)
+
+
+# -- the tasks (run on the workers; plain arguments only) ---------------------
+def read_part(
+    url: str,
+    index: str,
+    config_json: str,
+    docs: np.ndarray,
+    slot_bands: int,
+    passages: bool,
+    shuffle: int,
+) -> tuple[np.ndarray, list[tuple[np.ndarray, ...]]]:
+    """Stage 1 for sorted doc numbers ``docs``: (live docs, one piece per bucket).
+
+    A piece is ``(band, key, doc, fingerprint, fp_doc)``, each array in doc order."""
+    config = PipelineConfig.from_json(config_json)
+    keys = Keys(index)
+    client = _redis(url)
+    try:
+        sigs = read_signatures(client, keys, config.num_perm, docs)
+        live = sigs.any(axis=1)  # zeros: replaced or deleted while we read
+        docs, sigs = docs[live], sigs[live]
+        fps = load_fingerprints(client, keys, docs) if passages else []
+    finally:
+        client.close()
+    slots = min(slot_bands, config.num_perm)
+    bands = band_keys(sigs, config) if len(sigs) else np.empty((0, config.b), np.uint32)
+    table = np.hstack([bands.astype(np.uint32), sigs[:, :slots].astype(np.uint32)])
+    width = table.shape[1]
+    key = table.ravel()  # doc-major: each doc's bands in order
+    band = np.tile(np.arange(width, dtype=np.int64), len(docs))
+    doc = np.repeat(docs, width)
+    bucket = (_mix((band.astype(np.uint64) << np.uint64(32)) | key) % np.uint64(shuffle)).astype(
+        np.int64
+    )
+    lengths = np.fromiter((len(f) for f in fps), dtype=np.int64, count=len(fps))
+    fp = np.concatenate(fps).astype(np.uint32) if lengths.sum() else np.empty(0, np.uint32)
+    fp_doc = np.repeat(docs, lengths) if len(fps) else _EMPTY
+    fp_bucket = (_mix(fp) % np.uint64(shuffle)).astype(np.int64)
+    pieces: list[tuple[np.ndarray, ...]] = []
+    for h in range(shuffle):
+        on, fon = bucket == h, fp_bucket == h
+        pieces.append((band[on], key[on], doc[on], fp[fon], fp_doc[fon]))
+    return docs, pieces
+
+
+def bucket_pairs(
+    max_bucket: int, shuffle: int, *pieces: tuple[np.ndarray, ...]
+) -> tuple[dict[str, int], list[tuple[np.ndarray, np.ndarray]]]:
+    """Stage 2 for one bucket, its pieces in partition order: the candidate pairs,
+    as (counts, one ``(band codes, passage codes)`` per verification bucket)."""
+    band = np.concatenate([p[0] for p in pieces]) if pieces else _EMPTY
+    key = np.concatenate([p[1] for p in pieces]) if pieces else np.empty(0, np.uint32)
+    doc = np.concatenate([p[2] for p in pieces]) if pieces else _EMPTY
+    counts = {"candidate_pairs": 0, "oversized_buckets": 0, "passage_pairs": 0}
+    counts["stock_fingerprints"] = 0
+    found = [_CODES]
+    # Stable sorts keep doc order inside a band and inside a run of equal keys,
+    # the row order ``candidate_pairs`` windows an oversized run in.
+    order = np.argsort(band, kind="stable")
+    band, key, doc = band[order], key[order], doc[order]
+    cuts = np.flatnonzero(np.diff(band)) + 1
+    for keys_of, docs_of in zip(np.split(key, cuts), np.split(doc, cuts), strict=True):
+        if not len(keys_of):
+            continue
+        a, b, oversized = candidate_pairs(keys_of, max_bucket)
+        counts["candidate_pairs"] += len(a)
+        counts["oversized_buckets"] += oversized
+        found.append(_codes(docs_of[a], docs_of[b]))
+    band_codes = _unique(np.concatenate(found))
+    passage_codes = _CODES
+    fp = np.concatenate([p[3] for p in pieces]) if pieces else np.empty(0, np.uint32)
+    fp_doc = np.concatenate([p[4] for p in pieces]) if pieces else _EMPTY
+    if len(fp):
+        order = np.argsort(fp_doc, kind="stable")  # a doc's fingerprints in its order
+        fp, fp_doc = fp[order], fp_doc[order]
+        starts = np.flatnonzero(np.r_[True, fp_doc[1:] != fp_doc[:-1]])
+        owners = fp_doc[starts]
+        a, b, stock = passage_pairs(np.split(fp, starts[1:]), max_bucket)
+        counts["passage_pairs"] += len(a)
+        counts["candidate_pairs"] += len(a)
+        counts["stock_fingerprints"] += stock
+        passage_codes = _unique(_codes(owners[a], owners[b]))
+    out = []
+    band_to = (_mix(band_codes) % np.uint64(shuffle)).astype(np.int64)
+    passage_to = (_mix(passage_codes) % np.uint64(shuffle)).astype(np.int64)
+    for v in range(shuffle):
+        out.append((band_codes[band_to == v], passage_codes[passage_to == v]))
+    return counts, out
+
+
+def verify_part(
+    url: str,
+    index: str,
+    config_json: str,
+    thresholds: dict[str, Any],
+    mode: str,
+    *pieces: tuple[np.ndarray, np.ndarray],
+) -> tuple[np.ndarray, dict[str, int]]:
+    """Stage 3 for one pair bucket: (linked pair codes, counts)."""
+    config = PipelineConfig.from_json(config_json)
+    t = Thresholds(**thresholds)
+    band = _unique(np.concatenate([_CODES, *(p[0] for p in pieces)]))
+    passage = _unique(np.concatenate([_CODES, *(p[1] for p in pieces)]))
+    # A band pair was verified (and maybe rejected) by the mode's verifier:
+    # ``link`` does not offer it again as a passage pair.
+    passage = passage[~_contains(band, passage)]
+    ba, bb = _split_codes(band)
+    pa, pb = _split_codes(passage)
+    docs = _unique(np.concatenate([ba, bb, pa, pb]))
+    client = _redis(url)
+    try:
+        keys = Keys(index)
+        exact = ShingleVerifier(_shingles_from_redis(client, keys, config, docs), t)
+        verifier: ShingleVerifier | SignatureVerifier = exact
+        if mode == "estimate":
+            sigs = read_signatures(client, keys, config.num_perm, docs)
+            verifier = SignatureVerifier(sigs, config, t)
+
+        def rows(d: np.ndarray) -> np.ndarray:
+            return np.asarray(np.searchsorted(docs, d))
+
+        ok_band = verifier(rows(ba), rows(bb)) if len(ba) else np.zeros(0, bool)
+        ok_passage = exact(rows(pa), rows(pb)) if len(pa) else np.zeros(0, bool)
+    finally:
+        client.close()
+    counts = {
+        "verified_pairs": len(band) + len(passage),
+        "linked_pairs": int(ok_band.sum() + ok_passage.sum()),
+        "grey_pairs": int(getattr(verifier, "grey_pairs", 0)),
+    }
+    return np.concatenate([band[ok_band], passage[ok_passage]]), counts
+
+
+def name_part(
+    url: str,
+    index: str,
+    config_json: str,
+    thresholds: dict[str, Any],
+    mode: str,
+    groups: list[np.ndarray],
+    ids: list[str],
+    params: dict[str, Any],
+) -> list[Cluster]:
+    """Stage 4 for whole groups of doc numbers (``ids`` their article ids, in the
+    same order): their clusters, origins chosen as the in-process job does."""
+    config = PipelineConfig.from_json(config_json)
+    t = Thresholds(**thresholds)
+    cparams = ClusterParams(**{**params, "wire_sources": tuple(params["wire_sources"])})
+    docs = np.concatenate(groups) if groups else _EMPTY
+    client = _redis(url)
+    try:
+        keys = Keys(index)
+        epochs, sources = _published(client, keys, docs)
+        verifier: ShingleVerifier | SignatureVerifier
+        if mode == "exact":
+            verifier = ShingleVerifier(_shingles_from_redis(client, keys, config, docs), t)
+        else:
+            sigs = read_signatures(client, keys, config.num_perm, np.sort(docs))
+            verifier = SignatureVerifier(sigs[np.argsort(np.argsort(docs))], config, t)
+        bounds = np.cumsum([0, *(len(g) for g in groups)])
+        local = [np.arange(lo, hi) for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)]
+        return name_clusters(
+            local,
+            ids,
+            lambda rows: epochs[rows],
+            verifier.containment_matrix,
+            params=cparams,
+            sources=lambda rows: [sources[int(r)] for r in rows],
+        )
+    finally:
+        client.close()
+
+
+# -- the client side ------------------------------------------------------------
+@contextmanager
+def dask_client(scheduler: str | None = None, workers: int = 2) -> Iterator[Any]:
+    """A ``distributed.Client``: of ``scheduler``, or of a LocalCluster of ``workers``
+    single-threaded processes on 127.0.0.1 (no dashboard), closed on exit."""
+    from distributed import Client, LocalCluster
+
+    if scheduler:
+        with Client(scheduler) as client:  # type: ignore[no-untyped-call]
+            yield client
+        return
+    with (
+        LocalCluster(  # type: ignore[no-untyped-call]
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+        ) as cluster,
+        Client(cluster) as client,  # type: ignore[no-untyped-call]
+    ):
+        yield client
+
+
+def redis_url_of(client: redis.Redis) -> str:
+    """A URL that opens the same Redis as ``client`` (TCP or unix socket)."""
+    kw = client.connection_pool.connection_kwargs
+    auth = ""
+    if kw.get("password"):
+        from urllib.parse import quote
+
+        auth = f"{quote(kw.get('username') or '')}:{quote(kw['password'])}@"
+    if kw.get("path"):
+        return f"unix://{auth}{kw['path']}?db={kw.get('db', 0)}"
+    return f"redis://{auth}{kw.get('host', 'localhost')}:{kw.get('port', 6379)}/{kw.get('db', 0)}"
+
+
+def run_dask(
+    client: redis.Redis,
+    keys: Keys,
+    config: PipelineConfig,
+    thresholds: Thresholds,
+    params: JobParams,
+    progress: Callable[[float], None] | None = None,
+    *,
+    wire_sources: Sequence[str] = DEFAULT_WIRE_SOURCES,
+    dask: Any,
+    redis_url: str | None = None,
+    partition_docs: int = PARTITION_DOCS,
+    shuffle: int | None = None,
+) -> tuple[dict[str, Any], list[Cluster]]:
+    """``run_clusters`` on the Dask cluster of ``dask`` (a ``distributed.Client``);
+    called as ``run_clusters`` is, so ``execute(..., run=partial(run_dask, dask=...))``
+    runs it as a recorded job. ``redis_url``: how the workers reach this Redis
+    (default: from ``client``)."""
+    from distributed import wait
+
+    report = progress or (lambda _: None)
+    url = redis_url or redis_url_of(client)
+    t0 = time.perf_counter()
+    by_doc = read_ids(client, keys, since=params.since, until=params.until)
+    docs = np.array(sorted(by_doc), dtype=np.int64)
+    nthreads = max(1, sum(dask.nthreads().values()))
+    shuffle = shuffle or max(2, min(64, 2 * nthreads))
+    t = thresholds_for(thresholds, params.thresholds)
+    cfg = config.to_json()
+    index = keys.index
+    timings: dict[str, float] = {}
+
+    # 1. read: whole sig blocks per partition (block-aligned cuts)
+    step = max(1 << SIG_BLOCK_BITS, partition_docs >> SIG_BLOCK_BITS << SIG_BLOCK_BITS)
+    cuts = np.flatnonzero(np.diff(docs // step)) + 1
+    parts = [p for p in np.split(docs, cuts) if len(p)]
+    read = [
+        dask.submit(read_part, url, index, cfg, p, params.slot_bands, params.passages, shuffle)
+        for p in parts
+    ]
+    live_of = [dask.submit(operator.getitem, f, 0) for f in read]
+    live = np.concatenate([_EMPTY, *dask.gather(live_of)])  # sorted: parts are in order
+    report(0.15)
+    timings["read"] = time.perf_counter() - t0
+    mode = params.verify
+    if mode == "auto":
+        mode = "exact" if len(live) <= EXACT_LIMIT else "estimate"
+
+    # 2. pairs: one task per bucket, its piece of every partition
+    t1 = time.perf_counter()
+    piece_lists = [dask.submit(operator.getitem, f, 1) for f in read]
+    pieces = [[dask.submit(operator.getitem, pl, h) for pl in piece_lists] for h in range(shuffle)]
+    pairs = [dask.submit(bucket_pairs, params.max_bucket, shuffle, *ps) for ps in pieces]
+    wait(pairs)  # type: ignore[no-untyped-call]
+    timings["pairs"] = time.perf_counter() - t1
+    report(0.35)
+
+    # 3. verify: one task per pair bucket
+    t2 = time.perf_counter()
+    outs = [dask.submit(operator.getitem, f, 1) for f in pairs]
+    to_verify = [[dask.submit(operator.getitem, o, v) for o in outs] for v in range(shuffle)]
+    checked = [dask.submit(verify_part, url, index, cfg, asdict(t), mode, *vs) for vs in to_verify]
+    counts: dict[str, int] = {}
+    for c in dask.gather([dask.submit(operator.getitem, f, 0) for f in pairs]):
+        for k, v in c.items():
+            counts[k] = counts.get(k, 0) + v
+    linked = []
+    for codes, c in dask.gather(checked):
+        linked.append(codes)
+        for k, v in c.items():
+            counts[k] = counts.get(k, 0) + v
+    timings["verify"] = time.perf_counter() - t2
+    report(0.8)
+
+    # 4. components here, origins in chunks of whole groups
+    t3 = time.perf_counter()
+    a, b = _split_codes(np.concatenate([_CODES, *linked]))
+    uf = UnionFind(len(live))
+    uf.union_many(np.searchsorted(live, a), np.searchsorted(live, b))
+    groups = uf.groups()
+    cparams = ClusterParams(
+        max_bucket=params.max_bucket,
+        slot_bands=params.slot_bands,
+        passages=params.passages,
+        wire_sources=tuple(wire_sources),
+    )
+    chunks: list[list[np.ndarray]] = [[]]
+    size = 0
+    for g in groups:
+        if size >= NAME_CHUNK:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(live[g])
+        size += len(g)
+    named = [
+        dask.submit(
+            name_part,
+            url,
+            index,
+            cfg,
+            asdict(t),
+            mode,
+            ch,
+            [by_doc[int(d)] for g in ch for d in g],
+            asdict(cparams),
+        )
+        for ch in chunks
+        if ch
+    ]
+    clusters = [c for part in dask.gather(named) for c in part]
+    clusters.sort(key=lambda c: c.cluster_id)
+    timings["components"] = time.perf_counter() - t3
+    report(1.0)
+    dask.cancel(read + pairs + checked + named)
+    summary = {
+        **summarise(len(live), clusters),
+        "verify": mode,
+        **counts,
+        "seconds": round(time.perf_counter() - t0, 3),
+        "timings": {k: round(v, 3) for k, v in timings.items()},
+        "engine": "dask",
+        "dask_threads": nthreads,
+        "partitions": len(parts),
+        "shuffle": shuffle,
+    }
+    return summary, clusters
+
+
+__all__ = ["dask_client", "redis_url_of", "run_dask"]
