@@ -74,6 +74,13 @@ class Settings(BaseSettings):
     max_candidates: int = Field(default=DEFAULT_MAX_CANDIDATES, ge=1)
     max_bucket: int = Field(default=DEFAULT_MAX_BUCKET, ge=0)  # 0: read whole buckets
     max_passage_candidates: int = Field(default=DEFAULT_MAX_PASSAGE_CANDIDATES, ge=0)
+    max_align_sentences: int = Field(
+        default=5000,
+        ge=1,
+        description="Sentences per text the aligner takes (POST /alignments, the alignment "
+        "page, copydesk align); more is refused before any pair is scored. Time grows with "
+        "the product of the two counts: see docs/reliability.md for the measured cost.",
+    )
     retention_days: float | None = Field(default=None, gt=0)
 
     # Clustering: members from these sources are preferred as a family's origin.

@@ -86,12 +86,17 @@ def align_cmd(
     index: IndexOpt = None,
 ) -> None:
     """Which sentences of B are copied, paraphrased or added, and what A had that B omits."""
-    from service.alignment_view import render, rows
-    from shingling.align import align
+    from service.alignment_view import render, rows, too_many
+    from shingling.align import TooManySentences, align
 
     loaded = _load([a, b], data_dir, redis_url, index)
     (a_text, a_meta), (b_text, b_meta) = loaded
-    result = align(a_text, b_text)
+    limit = settings_from(data_dir, redis_url, index).max_align_sentences
+    try:
+        result = align(a_text, b_text, max_sentences=limit)
+    except TooManySentences as exc:
+        err_console.print(f"[red]error:[/red] {too_many(exc)}")
+        raise typer.Exit(2) from None
     if html is not None:
         html.write_text(render(result, a_meta, b_meta), encoding="utf-8")
     if as_json:

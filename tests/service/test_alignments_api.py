@@ -123,3 +123,71 @@ def test_view_escapes_article_text(api: TestClient) -> None:
     # The one <script> element is the page's own.
     assert page.count("<script>") == 1
     assert 'href="https://example.org/&#34;&gt;&lt;script&gt;' in page
+
+
+def sentences(n: int, word: str = "w") -> str:
+    return " ".join(f"The {word}{k} report was filed on time by the desk." for k in range(n))
+
+
+@pytest.fixture
+def small_limit_api(settings, redis_client):  # type: ignore[no-untyped-def]
+    """The API with COPYDESK_MAX_ALIGN_SENTENCES=5."""
+    from service.api import create_app
+
+    limited = settings.model_copy(update={"max_align_sentences": 5})
+    with TestClient(create_app(limited, client=redis_client)) as client:
+        yield client
+
+
+def test_post_over_the_sentence_limit_is_413_saying_what_to_do(
+    small_limit_api: TestClient,
+) -> None:
+    r = small_limit_api.post("/alignments", json={"a": sentences(5), "b": sentences(7)})
+    assert r.status_code == 413, r.text
+    detail = r.json()["detail"]
+    assert detail.startswith("text b has 7 sentences; the limit is 5")
+    assert "COPYDESK_MAX_ALIGN_SENTENCES" in detail and "split the article" in detail
+    ok = small_limit_api.post("/alignments", json={"a": sentences(5), "b": sentences(5)})
+    assert ok.status_code == 200 and len(ok.json()["b"]) == 5
+
+
+def test_stored_over_the_sentence_limit_is_413_json_and_html(
+    small_limit_api: TestClient,
+) -> None:
+    post_article(small_limit_api, id="long", text=sentences(9))
+    post_article(small_limit_api, id="short", text=sentences(2, "v"))
+    r = small_limit_api.get("/alignments/long/short")
+    assert r.status_code == 413
+    assert r.json()["detail"].startswith("text a has 9 sentences; the limit is 5")
+    page = small_limit_api.get("/alignments/short/long/view")
+    assert page.status_code == 413 and page.headers["content-type"].startswith("text/html")
+    assert "text b has 9 sentences; the limit is 5" in page.text
+    assert "COPYDESK_MAX_ALIGN_SENTENCES" in page.text
+
+
+def test_default_limit_refuses_the_reported_attack_with_413(api: TestClient) -> None:
+    from service.settings import get_settings
+
+    limit = get_settings().max_align_sentences
+    many = " ".join(f"Item {k} is here." for k in range(limit + 1))
+    r = api.post("/alignments", json={"a": many, "b": "One sentence only."})
+    assert r.status_code == 413
+    assert f"text a has {limit + 1:,} sentences; the limit is {limit:,}" in r.json()["detail"]
+
+
+def test_post_over_the_character_limit_is_413_before_splitting(
+    api: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shingling.align
+
+    def no_splitting(text: str) -> None:
+        raise AssertionError("the text was split")
+
+    monkeypatch.setattr(shingling.align, "split_sentences", no_splitting)
+    from service.settings import get_settings
+
+    limit = get_settings().max_text_chars
+    r = api.post("/alignments", json={"a": "Short.", "b": "x" * (limit + 1)})
+    assert r.status_code == 413
+    assert r.json()["detail"].startswith(f"text b has {limit + 1:,} characters; the limit is")
+    assert "COPYDESK_MAX_TEXT_CHARS" in r.json()["detail"]

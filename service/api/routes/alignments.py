@@ -19,16 +19,18 @@ from pydantic import (
     field_validator,
 )
 
-from service.alignment_view import Meta, render
-from service.api.deps import IndexDep
+from service.alignment_view import Meta, render, too_many
+from service.api.deps import IndexDep, SettingsDep
 from service.api.schemas import ERRORS, check_unicode, normalise_id
 from service.index import Index, StoredArticle
-from shingling.align import Alignment, Sentence, WordOp, align
+from service.settings import Settings
+from shingling.align import Alignment, Sentence, TooManySentences, WordOp, align
 from shingling.normalise import scrub_controls
 
 router = APIRouter(prefix="/alignments", tags=["alignments"], responses=ERRORS)
 
 #: A stored article's id in a path, NFKC-normalised as ids are on input.
+#: Any string: an id that is not stored, whatever its characters, is a 404.
 StoredId = Annotated[str, BeforeValidator(normalise_id), Path(description="A stored article's id.")]
 
 
@@ -49,8 +51,17 @@ class AlignIn(BaseModel):
         },
     )
 
-    a: str = Field(min_length=1, description="The earlier/original text (plain text).")
-    b: str = Field(min_length=1, description="The text to compare with it (plain text).")
+    # pattern: at least one character that is not a space (refused otherwise).
+    a: str = Field(
+        min_length=1,
+        json_schema_extra={"pattern": r"\S"},
+        description="The earlier/original text (plain text).",
+    )
+    b: str = Field(
+        min_length=1,
+        json_schema_extra={"pattern": r"\S"},
+        description="The text to compare with it (plain text).",
+    )
 
     @field_validator("a", "b")
     @classmethod
@@ -153,15 +164,35 @@ def _meta(label: str, art: StoredArticle) -> Meta:
     return Meta(label, art.title or art.id, art.source, art.url, art.id)
 
 
+def limited(settings: Settings, a_text: str, b_text: str) -> Alignment:
+    """``align`` within ``COPYDESK_MAX_TEXT_CHARS`` (checked first, costs nothing)
+    and ``COPYDESK_MAX_ALIGN_SENTENCES`` (checked once the texts are split, before
+    any pair is scored): a text over either is a 413 saying what to do."""
+    for side, text in (("a", a_text), ("b", b_text)):
+        if len(text) > settings.max_text_chars:
+            raise HTTPException(
+                status_code=413,
+                detail=f"text {side} has {len(text):,} characters; the limit is "
+                f"{settings.max_text_chars:,} (COPYDESK_MAX_TEXT_CHARS): send less, "
+                "or raise the limit",
+            )
+    try:
+        return align(a_text, b_text, max_sentences=settings.max_align_sentences)
+    except TooManySentences as exc:
+        raise HTTPException(status_code=413, detail=too_many(exc)) from None
+
+
 @router.post("", summary="Align two texts (nothing is stored)")
-def align_texts(body: AlignIn) -> AlignmentOut:
-    return to_out(align(body.a, body.b))
+def align_texts(body: AlignIn, settings: SettingsDep) -> AlignmentOut:
+    return to_out(limited(settings, body.a, body.b))
 
 
 @router.get("/{a_id}/{b_id}", summary="Align two stored articles")
-def align_stored(a_id: StoredId, b_id: StoredId, index: IndexDep) -> AlignmentOut:
+def align_stored(
+    a_id: StoredId, b_id: StoredId, index: IndexDep, settings: SettingsDep
+) -> AlignmentOut:
     a, b = _stored(index, a_id, b_id)
-    return to_out(align(a.text, b.text))
+    return to_out(limited(settings, a.text, b.text))
 
 
 @router.get(
@@ -169,6 +200,8 @@ def align_stored(a_id: StoredId, b_id: StoredId, index: IndexDep) -> AlignmentOu
     summary="Side-by-side HTML page of the alignment of two stored articles",
     response_class=HTMLResponse,
 )
-def view_stored(a_id: StoredId, b_id: StoredId, index: IndexDep) -> HTMLResponse:
+def view_stored(
+    a_id: StoredId, b_id: StoredId, index: IndexDep, settings: SettingsDep
+) -> HTMLResponse:
     a, b = _stored(index, a_id, b_id)
-    return HTMLResponse(render(align(a.text, b.text), _meta("A", a), _meta("B", b)))
+    return HTMLResponse(render(limited(settings, a.text, b.text), _meta("A", a), _meta("B", b)))

@@ -60,3 +60,15 @@ def test_eval_pan_on_mini_corpus(tmp_path: Path) -> None:
     assert r.exit_code == 0, r.output
     assert "| none | 2 | 1.000 |" in r.output
     assert "| 02-no-obfuscation | 1/1 |" in r.output
+
+
+def test_align_over_the_sentence_limit_exits_2_saying_why(tmp_path: Path) -> None:
+    long = tmp_path / "long.txt"
+    short = tmp_path / "short.txt"
+    long.write_text(" ".join(f"Sentence {k} of the long file." for k in range(4)), encoding="utf-8")
+    short.write_text("One sentence. And another.", encoding="utf-8")
+    env = {"COPYDESK_MAX_ALIGN_SENTENCES": "3"}
+    r = runner.invoke(app, ["align", str(short), str(long)], env=env)
+    assert r.exit_code == 2, r.output
+    assert "text b has 4 sentences; the limit is 3" in r.output
+    assert "COPYDESK_MAX_ALIGN_SENTENCES" in r.output
