@@ -76,6 +76,11 @@ class ArticleBody(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
+            # Exactly one of the two, as a string (``_text_or_html`` refuses both or neither).
+            "oneOf": [
+                {"required": ["text"], "properties": {"text": {"type": "string"}}},
+                {"required": ["html"], "properties": {"html": {"type": "string"}}},
+            ],
             "examples": [
                 {
                     "id": "ani-2024-10-31-blinken",
@@ -85,7 +90,7 @@ class ArticleBody(BaseModel):
                     "url": "https://example.com/world/blinken-north-korea",
                     "published_at": "2024-10-31T14:05:00Z",
                 }
-            ]
+            ],
         },
     )
 
@@ -97,9 +102,18 @@ class ArticleBody(BaseModel):
         description="Client id: 1-200 letters, digits or . : @ ~ + = - _ (generated if absent), "
         "taken in Unicode NFKC form.",
     )
-    text: str | None = Field(default=None, min_length=1, description="Plain article text.")
+    # pattern: at least one character that is not a space (refused otherwise).
+    text: str | None = Field(
+        default=None,
+        min_length=1,
+        json_schema_extra={"pattern": r"\S"},
+        description="Plain article text.",
+    )
     html: str | None = Field(
-        default=None, min_length=1, description="Raw HTML page; the article is extracted."
+        default=None,
+        min_length=1,
+        json_schema_extra={"pattern": r"\S"},
+        description="Raw HTML page; the article is extracted.",
     )
     title: str | None = Field(default=None, max_length=1000)
     source: str | None = Field(default=None, max_length=200, description="Outlet name.")
