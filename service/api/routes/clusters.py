@@ -24,8 +24,8 @@ router = APIRouter(prefix="/clusters", tags=["clusters"], responses=ERRORS)
 class JobIn(BaseModel):
     """Optional body of ``POST /clusters/jobs``: a time window and thresholds.
 
-    Numbers are strict (``false`` is not 0, ``"3"`` is not 3) and times are ISO 8601
-    strings, as the schema says.
+    Numbers are strict (``false`` is not 0, ``"3"`` is not 3, but ``7.0`` is the integer 7
+    as JSON Schema has it) and times are ISO 8601 strings, as the schema says.
     """
 
     since: datetime | None = Field(
@@ -60,6 +60,14 @@ class JobIn(BaseModel):
     @classmethod
     def _timestamp_string(cls, v: object) -> object:
         return timestamp_string(v)
+
+    @field_validator("syndicated_narrative", "max_bucket", "slot_bands", mode="before")
+    @classmethod
+    def _integral(cls, v: object) -> object:
+        # JSON Schema's integer is any number without a fraction: 7682.0 is 7682.
+        if isinstance(v, float) and v.is_integer():
+            return int(v)
+        return v
 
     @model_validator(mode="after")
     def _window(self) -> JobIn:
