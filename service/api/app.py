@@ -7,6 +7,7 @@ never at import time; tests pass their own client in.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import AsyncIterator
 from contextlib import ExitStack, asynccontextmanager
@@ -245,9 +246,19 @@ _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 
 def _allowed(request: Request) -> list[str]:
-    """Every method some route serves at the request's path (Starlette names only
-    the first route that matches the path). Asked of each route by ``matches``, so
-    included routers are searched as the router searches them."""
+    """The methods the request's path has in the schema. As OpenAPI matches a
+    concrete path before a templated one, only the fitting templates with the
+    fewest parameters count: ``/articles/match`` is POST, not also
+    ``/articles/{article_id}``. A path the schema lacks (``/docs``): every method
+    some route serves there, asked of each route by ``matches`` (Starlette names
+    only the first route that matches the path)."""
+    paths: dict[str, dict[str, Any]] = request.app.openapi().get("paths", {})
+    path = request.url.path
+    fits = [t for t in paths if re.fullmatch(re.sub(r"\{[^}]+\}", "[^/]+", t), path)]
+    if fits:
+        fewest = min(t.count("{") for t in fits)
+        named = {m.upper() for t in fits if t.count("{") == fewest for m in paths[t]}
+        return [method for method in _METHODS if method in named]
     routes = request.app.router.routes
     return [
         method
