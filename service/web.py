@@ -70,24 +70,3 @@ def page_policy() -> str:
         f"default-src 'none'; script-src {scripts}; style-src {styles}; img-src 'self' data:; "
         "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
     )
-
-
-_INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.S)
-
-#: Where FastAPI's Swagger UI page loads its script and style from.
-DOCS_CDN = "https://cdn.jsdelivr.net"
-
-
-def docs_policy(html: str) -> str:
-    """The policy of the API documentation page (Swagger UI): its inline script by
-    hash, its bundle and style from the CDN FastAPI names, requests to this server.
-
-    ``html`` is the page FastAPI generates from the app's settings, once, at start-up:
-    no request data is in it.
-    """
-    scripts = " ".join([DOCS_CDN, *(source_hash(s) for s in _INLINE_SCRIPT.findall(html))])
-    return (
-        f"default-src 'none'; script-src {scripts}; style-src {DOCS_CDN}; "
-        "img-src 'self' data: https://fastapi.tiangolo.com; connect-src 'self'; "
-        "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
-    )
