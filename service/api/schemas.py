@@ -27,6 +27,14 @@ ID_RULE = "1-200 letters, digits or . : @ ~ + = - _ (no spaces, slashes or contr
 TIME_EXAMPLE = "2024-05-01T12:00:00Z"
 
 
+#: What a ``url`` must look like: ``http://`` or ``https://``, a host, an optional port,
+#: then anything without spaces or control characters. The schema carries it, and the
+#: API refuses what it does not match (every match is also ``is_http_url``).
+URL_PATTERN = (
+    r"^https?://[^\s\x00-\x1f\x7f/?#@:\[\]\\]+(?::[0-9]{1,5})?(?:[/?#][^\s\x00-\x1f\x7f]*)?\Z"
+)
+
+
 def normalise_id(value: object) -> object:
     """An id in Unicode NFKC (the ligature U+FB01 is ``fi``), before its pattern is checked:
     ids that look the same are the same id, in bodies and paths alike."""
@@ -121,6 +129,7 @@ class ArticleBody(BaseModel):
         default=None,
         min_length=1,
         max_length=2000,
+        json_schema_extra={"pattern": URL_PATTERN},
         description="Address of the original: an absolute http:// or https:// URL.",
     )
     published_at: datetime | None = Field(
@@ -150,7 +159,7 @@ class ArticleBody(BaseModel):
     @classmethod
     def _http_url(cls, v: str | None) -> str | None:
         # A javascript: or data: URL would be a script in the alignment page's link.
-        if v is not None and not is_http_url(v):
+        if v is not None and not (re.search(URL_PATTERN, v) and is_http_url(v)):
             raise ValueError(
                 "must be an absolute http:// or https:// URL with a host and no spaces "
                 "(other schemes such as javascript: or data: are refused)"
