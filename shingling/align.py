@@ -44,10 +44,13 @@ repeats the other text's vocabulary can be paired wrongly.
 from __future__ import annotations
 
 import difflib
+import functools
+import json
 import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from importlib import resources
 from typing import Literal, cast
 
 import numpy as np
@@ -90,6 +93,17 @@ FEATURES: tuple[str, ...] = (
 )
 
 
+def feature_names(semantic: bool = False) -> tuple[str, ...]:
+    """The model's features: ``FEATURES``, or with ``semantic`` the static
+    embedding features of ``shingling.semantic`` inserted before ``seq_ratio``
+    (which stays last: ``_score`` bounds it and ``decide`` reads it there)."""
+    if not semantic:
+        return FEATURES
+    from shingling.semantic import SEMANTIC_FEATURES
+
+    return (*FEATURES[:-1], *SEMANTIC_FEATURES, FEATURES[-1])
+
+
 @dataclass(frozen=True)
 class AlignParams:
     """Decision constants of the aligner.
@@ -108,6 +122,8 @@ class AlignParams:
     of its words (and at least this many distinct words) occur in the
     partner. ``quote_share``: a pair is a shared quotation when at least
     this share of its shared words is inside direct quotation marks.
+    ``semantic``: the model also takes the static-embedding features
+    (``feature_names(True)``); ``semantic_params()`` gives the shipped fit.
     """
 
     # Fitted on the MRPC training split; `copydesk eval mrpc PATH` prints them.
@@ -166,11 +182,13 @@ class AlignParams:
     min_words: int = 3
     excerpt_share: float = 0.9
     max_partners: int = 20
+    semantic: bool = False
 
     def __post_init__(self) -> None:
-        if len(self.weights) != 2 * len(FEATURES):
+        n = len(feature_names(self.semantic))
+        if len(self.weights) != 2 * n:
             raise ValueError(
-                f"weights needs {2 * len(FEATURES)} values (each feature, then each "
+                f"weights needs {2 * n} values (each feature, then each "
                 f"feature squared), got {len(self.weights)}"
             )
         if not 0.0 < self.threshold < 1.0:
@@ -384,8 +402,10 @@ def _min_max(shared: np.ndarray, size_a: np.ndarray, size_b: np.ndarray) -> list
     return [np.minimum(share_a, share_b), np.maximum(share_a, share_b)]
 
 
-def pair_features(a: Sequence[str], b: Sequence[str], context: Sequence[str] = ()) -> np.ndarray:
-    """Features (``len(a) x len(FEATURES)``) of the pairs ``(a[i], b[i])``.
+def pair_features(
+    a: Sequence[str], b: Sequence[str], context: Sequence[str] = (), semantic: bool = False
+) -> np.ndarray:
+    """Features (``len(a) x len(feature_names(semantic))``) of the pairs ``(a[i], b[i])``.
 
     IDF comes from ``context`` plus the sentences themselves: pass the
     surrounding corpus (for MRPC, every sentence of the file) to get the
@@ -394,10 +414,34 @@ def pair_features(a: Sequence[str], b: Sequence[str], context: Sequence[str] = (
     if len(a) != len(b):
         raise ValueError(f"a and b must have the same length, got {len(a)} and {len(b)}")
     if not a:
-        return np.zeros((0, len(FEATURES)))
+        return np.zeros((0, len(feature_names(semantic))))
     feats = _Fitted(a, b, context, paired=True).features(slice(None))[0]
     feats[:, -1] = [_tokens_ratio(words(x), words(y)) for x, y in zip(a, b, strict=True)]
+    if semantic:
+        from shingling import semantic as sem
+
+        feats = _with_semantic(feats, sem.paired_features(a, b, context))
     return feats
+
+
+def _with_semantic(lexical: np.ndarray, semantic: np.ndarray) -> np.ndarray:
+    """Semantic columns inserted before the last lexical one (``seq_ratio``)."""
+    return np.concatenate([lexical[..., :-1], semantic, lexical[..., -1:]], axis=-1)
+
+
+@functools.lru_cache(maxsize=1)
+def semantic_params() -> AlignParams:
+    """``AlignParams`` with the semantic features, as fitted on MRPC
+    (``shingling/data/pair_model.json``, which records how)."""
+    data = json.loads(resources.files("shingling").joinpath("data/pair_model.json").read_text())
+    if tuple(data["features"]) != feature_names(True):
+        raise ValueError("shingling/data/pair_model.json was fitted on other features")
+    return AlignParams(
+        weights=tuple(data["weights"]),
+        bias=data["bias"],
+        threshold=data["threshold"],
+        semantic=True,
+    )
 
 
 def design(features: np.ndarray) -> np.ndarray:
@@ -421,13 +465,13 @@ def pair_decision(
 ) -> PairDecision:
     """The aligner's decision on one sentence pair (used to evaluate on MRPC)."""
     params = params or AlignParams()
-    feats = pair_features([s1], [s2], context)
+    feats = pair_features([s1], [s2], context, semantic=params.semantic)
     p = probability(feats, params)
     w1, w2 = words(s1), words(s2)
     same = bool(decide(p, feats, np.array([min(len(w1), len(w2))]), params)[0])
     matcher = difflib.SequenceMatcher(None, w1, w2, autojunk=False)
     copied = same and _copied(matcher, len(w1), len(w2), params)
-    named = dict(zip(FEATURES, map(float, feats[0]), strict=True))
+    named = dict(zip(feature_names(params.semantic), map(float, feats[0]), strict=True))
     return PairDecision(float(p[0]), same, copied, named)
 
 
@@ -533,13 +577,18 @@ def _score(sa: _Side, sb: _Side, params: AlignParams) -> _Scores:
     b_sents = [s.text for s in sb.spans]
     na, nb = len(a_sents), len(b_sents)
     fit = _Fitted(a_sents, b_sents, (), paired=False)
+    if params.semantic:
+        from shingling import semantic as sem
+
+        emb_a, emb_b = sem.embed(a_sents), sem.embed(b_sents)
+        token_idf = sem.idf(emb_a, emb_b)
     toks_a = [words(s) for s in a_sents]
     toks_b = [words(s) for s in b_sents]
     lengths_a = np.array([hi - lo for lo, hi in sa.bounds])
     lengths_b = np.array([hi - lo for lo, hi in sb.bounds])
     # The bound bounds the probability only where it grows with seq_ratio on
     # [0, 1]: linear weight w1 and square weight w2 with w1 >= 0, w1 + 2 w2 >= 0.
-    w1, w2 = params.weights[len(FEATURES) - 1], params.weights[-1]
+    w1, w2 = params.weights[len(feature_names(params.semantic)) - 1], params.weights[-1]
     bounded = w1 >= 0 and w1 + 2 * w2 >= 0
     pos_b = (np.arange(nb) + 0.5) / nb
     best_a, best_b = np.zeros(na), np.zeros(nb)
@@ -548,6 +597,8 @@ def _score(sa: _Side, sb: _Side, params: AlignParams) -> _Scores:
     for lo in range(0, na, step):
         rows = slice(lo, min(na, lo + step))
         feats, cont_a, cont_b = fit.features(rows)
+        if params.semantic:
+            feats = _with_semantic(feats, sem.features(emb_a, emb_b, token_idf, rows))
         prob = probability(feats, params)
         near = params.position_weight * (
             1.0 - np.abs((np.arange(rows.start, rows.stop)[:, None] + 0.5) / na - pos_b)

@@ -1,0 +1,84 @@
+"""Static-embedding features (shingling.semantic) and their use in the aligner."""
+
+from __future__ import annotations
+
+import socket
+
+import numpy as np
+import pytest
+
+from shingling import semantic
+from shingling.align import AlignParams, feature_names, pair_decision, semantic_params
+
+CRITICISED = "The US Secretary of State sharply criticised Russia over the deployment."
+CONDEMNED = (
+    "The U.S. Secretary of State issued a strong condemnation of Russia over the deployment."
+)
+UNRELATED = "Stock markets in Europe closed higher on Friday as energy shares rallied."
+
+
+def test_weights_load_from_the_wheel_without_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the model tried to open a network connection")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    semantic._model.cache_clear()
+    semantic._unit_table.cache_clear()
+    assert semantic._model().embedding.shape[1] == 256
+    assert semantic.embed(["hello world"]).tokens.shape[1] == 256
+
+
+def test_identical_sentences() -> None:
+    f = semantic.paired_features([CRITICISED], [CRITICISED])[0]
+    named = dict(zip(semantic.SEMANTIC_FEATURES, f, strict=True))
+    assert named["emb_cos"] == pytest.approx(1.0, abs=1e-5)
+    assert named["soft_min"] == pytest.approx(1.0, abs=1e-5)
+    assert named["new_max"] == pytest.approx(0.0, abs=1e-6)
+
+
+def test_synonyms_are_closer_than_unrelated_words() -> None:
+    para, other = semantic.paired_features([CRITICISED, CRITICISED], [CONDEMNED, UNRELATED])
+    names = semantic.SEMANTIC_FEATURES
+    assert para[names.index("emb_cos")] > other[names.index("emb_cos")] + 0.2
+    assert para[names.index("syn_max")] > other[names.index("syn_max")]
+    assert para[names.index("new_max")] < other[names.index("new_max")]
+
+
+def test_block_features_equal_paired_ones() -> None:
+    a = [CRITICISED, UNRELATED, "", "Short."]
+    b = [CONDEMNED, "Energy shares rallied in Europe on Friday.", "x"]
+    ea, eb = semantic.embed(a), semantic.embed(b)
+    weights = semantic.idf(ea, eb)
+    full = semantic.features(ea, eb, weights)
+    assert full.shape == (4, 3, len(semantic.SEMANTIC_FEATURES))
+    rows = np.concatenate([semantic.features(ea, eb, weights, slice(k, k + 1)) for k in range(4)])
+    np.testing.assert_allclose(full, rows, atol=1e-6)
+    for i in range(4):
+        for j in range(3):
+            one = semantic.features(ea.take(slice(i, i + 1)), eb.take(slice(j, j + 1)), weights)
+            np.testing.assert_allclose(full[i, j], one[0, 0], atol=1e-5)
+
+
+def test_small_token_blocks_change_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    a = [CRITICISED, UNRELATED, CONDEMNED]
+    ea, eb = semantic.embed(a), semantic.embed(a[::-1])
+    weights = semantic.idf(ea, eb)
+    whole = semantic.features(ea, eb, weights)
+    monkeypatch.setattr(semantic, "TOKEN_PAIRS_PER_BLOCK", 1)
+    np.testing.assert_allclose(semantic.features(ea, eb, weights), whole, atol=1e-6)
+
+
+def test_shipped_semantic_model_matches_its_features() -> None:
+    params = semantic_params()
+    assert params.semantic
+    assert len(params.weights) == 2 * len(feature_names(True))
+    assert feature_names(True)[-1] == "seq_ratio"
+    assert not AlignParams().semantic  # the default stays lexical
+
+
+def test_known_paraphrase_is_same_with_the_semantic_model() -> None:
+    decision = pair_decision(CRITICISED, CONDEMNED, semantic_params())
+    assert decision.same and not decision.copied
+    assert set(decision.features) == set(feature_names(True))
+    assert not pair_decision(CRITICISED, UNRELATED, semantic_params()).same
