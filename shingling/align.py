@@ -29,12 +29,16 @@ Pairs with a clause of their own (a merged sentence) or in which one
 sentence is only a fragment are the weak spot of a symmetric score; they
 are handled by the containment passes below, not by the model.
 
+Scoring runs a block of rows at a time and keeps only the pairs that can
+matter (``_score``): memory grows with those, not with ``n_a x n_b``; time
+does, so callers bound the sentence counts (``align(max_sentences=)``).
+
 Pairing: a one-to-one assignment maximising the summed probability over
-pairs above the threshold (Hungarian algorithm, order-free, so reordered
-paragraphs align), then a many-to-one pass: a sentence left over whose words
-are mostly (IDF-weighted) contained in a neighbour's partner is the other
-half of a split or merged sentence; it takes the label of that group with
-``match`` pointing at the main partner.
+pairs above the threshold (Hungarian algorithm per connected component of
+those pairs, order-free, so reordered paragraphs align), then a many-to-one
+pass: a sentence left over whose words are mostly (IDF-weighted) contained
+in a neighbour's partner is the other half of a split or merged sentence; it
+takes the label of that group with ``match`` pointing at the main partner.
 
 Everything here is approximate: a paraphrase that shares few words is
 missed (lexical evidence only, no semantics), and a sentence that merely
@@ -122,6 +126,8 @@ class AlignParams:
     of its words (and at least this many distinct words) occur in the
     partner. ``quote_share``: a pair is a shared quotation when at least
     this share of its shared words is inside direct quotation marks.
+    ``max_partners``: candidate partners per sentence of ``a`` scored exactly
+    and kept (the most probable first); only repeated boilerplate has more.
     ``semantic``: the model also takes the static-embedding features
     (``feature_names(True)``); ``semantic_params()`` gives the shipped fit.
     """
