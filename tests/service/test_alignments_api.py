@@ -103,6 +103,10 @@ def test_view_page(api: TestClient, seed_texts: dict[str, str]) -> None:
     assert "<mark class=" in page  # word-level differences are marked
     summary = api.get("/alignments/a/b").json()["summary"]
     assert f'<span class="count">{summary["added"]}</span> added' in page
+    # The verdict and scores are on the page, and it links back to both articles.
+    assert '<span class="verdict syndicated">syndicated</span>' in page
+    assert 'class="jaccard">0.2' in page  # J ~0.22 (docs/matching.md)
+    assert 'href="/article/a"' in page and 'href="/article/b"' in page
 
 
 def test_view_escapes_article_text(api: TestClient) -> None:

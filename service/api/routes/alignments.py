@@ -203,5 +203,10 @@ def align_stored(
 def view_stored(
     a_id: StoredId, b_id: StoredId, index: IndexDep, settings: SettingsDep
 ) -> HTMLResponse:
+    from service.pages import pair_info  # the editor UI's pages build on this router
+
     a, b = _stored(index, a_id, b_id)
-    return HTMLResponse(render(limited(settings, a.text, b.text), _meta("A", a), _meta("B", b)))
+    alignment = limited(settings, a.text, b.text)  # refuses what is over the limits first
+    return HTMLResponse(
+        render(alignment, _meta("A", a), _meta("B", b), pair=pair_info(index, a, b), links=True)
+    )
