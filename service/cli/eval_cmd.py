@@ -100,14 +100,26 @@ def pan(
     subset: Annotated[
         list[str] | None, typer.Option(help="Only these subset folders (repeatable).")
     ] = None,
+    model: Annotated[
+        str,
+        typer.Option(
+            help="Pair model: lexical (the default aligner), semantic (lexical + static "
+            "embeddings, shingling/data/pair_model.json), or both, side by side."
+        ),
+    ] = "lexical",
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Sentence labels per obfuscation type and PAN character measures of the aligner."""
+    from shingling.align import AlignParams, semantic_params
+
+    models = {"lexical": ("lexical",), "semantic": ("semantic",), "both": ("lexical", "semantic")}
+    if model not in models:
+        err_console.print(f"[red]error:[/red] --model is lexical, semantic or both, not {model!r}")
+        raise typer.Exit(2)
     from rich.progress import Progress
 
     from service.evaluation import pan as ev
 
-    started = time.perf_counter()
     try:
         everything = ev.load(path, tuple(subset) if subset else ev.SUBSETS)
     except (OSError, ValueError) as exc:
@@ -115,19 +127,26 @@ def pan(
         raise typer.Exit(2) from None
     chosen = ev.select(everything, limit or None, sample, seed)
     skipped = sum(not p.annotated for p in everything)
-    with Progress(console=err_console, transient=True) as bar:
-        task = bar.add_task("aligning PAN pairs", total=len(chosen))
-        report = ev.evaluate(
-            chosen,
-            workers=max(1, workers),
-            progress=lambda n: bar.advance(task, n),
-            skipped=skipped,
-        )
-    took = time.perf_counter() - started
+    reports, took = {}, {}
+    for name in models[model]:
+        params = semantic_params() if name == "semantic" else AlignParams()
+        t = time.perf_counter()
+        with Progress(console=err_console, transient=True) as bar:
+            task = bar.add_task(f"aligning PAN pairs ({name})", total=len(chosen))
+            reports[name] = ev.evaluate(
+                chosen,
+                params,
+                workers=max(1, workers),
+                progress=lambda n: bar.advance(task, n),  # noqa: B023
+                skipped=skipped,
+            )
+        took[name] = time.perf_counter() - t
     if as_json:
-        typer.echo(json.dumps(asdict(report), indent=2, default=str))
+        typer.echo(json.dumps({k: asdict(v) for k, v in reports.items()}, indent=2, default=str))
         return
-    typer.echo(markdown(report, took, limit, sample, seed))
+    for name, report in reports.items():
+        typer.echo(f"### Pair model: {name}\n")
+        typer.echo(markdown(report, took[name], limit, sample, seed) + "\n")
 
 
 def markdown(report, took: float, limit: int, sample: bool, seed: int) -> str:  # type: ignore[no-untyped-def]

@@ -82,3 +82,41 @@ def test_known_paraphrase_is_same_with_the_semantic_model() -> None:
     assert decision.same and not decision.copied
     assert set(decision.features) == set(feature_names(True))
     assert not pair_decision(CRITICISED, UNRELATED, semantic_params()).same
+
+
+def _seed(name: str) -> str:
+    from tests.conftest import SEEDS
+
+    return next(SEEDS.glob(f"{name}_*.txt")).read_text(encoding="utf-8")
+
+
+def test_lexical_setting_never_loads_the_embeddings() -> None:
+    from shingling.align import align
+
+    a, b = _seed("000"), _seed("001")
+    semantic._model.cache_clear()
+    lexical = align(a, b)
+    assert semantic._model.cache_info().currsize == 0
+    assert lexical == align(a, b, AlignParams(semantic=False))
+
+
+def test_independent_reports_are_not_made_copies_by_the_semantic_signal() -> None:
+    """Seeds 002-004 report the same event as 000/001 independently: with the
+    semantic model no sentence of theirs is copied, and a smaller share of
+    their sentences is reused than of 001's, the syndicated copy of 000.
+    (A few same-claim sentences do come out paraphrased: docs/quality.md.)"""
+    from shingling.align import align
+
+    params = semantic_params()
+
+    def reused(a: str, b: str) -> tuple[int, float]:
+        r = align(_seed(a), _seed(b), params)
+        copied = sum(s.label == "copied" and not s.quote for s in r.b)
+        return copied, (r.summary.copied + r.summary.paraphrased) / len(r.b)
+
+    syndicated = reused("000", "001")[1]
+    for a in ("000", "001"):
+        for b in ("002", "003", "004"):
+            copied, share = reused(a, b)
+            assert copied == 0, (a, b)
+            assert share < syndicated, (a, b, share, syndicated)

@@ -94,3 +94,37 @@ def test_eval_mrpc_on_a_directory_or_a_missing_file_says_what_it_expects(tmp_pat
         assert "Errno" not in r.output and "Traceback" not in r.output
     r = CliRunner().invoke(app, ["eval", "mrpc", str(tmp_path)])
     assert "pass one of those" in r.output  # the folder holds the file: say so
+
+
+def test_semantic_model_is_cross_validated_and_saved_with_provenance(tmp_path: Path) -> None:
+    from shingling.align import feature_names
+
+    f = tmp_path / "mrpc.tsv"
+    write_tsv(f)
+    pairs = mrpc.load(f)
+    report = mrpc.evaluate(pairs, folds=4, semantic=True)
+    assert report.fitted.semantic
+    assert len(report.fitted.weights) == 2 * len(feature_names(True))
+    assert report.cv.roc_auc >= 0.9
+    saved = mrpc.model_file(report.fitted, str(f), report.pairs, report)
+    assert saved["features"] == list(feature_names(True))
+    assert saved["cross_validated_accuracy"] == round(report.cv.accuracy, 4)
+    assert "C=10.0" in saved["how"]
+
+
+def test_eval_mrpc_prints_lexical_and_semantic_side_by_side(tmp_path: Path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from service.cli import app
+
+    f = tmp_path / "mrpc.tsv"
+    write_tsv(f)
+    out = tmp_path / "model.json"
+    r = CliRunner().invoke(app, ["eval", "mrpc", str(f), "--folds", "4", "--save-model", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "| lexical |" in r.output and "| lexical + semantic |" in r.output
+    assert json.loads(out.read_text())["features"][-1] == "seq_ratio"
+    r = CliRunner().invoke(app, ["eval", "mrpc", str(f), "--folds", "4", "--lexical-only"])
+    assert r.exit_code == 0 and "lexical + semantic" not in r.output

@@ -122,3 +122,12 @@ def test_eval_on_a_wrong_path_says_what_it_expects(tmp_path: Path, command: str)
         assert r.exit_code == 2, r.output
         assert said in r.output and "pan13_train folder" in r.output
         assert "Errno" not in r.output and "Traceback" not in r.output
+
+
+def test_eval_pan_refuses_an_unknown_pair_model(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from service.cli import app
+
+    r = CliRunner().invoke(app, ["eval", "pan", str(tmp_path), "--model", "bert"])
+    assert r.exit_code == 2 and "lexical, semantic or both" in r.output
