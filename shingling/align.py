@@ -25,6 +25,11 @@ being aligned, so weights depend on the pair of documents; the model was
 fitted with IDF over a whole corpus (MRPC), so probabilities on two short
 texts are less well calibrated.
 
+``AlignParams(semantic=True)`` (``semantic_params()``, fitted on MRPC and
+shipped in ``shingling/data/pair_model.json``) adds static-embedding
+features (``shingling.semantic``) to the model; the default stays lexical
+(``docs/quality.md``, "Semantic signal", for the side-by-side figures).
+
 Pairs with a clause of their own (a merged sentence) or in which one
 sentence is only a fragment are the weak spot of a symmetric score; they
 are handled by the containment passes below, not by the model.
@@ -41,7 +46,8 @@ in a neighbour's partner is the other half of a split or merged sentence; it
 takes the label of that group with ``match`` pointing at the main partner.
 
 Everything here is approximate: a paraphrase that shares few words is
-missed (lexical evidence only, no semantics), and a sentence that merely
+missed (by default lexical evidence only; the static embeddings help a
+little), and a sentence that merely
 repeats the other text's vocabulary can be paired wrongly.
 """
 
