@@ -109,7 +109,8 @@ class Embedded:
 
 def _unit(x: np.ndarray) -> np.ndarray:
     norm = np.linalg.norm(x, axis=-1, keepdims=True)
-    return np.divide(x, norm, out=np.zeros_like(x), where=norm > 0)
+    out: np.ndarray = np.divide(x, norm, out=np.zeros_like(x), where=norm > 0)
+    return out
 
 
 def embed(sentences: Sequence[str]) -> Embedded:
