@@ -24,6 +24,14 @@ from service.settings import Settings, get_settings
 from tests.service.reliability.conftest import article_text
 
 EXAMPLES = int(os.environ.get("COPYDESK_FUZZ_EXAMPLES", "20"))
+#: How each operation is fuzzed: reproducible (derandomised, no example database).
+FUZZ = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    derandomize=True,
+    database=None,
+)
 
 
 @pytest.fixture
@@ -56,13 +64,7 @@ def test_no_server_errors(fuzzed_app: FastAPI, label: str) -> None:
     failures: list[str] = []
 
     @given(case=operation.as_strategy())
-    @settings(
-        max_examples=EXAMPLES,
-        deadline=None,
-        suppress_health_check=list(HealthCheck),
-        derandomize=True,
-        database=None,
-    )
+    @FUZZ
     def fuzz(case: schemathesis.Case) -> None:
         response = case.call()
         if response.status_code >= 500:
@@ -159,13 +161,7 @@ def test_every_check_passes(fuzzed_app: FastAPI, label: str, mode: str) -> None:
     checks = _all_checks()
 
     @given(case=operation.as_strategy(generation_mode=schemathesis.GenerationMode(mode)))
-    @settings(
-        max_examples=EXAMPLES,
-        deadline=None,
-        suppress_health_check=list(HealthCheck),
-        derandomize=True,
-        database=None,
-    )
+    @FUZZ
     def fuzz(case: schemathesis.Case) -> None:
         case.call_and_validate(checks=checks)
 
