@@ -39,6 +39,19 @@ class Settings(BaseSettings):
     index: str = Field(default="default", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
     appendfsync: Literal["always", "everysec"] = "everysec"
     redis_timeout: float = Field(default=2.0, gt=0, description="seconds per Redis call")
+    redis_cluster: bool | None = Field(
+        default=None,
+        description="COPYDESK_REDIS_URL names a node of a Redis Cluster: connect with "
+        "redis-py's RedisCluster. Unset: ask the server (INFO cluster).",
+    )
+    partitions: int | None = Field(
+        default=None,
+        ge=1,
+        le=1024,
+        description="Partitions of a new index, each one hash slot holding whole articles "
+        "(docs/scaling.md). Unset: 1 on a single Redis, one per master on a Redis "
+        "Cluster. An existing index keeps its own.",
+    )
 
     # Pipeline (stored with the index; a different value refuses an existing index).
     shingle_k: int = Field(default=5, ge=1, le=20)
@@ -82,6 +95,11 @@ class Settings(BaseSettings):
         "the product of the two counts: see docs/reliability.md for the measured cost.",
     )
     retention_days: float | None = Field(default=None, gt=0)
+    semantic: bool = Field(
+        default=False,
+        description="Align with the semantic signal (wordllama embeddings) beside the "
+        "lexical features; off: lexical only (docs/quality.md compares the two).",
+    )
 
     # Clustering: members from these sources are preferred as a family's origin.
     wire_sources: str = Field(
