@@ -51,7 +51,7 @@ from service.intake import Rejected, prepare
 from service.listing import list_articles
 from service.settings import Settings
 from service.web import inline, page_policy
-from shingling.align import align
+from shingling.align import align, params_for
 from shingling.passages import shared_passages
 from shingling.pipeline import analyse
 from shingling.score import compare
@@ -431,7 +431,7 @@ async def check_side_by_side(request: Request) -> Response:
     """The pasted text (B) against one stored match (A): nothing is stored."""
     _same_site(request)
     form = await _form(request)
-    index, _ = _state(request)
+    index, settings = _state(request)
     match_id = normalise_id(form.get("match", ""))
     text = form.get("text", "")
     if not text.strip():
@@ -443,7 +443,7 @@ async def check_side_by_side(request: Request) -> Response:
     def work() -> str:
         b = Meta("B", form.get("title") or "the checked text", form.get("source") or None)
         return render(
-            align(stored.text, text),
+            align(stored.text, text, params_for(settings.semantic)),
             _meta("A", stored),
             b,
             pair=pair_info(index, stored, text),
@@ -499,7 +499,7 @@ def article_page(
 
 
 @router.get("/article/{a_id}/vs/{b_id}")
-def side_by_side(index: IndexDep, a_id: PageId, b_id: PageId) -> Response:
+def side_by_side(index: IndexDep, settings: SettingsDep, a_id: PageId, b_id: PageId) -> Response:
     a, b = index.get(a_id), index.get(b_id)
     missing = [f"'{i}'" for i, art in ((a_id, a), (b_id, b)) if art is None]
     if missing or a is None or b is None:
@@ -509,7 +509,11 @@ def side_by_side(index: IndexDep, a_id: PageId, b_id: PageId) -> Response:
             "in the index; find one under Articles",
         )
     html = render(
-        align(a.text, b.text), _meta("A", a), _meta("B", b), pair=pair_info(index, a, b), links=True
+        align(a.text, b.text, params_for(settings.semantic)),
+        _meta("A", a),
+        _meta("B", b),
+        pair=pair_info(index, a, b),
+        links=True,
     )
     return HTMLResponse(html, headers={"content-security-policy": ui_policy()})
 

@@ -136,6 +136,9 @@ class AlignParams:
     and kept (the most probable first); only repeated boilerplate has more.
     ``semantic``: the model also takes the static-embedding features
     (``feature_names(True)``); ``semantic_params()`` gives the shipped fit.
+    ``copy_sentences``/``light_share``/``heavy_share``: the document-level
+    ``rewrite_degree`` (how many reused sentences make ``b`` a copy, and the
+    paraphrase shares between verbatim, light and heavy rewording).
     """
 
     # Fitted on the MRPC training split; `copydesk eval mrpc PATH` prints them.
@@ -195,6 +198,9 @@ class AlignParams:
     excerpt_share: float = 0.9
     max_partners: int = 20
     semantic: bool = False
+    copy_sentences: int = 3
+    light_share: float = 0.2
+    heavy_share: float = 0.5
 
     def __post_init__(self) -> None:
         n = len(feature_names(self.semantic))
@@ -241,16 +247,28 @@ class Sentence:
     diff: tuple[WordOp, ...] = ()
 
 
+Rewritten = Literal["verbatim", "light", "heavy"]
+
+
 @dataclass(frozen=True)
 class Summary:
     """Sentence counts. ``copied`` and ``paraphrased`` count sentences of
     ``b`` (how much of the new text comes from ``a``); ``added`` counts
-    sentences of ``b``, ``omitted`` sentences of ``a``."""
+    sentences of ``b``, ``omitted`` sentences of ``a``.
+
+    Document level (``rewrite_degree``): ``reused`` counts the sentences of
+    ``b`` copied or paraphrased outside shared quotations; ``paraphrase_share``
+    is the paraphrased part of those; ``rewritten`` says whether ``b`` is a
+    copy of ``a`` and how much it was reworded, or None when it is not one.
+    """
 
     copied: int
     paraphrased: int
     added: int
     omitted: int
+    reused: int = 0
+    paraphrase_share: float = 0.0
+    rewritten: Rewritten | None = None
 
 
 @dataclass(frozen=True)
@@ -454,6 +472,13 @@ def semantic_params() -> AlignParams:
         threshold=data["threshold"],
         semantic=True,
     )
+
+
+def params_for(semantic: bool) -> AlignParams:
+    """The aligner's constants for a setting (``COPYDESK_SEMANTIC``, ``--semantic``):
+    lexical only (``AlignParams()``, the default) or with the semantic signal
+    (``semantic_params()``)."""
+    return semantic_params() if semantic else AlignParams()
 
 
 def design(features: np.ndarray) -> np.ndarray:
@@ -867,13 +892,50 @@ def align(
         _sentence(k, sb.spans[k], labels_b.get(k), "added", best_b[k], diff_b.get(k, []))
         for k in range(nb)
     )
+    reused, share, degree = rewrite_degree(side_b, params)
     summary = Summary(
         copied=sum(s.label == "copied" for s in side_b),
         paraphrased=sum(s.label == "paraphrased" for s in side_b),
         added=sum(s.label == "added" for s in side_b),
         omitted=sum(s.label == "omitted" for s in side_a),
+        reused=reused,
+        paraphrase_share=_round(share),
+        rewritten=degree,
     )
     return Alignment(side_a, side_b, summary)
+
+
+def rewrite_degree(
+    b: Sequence[Sentence], params: AlignParams | None = None
+) -> tuple[int, float, Rewritten | None]:
+    """Whether ``b`` is a copy of ``a`` and how much it was reworded, from ``b``'s labels.
+
+    Counted: sentences of ``b`` copied or paraphrased, of at least
+    ``params.min_words`` words and not a shared quotation (two independent
+    reports quoting one speaker are not a copy). ``b`` is a copy when at least
+    ``params.copy_sentences`` such sentences are found; then ``paraphrase_share``
+    (the paraphrased part of them) below ``params.light_share`` is ``verbatim``,
+    below ``params.heavy_share`` ``light``, else ``heavy``. Returns (sentences
+    counted, paraphrase share, degree or None). The constants were chosen on
+    PAN 2013 train pairs (``docs/quality.md``); a copy of fewer sentences, or
+    one reworded beyond what the pair model recognises, is not found.
+    """
+    params = params or AlignParams()
+    counted = [
+        s
+        for s in b
+        if s.label in ("copied", "paraphrased")
+        and not s.quote
+        and len(words(s.text)) >= params.min_words
+    ]
+    if not counted:
+        return 0, 0.0, None
+    share = sum(s.label == "paraphrased" for s in counted) / len(counted)
+    if len(counted) < params.copy_sentences:
+        return len(counted), share, None
+    if share < params.light_share:
+        return len(counted), share, "verbatim"
+    return len(counted), share, "light" if share < params.heavy_share else "heavy"
 
 
 def _copied(matcher: difflib.SequenceMatcher[str], na: int, nb: int, params: AlignParams) -> bool:

@@ -27,6 +27,17 @@ STYLES = {
     "added": "on #173d22",
     "omitted": "dim",
 }
+#: ``--semantic/--lexical``: unset, ``COPYDESK_SEMANTIC`` decides (lexical by default).
+SemanticOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--semantic/--lexical",
+        help="Pair model: lexical + static embeddings, or lexical only "
+        "(env COPYDESK_SEMANTIC; default lexical).",
+        show_default=False,
+    ),
+]
+
 OP_STYLES = {
     "replace": "bold underline yellow",
     "insert": "bold underline green",
@@ -84,16 +95,18 @@ def align_cmd(
     data_dir: DataDirOpt = None,
     redis_url: RedisUrlOpt = None,
     index: IndexOpt = None,
+    semantic: SemanticOpt = None,
 ) -> None:
     """Which sentences of B are copied, paraphrased or added, and what A had that B omits."""
     from service.alignment_view import render, rows, too_many
-    from shingling.align import TooManySentences, align
+    from shingling.align import TooManySentences, align, params_for
 
     loaded = _load([a, b], data_dir, redis_url, index)
     (a_text, a_meta), (b_text, b_meta) = loaded
-    limit = settings_from(data_dir, redis_url, index).max_align_sentences
+    settings = settings_from(data_dir, redis_url, index)
+    params = params_for(settings.semantic if semantic is None else semantic)
     try:
-        result = align(a_text, b_text, max_sentences=limit)
+        result = align(a_text, b_text, params, max_sentences=settings.max_align_sentences)
     except TooManySentences as exc:
         err_console.print(f"[red]error:[/red] {too_many(exc)}")
         raise typer.Exit(2) from None
@@ -126,6 +139,11 @@ def align_cmd(
         legend.append(f" {label} {count} ", style=STYLES[label])
         legend.append("  ")
     console.print(legend)
+    degree = sm.rewritten or "no: B is not a copy of A"
+    console.print(
+        f"rewritten: {degree} ({sm.reused} reused sentences, "
+        f"{sm.paraphrase_share:.0%} of them paraphrased)"
+    )
     if html is not None:
         console.print(f"HTML page written to {html}")
 

@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 
+from service.cli.align_cmd import SemanticOpt
 from service.cli.common import err_console
 
 
@@ -28,6 +29,14 @@ def mrpc(
     lexical_only: Annotated[
         bool, typer.Option("--lexical-only", help="Skip the lexical + semantic model.")
     ] = False,
+    semantic: Annotated[
+        bool | None,
+        typer.Option(
+            "--semantic/--lexical",
+            help="Only this pair model (unset: both, side by side).",
+            show_default=False,
+        ),
+    ] = None,
     save_model: Annotated[
         Path | None,
         typer.Option(help="Write the lexical + semantic fit on all pairs here (JSON)."),
@@ -38,13 +47,20 @@ def mrpc(
     the lexical model and the lexical + semantic one, side by side in one run."""
     from service.evaluation import mrpc as ev
 
+    wanted = {False, True} if semantic is None else {semantic}
+    if lexical_only:
+        wanted.discard(True)
+    if not wanted:
+        err_console.print("[red]error:[/red] --lexical-only and --semantic exclude each other")
+        raise typer.Exit(2)
+
     started = time.perf_counter()
     reports = {}
     took = {}
     try:
         pairs = ev.load(path, limit=limit or None)
         for name, semantic in (("lexical", False), ("lexical + semantic", True)):
-            if semantic and lexical_only:
+            if semantic not in wanted:
                 continue
             t = time.perf_counter()
             x = ev.features(pairs, semantic)
@@ -78,12 +94,13 @@ def mrpc(
             f"| {r.shipped.accuracy:.3f} |"
         )
     lines += [f"| unigram Jaccard baseline | | | {any_report.baseline_auc:.3f} | |", ""]
-    f = reports["lexical"].fitted
-    lines += [
-        "Lexical fit on all pairs (paste into shingling.align.AlignParams to ship):",
-        f"    weights={f.weights}",
-        f"    bias={f.bias}, threshold={f.threshold}",
-    ]
+    if "lexical" in reports:
+        f = reports["lexical"].fitted
+        lines += [
+            "Lexical fit on all pairs (paste into shingling.align.AlignParams to ship):",
+            f"    weights={f.weights}",
+            f"    bias={f.bias}, threshold={f.threshold}",
+        ]
     if save_model is not None and "lexical + semantic" in reports:
         lines.append(f"Lexical + semantic fit on all pairs written to {save_model}")
     typer.echo("\n".join(lines))
@@ -101,20 +118,37 @@ def pan(
         list[str] | None, typer.Option(help="Only these subset folders (repeatable).")
     ] = None,
     model: Annotated[
+        str | None,
+        typer.Option(
+            help="Pair model: lexical, semantic (lexical + static embeddings, "
+            "shingling/data/pair_model.json), or both, side by side. Unset: "
+            "--semantic/--lexical, else COPYDESK_SEMANTIC (default lexical).",
+            show_default=False,
+        ),
+    ] = None,
+    semantic: SemanticOpt = None,
+    fold: Annotated[
         str,
         typer.Option(
-            help="Pair model: lexical (the default aligner), semantic (lexical + static "
-            "embeddings, shingling/data/pair_model.json), or both, side by side."
+            help="Pairs whose suspicious document number is even, odd, or all "
+            "(a half held out from anything chosen on the other)."
         ),
-    ] = "lexical",
+    ] = "all",
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Sentence labels per obfuscation type and PAN character measures of the aligner."""
-    from shingling.align import AlignParams, semantic_params
+    from service.settings import get_settings
+    from shingling.align import params_for
 
     models = {"lexical": ("lexical",), "semantic": ("semantic",), "both": ("lexical", "semantic")}
+    if model is None:
+        on = get_settings().semantic if semantic is None else semantic
+        model = "semantic" if on else "lexical"
     if model not in models:
         err_console.print(f"[red]error:[/red] --model is lexical, semantic or both, not {model!r}")
+        raise typer.Exit(2)
+    if fold not in ("all", "even", "odd"):
+        err_console.print(f"[red]error:[/red] --fold is all, even or odd, not {fold!r}")
         raise typer.Exit(2)
     from rich.progress import Progress
 
@@ -125,11 +159,11 @@ def pan(
     except (OSError, ValueError) as exc:
         err_console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
-    chosen = ev.select(everything, limit or None, sample, seed)
+    chosen = [p for p in ev.select(everything, limit or None, sample, seed) if ev.in_fold(p, fold)]
     skipped = sum(not p.annotated for p in everything)
     reports, took = {}, {}
     for name in models[model]:
-        params = semantic_params() if name == "semantic" else AlignParams()
+        params = params_for(name == "semantic")
         t = time.perf_counter()
         with Progress(console=err_console, transient=True) as bar:
             task = bar.add_task(f"aligning PAN pairs ({name})", total=len(chosen))
@@ -146,10 +180,10 @@ def pan(
         return
     for name, report in reports.items():
         typer.echo(f"### Pair model: {name}\n")
-        typer.echo(markdown(report, took[name], limit, sample, seed) + "\n")
+        typer.echo(markdown(report, took[name], limit, sample, seed, fold) + "\n")
 
 
-def markdown(report, took: float, limit: int, sample: bool, seed: int) -> str:  # type: ignore[no-untyped-def]
+def markdown(report, took: float, limit: int, sample: bool, seed: int, fold: str = "all") -> str:  # type: ignore[no-untyped-def]
     """The PAN report as Markdown tables (as pasted into docs/quality.md)."""
     from service.evaluation.pan import CLASSES
 
@@ -159,6 +193,8 @@ def markdown(report, took: float, limit: int, sample: bool, seed: int) -> str:  
         if limit
         else "all annotated pairs"
     )
+    if fold != "all":
+        how += f", those whose suspicious document number is {fold}"
     want = {"none": "copied", "outside": "added"}
     out = [
         f"PAN 2013 train: {report.pairs} pairs ({how}; {report.skipped} unannotated summary "

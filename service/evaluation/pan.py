@@ -27,6 +27,7 @@ counted in ``Report.skipped``.
 from __future__ import annotations
 
 import random
+import re
 import xml.etree.ElementTree as ET
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -35,6 +36,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from math import log2
 from pathlib import Path
+from typing import Literal
 
 from shingling.align import AlignParams, Sentence, align
 
@@ -50,6 +52,11 @@ CLASSES = ("none", "random", "translation-chain", "summary", "outside")
 REUSED = ("copied", "paraphrased")
 #: A detection is cut when the source partner jumps by more than this many sentences.
 MAX_SOURCE_GAP = 3
+
+#: Halves of the corpus by the suspicious document's number: what is chosen on
+#: one half is reported on the other.
+Fold = Literal["all", "even", "odd"]
+_NUMBER = re.compile(r"(\d+)$")
 
 
 @dataclass(frozen=True)
@@ -191,6 +198,15 @@ def select(pairs: Sequence[Pair], limit: int | None, sample: bool, seed: int = 0
             items = rng.sample(items, limit) if sample else items[:limit]
         out.extend(items)
     return out
+
+
+def in_fold(pair: Pair, fold: Fold | str) -> bool:
+    """Whether the pair's suspicious document number has the ``fold``'s parity."""
+    if fold == "all":
+        return True
+    m = _NUMBER.search(pair.susp.stem)
+    parity = int(m.group(1)) % 2 if m else 0
+    return parity == (0 if fold == "even" else 1)
 
 
 # --------------------------------------------------------------- evaluation

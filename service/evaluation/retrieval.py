@@ -15,22 +15,18 @@ tune on one half, report the other (docs/matching.md does).
 
 from __future__ import annotations
 
-import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
-from service.evaluation.pan import SUBSETS, Pair, load
+from service.evaluation.pan import SUBSETS, Fold, Pair, in_fold, load
 from service.evaluation.pan import _read as pan_read
 from service.index import ArticleIn, Index, Match
 from shingling.normalise import scrub_controls
 
-Fold = Literal["all", "even", "odd"]
 #: Coverage buckets, as the issue tracker's measurement names them.
 BUCKETS = ((0.0, 0.10, "<10%"), (0.10, 0.30, "10-30%"), (0.30, 1.01, ">30%"))
-_NUMBER = re.compile(r"(\d+)$")
 
 
 @dataclass
@@ -82,14 +78,6 @@ def read(path: Path) -> str:
     """A PAN text as its offsets count it (decoded UTF-8, line ends kept),
     with control characters turned into spaces as the API does."""
     return scrub_controls(pan_read(path))
-
-
-def in_fold(pair: Pair, fold: Fold) -> bool:
-    if fold == "all":
-        return True
-    m = _NUMBER.search(pair.susp.stem)
-    parity = int(m.group(1)) % 2 if m else 0
-    return parity == (0 if fold == "even" else 1)
 
 
 def coverage(pair: Pair, length: int) -> float:

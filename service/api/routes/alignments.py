@@ -6,6 +6,7 @@ its thread pool instead of blocking the event loop.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Path
@@ -24,7 +25,7 @@ from service.api.deps import IndexDep, SettingsDep
 from service.api.schemas import ERRORS, check_unicode, normalise_id
 from service.index import Index, StoredArticle
 from service.settings import Settings
-from shingling.align import Alignment, Sentence, TooManySentences, WordOp, align
+from shingling.align import Alignment, Sentence, TooManySentences, WordOp, align, params_for
 from shingling.normalise import scrub_controls
 
 router = APIRouter(prefix="/alignments", tags=["alignments"], responses=ERRORS)
@@ -110,6 +111,23 @@ class SummaryOut(BaseModel):
     paraphrased: int = Field(description="Sentences of b labelled paraphrased.")
     added: int = Field(description="Sentences of b with no counterpart in a.")
     omitted: int = Field(description="Sentences of a with no counterpart in b.")
+    reused: int = Field(
+        default=0,
+        description="Sentences of b copied or paraphrased, not counting shared quotations "
+        "and fragments: the evidence behind rewritten.",
+    )
+    paraphrase_share: float = Field(
+        default=0.0,
+        ge=0.0,
+        le=1.0,
+        description="Share of the reused sentences that are paraphrased.",
+    )
+    rewritten: Literal["verbatim", "light", "heavy"] | None = Field(
+        default=None,
+        description="b is a copy of a, reworded this much (by paraphrase_share: verbatim, "
+        "lightly or heavily reworded); null: b is not a copy of a (an independent report "
+        "of the same event sharing quotations is not one). Approximate: see docs/quality.md.",
+    )
 
 
 class AlignmentOut(BaseModel):
@@ -138,13 +156,10 @@ def _sentence(s: Sentence) -> SentenceOut:
 
 def to_out(result: Alignment) -> AlignmentOut:
     """The response schema of an alignment."""
-    sm = result.summary
     return AlignmentOut(
         a=[_sentence(s) for s in result.a],
         b=[_sentence(s) for s in result.b],
-        summary=SummaryOut(
-            copied=sm.copied, paraphrased=sm.paraphrased, added=sm.added, omitted=sm.omitted
-        ),
+        summary=SummaryOut(**asdict(result.summary)),
     )
 
 
@@ -167,7 +182,8 @@ def _meta(label: str, art: StoredArticle) -> Meta:
 def limited(settings: Settings, a_text: str, b_text: str) -> Alignment:
     """``align`` within ``COPYDESK_MAX_TEXT_CHARS`` (checked first, costs nothing)
     and ``COPYDESK_MAX_ALIGN_SENTENCES`` (checked once the texts are split, before
-    any pair is scored): a text over either is a 413 saying what to do."""
+    any pair is scored): a text over either is a 413 saying what to do. The pair
+    model is the one ``COPYDESK_SEMANTIC`` chooses."""
     for side, text in (("a", a_text), ("b", b_text)):
         if len(text) > settings.max_text_chars:
             raise HTTPException(
@@ -177,7 +193,12 @@ def limited(settings: Settings, a_text: str, b_text: str) -> Alignment:
                 "or raise the limit",
             )
     try:
-        return align(a_text, b_text, max_sentences=settings.max_align_sentences)
+        return align(
+            a_text,
+            b_text,
+            params_for(settings.semantic),
+            max_sentences=settings.max_align_sentences,
+        )
     except TooManySentences as exc:
         raise HTTPException(status_code=413, detail=too_many(exc)) from None
 

@@ -30,7 +30,7 @@ def test_align_json() -> None:
     r = runner.invoke(app, ["align", str(A), str(B), "--json"])
     assert r.exit_code == 0, r.output
     body = json.loads(r.output)
-    assert set(body["summary"]) == {"copied", "paraphrased", "added", "omitted"}
+    assert set(body["summary"]) >= {"copied", "paraphrased", "added", "omitted", "rewritten"}
     assert body["summary"]["added"] == sum(s["label"] == "added" for s in body["b"])
     assert all({"diff", "quote", "match"} <= set(s) for s in body["a"])
 
@@ -72,3 +72,36 @@ def test_align_over_the_sentence_limit_exits_2_saying_why(tmp_path: Path) -> Non
     assert r.exit_code == 2, r.output
     assert "text b has 4 sentences; the limit is 3" in r.output
     assert "COPYDESK_MAX_ALIGN_SENTENCES" in r.output
+
+
+def test_align_semantic_flag_and_setting_reach_the_aligner(tmp_path: Path) -> None:
+    from tests.service.test_alignments_api import STORM_A, STORM_B
+
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    a.write_text(STORM_A, encoding="utf-8")
+    b.write_text(STORM_B, encoding="utf-8")
+
+    def first_label(*args: str, env: dict[str, str] | None = None) -> str:
+        r = runner.invoke(app, ["align", str(a), str(b), "--json", *args], env=env)
+        assert r.exit_code == 0, r.output
+        return str(json.loads(r.output)["b"][0]["label"])
+
+    assert first_label() == "added"  # lexical by default
+    assert first_label("--semantic") == "paraphrased"
+    assert first_label(env={"COPYDESK_SEMANTIC": "1"}) == "paraphrased"
+    assert first_label("--lexical", env={"COPYDESK_SEMANTIC": "1"}) == "added"
+
+
+def test_eval_pan_model_from_the_setting_and_fold(tmp_path: Path) -> None:
+    from tests.service.evaluation.test_pan import write_corpus
+
+    write_corpus(tmp_path)
+    args = ["eval", "pan", str(tmp_path), "--limit", "5", "--first"]
+    r = runner.invoke(app, args, env={"COPYDESK_SEMANTIC": "true"})
+    assert r.exit_code == 0, r.output
+    assert "### Pair model: semantic" in r.output
+    r = runner.invoke(app, [*args, "--lexical", "--fold", "odd"], env={"COPYDESK_SEMANTIC": "1"})
+    assert r.exit_code == 0, r.output
+    assert "### Pair model: lexical" in r.output and "number is odd" in r.output
+    bad = runner.invoke(app, [*args, "--fold", "third"])
+    assert bad.exit_code == 2 and "--fold" in bad.output

@@ -128,3 +128,6 @@ def test_eval_mrpc_prints_lexical_and_semantic_side_by_side(tmp_path: Path) -> N
     assert json.loads(out.read_text())["features"][-1] == "seq_ratio"
     r = CliRunner().invoke(app, ["eval", "mrpc", str(f), "--folds", "4", "--lexical-only"])
     assert r.exit_code == 0 and "lexical + semantic" not in r.output
+    r = CliRunner().invoke(app, ["eval", "mrpc", str(f), "--folds", "4", "--semantic"])
+    assert r.exit_code == 0, r.output
+    assert "| lexical + semantic |" in r.output and "| lexical |" not in r.output
