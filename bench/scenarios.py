@@ -192,14 +192,18 @@ def _memory_of(client: redis.Redis, keys: list[bytes]) -> int:
 def index_memory(client: redis.Redis, index: Index, sample: int = 2000) -> dict[str, float]:
     """Bytes per article of each index structure (``MEMORY USAGE``), and of the
     stored documents (text and metadata, estimated from a sample of docs)."""
-    keys = index.keys
+    parts = index.keys.parts
     n = max(1, index.count())
-    sig = _memory_of(client, list(client.scan_iter(keys.pattern("sig"), count=1000)))
-    lsh = _memory_of(client, list(client.scan_iter(keys.pattern("lsh"), count=1000)))
-    fp = _memory_of(client, list(client.scan_iter(keys.pattern("fp"), count=1000)))
-    ids = _memory_of(client, [keys.ids.encode()])
-    bytime = _memory_of(client, [keys.bytime.encode()])
-    docs = list(islice(client.scan_iter(keys.pattern("doc"), count=1000), sample))
+
+    def every(kind: str) -> list[bytes]:
+        return [k for p in parts for k in client.scan_iter(p.pattern(kind), count=1000)]
+
+    sig = _memory_of(client, every("sig"))
+    lsh = _memory_of(client, every("lsh"))
+    fp = _memory_of(client, every("fp"))
+    ids = _memory_of(client, [p.ids.encode() for p in parts])
+    bytime = _memory_of(client, [p.bytime.encode() for p in parts])
+    docs = list(islice((k for p in parts for k in client.scan_iter(p.pattern("doc"))), sample))
     doc_mean = _memory_of(client, docs) / max(1, len(docs))
     # Each doc's own fingerprint list (its 'fp' field) is an index structure too:
     # its bytes (4 a fingerprint) are counted here and not as document bytes.

@@ -37,7 +37,9 @@ import redis
 from service.keys import (
     FINGERPRINT_CAP,
     SIG_BLOCK_BITS,
+    IndexKeys,
     Keys,
+    load_keys,
     sig_offset,
     unpack_band_field,
     unpack_fp_field,
@@ -68,14 +70,17 @@ class Report:
     lsh_entries: int = 0
     fp_entries: int = 0
     bytime: int = 0
+    partitions: int = 1
     problems: list[Problem] = field(default_factory=list)
+    #: Prefixed to each detail: which partition is being checked.
+    where: str = field(default="", repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
     def add(self, kind: str, detail: str) -> None:
-        self.problems.append(Problem(kind, detail))
+        self.problems.append(Problem(kind, self.where + detail))
 
     def by_kind(self) -> dict[str, int]:
         counts: dict[str, int] = defaultdict(int)
@@ -101,10 +106,37 @@ def _batched(items: list[_T]) -> Iterator[list[_T]]:
 
 
 def check(client: redis.Redis, config: PipelineConfig, *, index: str = "default") -> Report:
-    """Scan index ``index`` in ``client`` and report every orphan and dangling reference."""
-    shards, fp_shards = client.hmget(Keys(index).meta, ["lsh_shards", "fp_shards"])
-    keys = Keys(index, int(shards or Keys.lsh_shards), int(fp_shards or Keys.fp_shards))
-    report = Report()
+    """Scan index ``index`` in ``client`` and report every orphan and dangling
+    reference, partition by partition (doc numbers in the details are the
+    partition's own; with several partitions each detail names its partition)."""
+    keys = load_keys(client, index)
+    report = Report(partitions=len(keys.parts))
+    for p, part in enumerate(keys.parts):
+        report.where = f"partition {part.prefix}: " if len(keys.parts) > 1 else ""
+        _check_partition(client, config, part, report)
+        if len(keys.parts) > 1:
+            _check_routing(client, keys, p, report)
+    report.where = ""
+    known = {part.prefix.encode() for part in keys.parts}
+    strays = {k[: k.index(b"}") + 1] for k in _scan(client, "{cd:" + index + "/*")} - known
+    for tag in sorted(strays):
+        report.add(
+            "unknown_partition", f"keys of {tag.decode()} belong to no partition in the meta"
+        )
+    return report
+
+
+def _check_routing(client: redis.Redis, keys: IndexKeys, p: int, report: Report) -> None:
+    """Every id of partition ``p`` is one that ``partition_of`` sends there."""
+    for raw_id, _ in client.hscan_iter(keys.parts[p].ids, count=1000):
+        if keys.partition_of(raw_id.decode()) != p:
+            report.add("misrouted_id", f"id {raw_id.decode()!r} is stored outside its partition")
+
+
+def _check_partition(
+    client: redis.Redis, config: PipelineConfig, keys: Keys, report: Report
+) -> None:
+    """``check`` of one partition's keys."""
     width = config.num_perm * 4
 
     # ids: id -> doc number.
@@ -214,7 +246,6 @@ def check(client: redis.Redis, config: PipelineConfig, *, index: str = "default"
     for n, article_id in sorted(live.items()):
         if n not in timed:
             report.add("missing_bytime", f"doc {n} ({article_id!r}) is not in bytime")
-    return report
 
 
 def _check_fingerprints(
@@ -231,11 +262,11 @@ def _check_fingerprints(
             if raw is None:
                 report.add("missing_fingerprints", f"doc {n} ({live[n]!r}) has no fp field")
             own[n] = set(np.frombuffer(raw or b"", dtype=_PACK).tolist())
-    for batch in _batched(list(_scan(client, keys.pattern("fp")))):
+    for shard_keys in _batched(list(_scan(client, keys.pattern("fp")))):
         pipe = client.pipeline(transaction=False)
-        for k in batch:
+        for k in shard_keys:
             pipe.hgetall(k)
-        for k, shard in zip(batch, pipe.execute(), strict=True):
+        for k, shard in zip(shard_keys, pipe.execute(), strict=True):
             for raw_field, packed in shard.items():
                 _check_posting(report, keys, k.decode(), raw_field, packed, live, own)
 

@@ -48,9 +48,10 @@ from typing import Any, Literal, cast
 
 import numpy as np
 import redis
+from redis.cluster import ClusterNode, RedisCluster
 from redis.typing import EncodableT, FieldT
 
-from service.keys import SIG_BLOCK_BITS, Keys
+from service.keys import SIG_BLOCK_BITS, IndexKeys, load_keys
 from shingling import PipelineConfig, Shingles, Thresholds, shingle
 from shingling.clusters import (
     DEFAULT_WIRE_SOURCES,
@@ -139,7 +140,7 @@ class JobStatus:
 class JobStore:
     """Job records of one index. The Redis client is passed in."""
 
-    def __init__(self, client: redis.Redis, keys: Keys, *, stale_after: float = 30.0) -> None:
+    def __init__(self, client: redis.Redis, keys: IndexKeys, *, stale_after: float = 30.0) -> None:
         self.client = client
         self.keys = keys
         self.stale_after = stale_after
@@ -347,7 +348,7 @@ class Snapshot:
     sigs: np.ndarray  # (n, num_perm) uint32
 
 
-def load_fingerprints(client: redis.Redis, keys: Keys, docs: np.ndarray) -> list[np.ndarray]:
+def load_fingerprints(client: redis.Redis, keys: IndexKeys, docs: np.ndarray) -> list[np.ndarray]:
     """Each doc's own passage fingerprints (its ``fp`` field), pipelined; empty
     for a doc deleted since the snapshot."""
     out: list[np.ndarray] = []
@@ -361,7 +362,7 @@ def load_fingerprints(client: redis.Redis, keys: Keys, docs: np.ndarray) -> list
 
 def load_signatures(
     client: redis.Redis,
-    keys: Keys,
+    keys: IndexKeys,
     config: PipelineConfig,
     *,
     since: float | None = None,
@@ -378,23 +379,28 @@ def load_signatures(
 
 
 def read_ids(
-    client: redis.Redis, keys: Keys, *, since: float | None = None, until: float | None = None
+    client: redis.Redis, keys: IndexKeys, *, since: float | None = None, until: float | None = None
 ) -> dict[int, str]:
     """Doc number -> article id of every article (published in the window, if given)."""
     by_doc: dict[int, str] = {}
-    for raw_id, raw_n in client.hscan_iter(keys.ids, count=10_000):
-        by_doc[int(raw_n)] = raw_id.decode()
+    for p, part in enumerate(keys.parts):
+        for raw_id, raw_n in client.hscan_iter(part.ids, count=10_000):
+            by_doc[keys.number(p, int(raw_n))] = raw_id.decode()
     if since is not None or until is not None:
         lo = "-inf" if since is None else since
         hi = "+inf" if until is None else until
-        window = {int(n) for n in cast("list[bytes]", client.zrangebyscore(keys.bytime, lo, hi))}
+        window = {
+            keys.number(p, int(n))
+            for p, part in enumerate(keys.parts)
+            for n in cast("list[bytes]", client.zrangebyscore(part.bytime, lo, hi))
+        }
         by_doc = {n: i for n, i in by_doc.items() if n in window}
     return by_doc
 
 
 def read_signatures(
     client: redis.Redis,
-    keys: Keys,
+    keys: IndexKeys,
     num_perm: int,
     docs: np.ndarray,
     *,
@@ -424,7 +430,7 @@ def read_signatures(
 
 
 def _published(
-    client: redis.Redis, keys: Keys, docs: np.ndarray
+    client: redis.Redis, keys: IndexKeys, docs: np.ndarray
 ) -> tuple[np.ndarray, list[str | None]]:
     """``published_at`` (epoch seconds, NaN when unknown) and ``source`` (None when
     unknown) of doc numbers, pipelined."""
@@ -442,7 +448,7 @@ def _published(
 
 
 def _shingles_from_redis(
-    client: redis.Redis, keys: Keys, config: PipelineConfig, docs: np.ndarray
+    client: redis.Redis, keys: IndexKeys, config: PipelineConfig, docs: np.ndarray
 ) -> Callable[[Sequence[int]], list[Shingles]]:
     """The stored shingle sets (``sh``/``nq``, 32-bit, as the online path scores
     them) of doc rows, pipelined; re-shingled from the text where a document
@@ -488,7 +494,7 @@ def summarise(articles: int, clusters: Sequence[Cluster]) -> dict[str, int]:
 
 def run_clusters(
     client: redis.Redis,
-    keys: Keys,
+    keys: IndexKeys,
     config: PipelineConfig,
     thresholds: Thresholds,
     params: JobParams,
@@ -574,7 +580,7 @@ def run_clusters(
 
 def execute(
     client: redis.Redis,
-    keys: Keys,
+    keys: IndexKeys,
     config: PipelineConfig,
     thresholds: Thresholds,
     job_id: str,
@@ -627,12 +633,31 @@ def execute(
 
 
 def connection_spec(client: redis.Redis) -> dict[str, Any]:
-    """What a child process needs to open the same Redis (picklable)."""
+    """What a child process needs to open the same Redis (picklable): a
+    connection pool's class and arguments, or a Redis Cluster's nodes."""
+    if isinstance(client, RedisCluster):
+        nodes = client.get_nodes()
+        pool = nodes[0].redis_connection.connection_pool
+        kwargs = {
+            k: v
+            for k, v in pool.connection_kwargs.items()
+            if (k in _CONN_KEYS or k.startswith("ssl")) and k not in ("host", "port", "db")
+        }
+        return {"cluster": [(n.host, n.port) for n in nodes], "kwargs": kwargs}
     pool = client.connection_pool
     kwargs = {
         k: v for k, v in pool.connection_kwargs.items() if k in _CONN_KEYS or k.startswith("ssl")
     }
     return {"connection_class": pool.connection_class, "kwargs": kwargs}
+
+
+def connect(spec: dict[str, Any]) -> redis.Redis:
+    """A client of what ``connection_spec`` described."""
+    if "cluster" in spec:
+        nodes = [ClusterNode(host, port) for host, port in spec["cluster"]]  # type: ignore[no-untyped-call]
+        return cast(redis.Redis, RedisCluster(startup_nodes=nodes, **spec["kwargs"]))
+    pool = redis.ConnectionPool(connection_class=spec["connection_class"], **spec["kwargs"])
+    return redis.Redis(connection_pool=pool)
 
 
 def _child(
@@ -644,12 +669,11 @@ def _child(
     wire_sources: tuple[str, ...] = DEFAULT_WIRE_SOURCES,
 ) -> None:
     logging.basicConfig(level=logging.INFO)
-    pool = redis.ConnectionPool(connection_class=spec["connection_class"], **spec["kwargs"])
-    client = redis.Redis(connection_pool=pool)
+    client = connect(spec)
     try:
         execute(
             client,
-            Keys(index),
+            load_keys(client, index),
             PipelineConfig.from_json(config_json),
             Thresholds(**thresholds),
             job_id,
@@ -664,7 +688,7 @@ class JobRunner:
     """Starts each job in its own spawned child process (see the module docstring)."""
 
     client: redis.Redis
-    keys: Keys
+    keys: IndexKeys
     config: PipelineConfig
     thresholds: Thresholds
     processes: dict[str, mp.process.BaseProcess] = field(default_factory=dict)

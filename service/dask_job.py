@@ -49,6 +49,7 @@ from typing import Any
 
 import numpy as np
 import redis
+from redis.cluster import RedisCluster
 
 from service.clustering import (
     EXACT_LIMIT,
@@ -61,7 +62,8 @@ from service.clustering import (
     summarise,
     thresholds_for,
 )
-from service.keys import SIG_BLOCK_BITS, Keys
+from service.keys import SIG_BLOCK_BITS, IndexKeys, load_keys
+from service.store import connect_url
 from shingling import PipelineConfig, Thresholds
 from shingling.clusters import (
     DEFAULT_WIRE_SOURCES,
@@ -105,7 +107,7 @@ def _split_codes(code: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _redis(url: str) -> redis.Redis:
-    return redis.Redis.from_url(url, socket_timeout=120)
+    return connect_url(url, socket_timeout=120)  # a Redis Cluster node's URL gives RedisCluster
 
 
 # -- the tasks (run on the workers; plain arguments only) ---------------------
@@ -122,8 +124,8 @@ def read_part(
 
     A piece is ``(band, key, doc, fingerprint, fp_doc)``, each array in doc order."""
     config = PipelineConfig.from_json(config_json)
-    keys = Keys(index)
     client = _redis(url)
+    keys = load_keys(client, index)
     try:
         sigs = read_signatures(client, keys, config.num_perm, docs)
         live = sigs.any(axis=1)  # zeros: replaced or deleted while we read
@@ -218,7 +220,7 @@ def verify_part(
     docs = _unique(np.concatenate([ba, bb, pa, pb]))
     client = _redis(url)
     try:
-        keys = Keys(index)
+        keys = load_keys(client, index)
         exact = ShingleVerifier(_shingles_from_redis(client, keys, config, docs), t)
         verifier: ShingleVerifier | SignatureVerifier = exact
         if mode == "estimate":
@@ -258,7 +260,7 @@ def name_part(
     docs = np.concatenate(groups) if groups else _EMPTY
     client = _redis(url)
     try:
-        keys = Keys(index)
+        keys = load_keys(client, index)
         epochs, sources = _published(client, keys, docs)
         verifier: ShingleVerifier | SignatureVerifier
         if mode == "exact":
@@ -305,8 +307,12 @@ def dask_client(scheduler: str | None = None, workers: int = 2) -> Iterator[Any]
 
 
 def redis_url_of(client: redis.Redis) -> str:
-    """A URL that opens the same Redis as ``client`` (TCP or unix socket)."""
-    kw = client.connection_pool.connection_kwargs
+    """A URL that opens the same Redis as ``client`` (TCP or unix socket; of a
+    Redis Cluster, one of its nodes)."""
+    if isinstance(client, RedisCluster):
+        kw = client.get_nodes()[0].redis_connection.connection_pool.connection_kwargs
+    else:
+        kw = client.connection_pool.connection_kwargs
     auth = ""
     if kw.get("password"):
         from urllib.parse import quote
@@ -319,7 +325,7 @@ def redis_url_of(client: redis.Redis) -> str:
 
 def run_dask(
     client: redis.Redis,
-    keys: Keys,
+    keys: IndexKeys,
     config: PipelineConfig,
     thresholds: Thresholds,
     params: JobParams,

@@ -16,12 +16,14 @@ docs/matching.md and the benchmarks.
 from __future__ import annotations
 
 import hashlib
+import json
 import random
 import struct
 import time
 import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, cast
@@ -29,6 +31,8 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple, cast
 import numpy as np
 import redis
 from isal import isal_zlib
+from redis.cluster import RedisCluster
+from redis.exceptions import RedisClusterException
 
 from service import scripts
 from service.keys import (
@@ -37,8 +41,10 @@ from service.keys import (
     FINGERPRINTS_PER_ARTICLE,
     LAYOUT_VERSION,
     SIG_BLOCK_BITS,
+    IndexKeys,
     Keys,
     lsh_shards_for,
+    partition_tags,
     sig_offset,
 )
 from shingling import (
@@ -117,6 +123,16 @@ class Contention(RuntimeError):
             "the writes of one id from one client in order"
         )
         self.article_id = article_id
+
+
+class MatchesUnavailable(RuntimeError):
+    """An article was written, but its matches could not be read: a partition
+    of the index (a Redis Cluster master) did not answer. Sending the article
+    again gives them (it is then ``unchanged``)."""
+
+    def __init__(self, article_id: str, status: str, cause: Exception) -> None:
+        super().__init__(f"article {article_id!r} was {status}, but its matches could not be read")
+        self.article_id, self.status, self.cause = article_id, status, cause
 
 
 class EmptyText(ValueError):
@@ -315,17 +331,26 @@ class Index:
         max_bucket: int = DEFAULT_MAX_BUCKET,
         max_passage_candidates: int = DEFAULT_MAX_PASSAGE_CANDIDATES,
         capacity: int | None = None,
+        partitions: int | None = None,
     ) -> None:
         self.client = client
         self.config = config
         self.thresholds = thresholds or Thresholds()
-        # A new index is sized for ``capacity``; an existing one keeps the shard
-        # count in its meta (check_config reads it).
-        shards = lsh_shards_for(capacity, config.b) if capacity else DEFAULT_LSH_SHARDS
+        # A new index gets ``partitions`` (unset: one per master of a Redis
+        # Cluster, else one), each sized for its share of ``capacity``; an
+        # existing one keeps the tags and shard counts in its meta (check_config
+        # reads them).
+        self._cluster = isinstance(client, RedisCluster)
+        if partitions is None:
+            partitions = len(cast(RedisCluster, client).get_primaries()) if self._cluster else 1  # type: ignore[no-untyped-call]
+        self._wanted_partitions = partitions
+        per_part = -(-capacity // partitions) if capacity else None
+        shards = lsh_shards_for(per_part, config.b) if per_part else DEFAULT_LSH_SHARDS
         fp_shards = (
-            lsh_shards_for(capacity, FINGERPRINTS_PER_ARTICLE) if capacity else DEFAULT_LSH_SHARDS
+            lsh_shards_for(per_part, FINGERPRINTS_PER_ARTICLE) if per_part else DEFAULT_LSH_SHARDS
         )
-        self.keys = Keys(name, shards, fp_shards)
+        self.keys = IndexKeys.single(name, shards, fp_shards)
+        self._pool: ThreadPoolExecutor | None = None
         self.max_candidates = max_candidates
         self.max_bucket = max_bucket
         #: 0 turns the passage candidates off (the bands alone, as before layout 2).
@@ -348,29 +373,38 @@ class Index:
             max_bucket=settings.max_bucket,
             max_passage_candidates=settings.max_passage_candidates,
             capacity=settings.capacity,
+            partitions=settings.partitions,
         )
 
     # -- configuration -------------------------------------------------
     def check_config(self) -> None:
         """Claim an empty index for this config, or refuse one built otherwise."""
         meta = self.keys.meta
-        fields = ("fingerprint", "config", "layout", "lsh_shards", "fp_shards")
+        fields = ("fingerprint", "config", "layout", "lsh_shards", "fp_shards", "partitions")
+        root = self.keys.root
         claim: dict[str, str | int] = {
             "fingerprint": self.config.fingerprint,
             "config": self.config.to_json(),
             "layout": str(LAYOUT_VERSION),
-            "lsh_shards": self.keys.lsh_shards,
-            "fp_shards": self.keys.fp_shards,
+            "lsh_shards": root.lsh_shards,
+            "fp_shards": root.fp_shards,
+            "partitions": IndexKeys.of(
+                root.index, self._new_tags(), root.lsh_shards, root.fp_shards
+            ).tags_json(),
         }
         # An index of another layout is refused before anything is claimed in it.
-        self._check_layout(self.client.hget(meta, "layout"))
+        layout, had_tags = self.client.hmget(meta, ["layout", "partitions"])
+        self._check_layout(cast("bytes | None", layout))
+        if layout is not None and had_tags is None:
+            # Made before partitions existed: it is one partition, whatever is asked now.
+            claim["partitions"] = IndexKeys.single(root.index).tags_json()
         # Claim what is unset, then read back what won (another process may have
         # claimed first), in one round trip.
         pipe = self.client.pipeline()
         for name, value in claim.items():
             pipe.hsetnx(meta, name, value)
         pipe.hmget(meta, fields)
-        stored_fp, stored_cfg, layout, shards, fp_shards = pipe.execute()[-1]
+        stored_fp, stored_cfg, layout, shards, fp_shards, tags = pipe.execute()[-1]
         self._check_layout(layout)
         if stored_fp is not None and stored_fp.decode() != self.config.fingerprint:
             stored = PipelineConfig.from_json(stored_cfg) if stored_cfg else None
@@ -391,9 +425,26 @@ class Index:
                 "COPYDESK_WINNOW), "
                 "or use another COPYDESK_INDEX / --data-dir and re-ingest."
             )
-        if (int(shards), int(fp_shards)) != (self.keys.lsh_shards, self.keys.fp_shards):
-            self.keys = Keys(self.keys.index, int(shards), int(fp_shards))
+        keys = IndexKeys.of(root.index, json.loads(tags), int(shards), int(fp_shards))
+        if keys != self.keys:
+            self.keys = keys
         self._config_checked = True
+
+    def _new_tags(self) -> list[str]:
+        """The partition tags this process would give a new index: on a cluster,
+        spread over its masters (``partition_tags``)."""
+        owner = None
+        if self._cluster:
+            cluster = cast(RedisCluster, self.client)
+
+            def owner(slot: int) -> str:
+                return str(cluster.nodes_manager.get_node_from_slot(slot).name)
+
+        return partition_tags(self.keys.index, self._wanted_partitions, owner)
+
+    @property
+    def partitions(self) -> int:
+        return len(self.keys.parts)
 
     def _check_layout(self, layout: bytes | None) -> None:
         if layout is not None and int(layout) != LAYOUT_VERSION:
@@ -416,24 +467,33 @@ class Index:
         if analysis.empty:
             raise EmptyText(EMPTY_TEXT)
         doc = _prepared(article, analysis)
+        p = self.keys.partition_of(doc.id)
+        part = self.keys.parts[p]
         for attempt in range(_MAX_RETRIES):
-            cur = self.client.hget(self.keys.ids, doc.id)
+            cur = self.client.hget(part.ids, doc.id)
             old: tuple[int, np.ndarray] | None = None
             if cur is not None:
-                old_n = int(cur)
+                old_n = self.keys.number(p, int(cur))
                 meta, old_sig = self._stored_versions([old_n])[old_n]
                 if self._same(meta, doc.fields):
                     matches = self._query(analysis, exclude={old_n}, limit=limit)
                     matches = self._located(article.text, matches)
                     return PutResult(doc.id, "unchanged", matches)
-                old = (old_n, old_sig)
-            n = int(self.client.hincrby(self.keys.meta, "next_doc", 1))
-            keys, args = self._put_args(doc, cur, n, old)
+                old = (int(cur), old_sig)
+            n = int(self.client.hincrby(part.meta, "next_doc", 1))
+            keys, args = self._put_args(part, doc, cur, n, old)
             if self._put(keys=keys, args=args) == b"OK":
-                matches = self._located(
-                    article.text, self._query(analysis, exclude={n}, limit=limit)
-                )
-                return PutResult(doc.id, "replaced" if old else "created", matches)
+                status: Literal["created", "replaced"] = "replaced" if old else "created"
+                exclude = {self.keys.number(p, n)}
+                try:
+                    matches = self._located(
+                        article.text, self._query(analysis, exclude=exclude, limit=limit)
+                    )
+                except (redis.RedisError, RedisClusterException) as exc:
+                    if self.partitions == 1:
+                        raise  # one partition: the write's own server failed since
+                    raise MatchesUnavailable(doc.id, status, exc) from exc
+                return PutResult(doc.id, status, matches)
             _back_off(attempt)
         raise Contention(doc.id, "write")
 
@@ -461,30 +521,43 @@ class Index:
             d if isinstance(d, EmptyText) else None for d in docs
         ]
         pending = [(i, d) for i, d in enumerate(docs) if not isinstance(d, EmptyText)]
+        by_part: dict[int, list[tuple[int, PreparedDoc]]] = {}
+        for i, d in pending:
+            by_part.setdefault(self.keys.partition_of(d.id), []).append((i, d))
 
         # One round trip for the ids' current doc numbers, one for what they hold.
-        current = self.client.hmget(self.keys.ids, [d.id for _, d in pending]) if pending else []
-        stored = self._stored_versions([int(c) for c in current if c is not None])
-        writes = []
-        for (i, doc), cur in zip(pending, current, strict=True):
-            old: tuple[int, np.ndarray] | None = None
-            if cur is not None:
-                meta, sig = stored[int(cur)]
-                if self._same(meta, doc.fields):
-                    out[i] = PutResult(doc.id, "unchanged", [])
-                    continue
-                old = (int(cur), sig)
-            writes.append((i, doc, cur, old))
+        pipe = self.client.pipeline(transaction=False)
+        for p, group in by_part.items():
+            pipe.hmget(self.keys.parts[p].ids, [d.id for _, d in group])
+        current = dict(zip(by_part, pipe.execute() if by_part else [], strict=True))
+        stored = self._stored_versions(
+            [self.keys.number(p, int(c)) for p, cs in current.items() for c in cs if c is not None]
+        )
+        writes: dict[int, list[tuple[int, PreparedDoc, bytes | None, Any]]] = {}
+        for p, group in by_part.items():
+            for (i, doc), cur in zip(group, current[p], strict=True):
+                old: tuple[int, np.ndarray] | None = None
+                if cur is not None:
+                    meta, sig = stored[self.keys.number(p, int(cur))]
+                    if self._same(meta, doc.fields):
+                        out[i] = PutResult(doc.id, "unchanged", [])
+                        continue
+                    old = (int(cur), sig)
+                writes.setdefault(p, []).append((i, doc, cur, old))
 
-        if writes:  # one counter bump reserves every new doc number
-            last = int(self.client.hincrby(self.keys.meta, "next_doc", len(writes)))
-            numbers = range(last - len(writes) + 1, last + 1)
-            calls = [
-                self._put_args(doc, cur, n, old)
-                for n, (_, doc, cur, old) in zip(numbers, writes, strict=True)
-            ]
+        # One counter bump per partition reserves its new doc numbers.
+        pipe = self.client.pipeline(transaction=False)
+        for p, todo in writes.items():
+            pipe.hincrby(self.keys.parts[p].meta, "next_doc", len(todo))
+        calls, order = [], []
+        for (p, todo), last in zip(writes.items(), pipe.execute() if writes else [], strict=True):
+            numbers = range(int(last) - len(todo) + 1, int(last) + 1)
+            for n, (i, doc, cur, old) in zip(numbers, todo, strict=True):
+                calls.append(self._put_args(self.keys.parts[p], doc, cur, n, old))
+                order.append((i, doc, cur, old))
+        if calls:
             replies = scripts.run_many(self.client, self._put, calls)
-            for (i, doc, _, old), reply in zip(writes, replies, strict=True):
+            for (i, doc, _, old), reply in zip(order, replies, strict=True):
                 if bytes(reply) == b"OK":
                     out[i] = PutResult(doc.id, "replaced" if old else "created", [])
                 else:  # CONFLICT: the id moved since it was read; the single path retries
@@ -511,7 +584,8 @@ class Index:
         return all(_s(v) == fields.get(name) for name, v in pairs)
 
     def _fetch_signature(self, client: redis.Redis | redis.client.Pipeline, n: int) -> Any:
-        """GETRANGE of doc ``n``'s signature slot (queued when ``client`` is a pipeline)."""
+        """GETRANGE of the signature slot of global doc number ``n`` (queued when
+        ``client`` is a pipeline)."""
         off = sig_offset(n, self.config.num_perm)
         return client.getrange(self.keys.sig_block(n), off, off + self.config.num_perm * 4 - 1)
 
@@ -522,14 +596,17 @@ class Index:
     def _read_signature(self, n: int) -> np.ndarray:
         return self._signature(self._fetch_signature(self.client, n))
 
-    def _lsh_args(self) -> list[str | int]:
-        """The LSH key prefix and shard count: the scripts build each band's
-        shard key and field from them exactly as ``Keys.lsh`` and ``band_field`` do."""
-        return [self.keys.lsh_prefix, self.keys.lsh_shards]
+    @staticmethod
+    def _lsh_args(part: Keys) -> list[str | int]:
+        """A partition's LSH key prefix and shard count: the scripts build each
+        band's shard key and field from them exactly as ``Keys.lsh`` and
+        ``band_field`` do."""
+        return [part.lsh_prefix, part.lsh_shards]
 
-    def _fp_args(self) -> list[str | int]:
-        """The fingerprint key prefix and shard count (``Keys.fp`` in the scripts)."""
-        return [self.keys.fp_prefix, self.keys.fp_shards]
+    @staticmethod
+    def _fp_args(part: Keys) -> list[str | int]:
+        """A partition's fingerprint key prefix and shard count (``Keys.fp`` in the scripts)."""
+        return [part.fp_prefix, part.fp_shards]
 
     @staticmethod
     def _packed(values: np.ndarray) -> bytes:
@@ -537,29 +614,31 @@ class Index:
 
     def _put_args(
         self,
+        part: Keys,
         doc: PreparedDoc,
         cur: bytes | str | None,
         n: int,
         old: tuple[int, np.ndarray] | None,
     ) -> tuple[list[str], list[bytes | str | int | float]]:
-        """KEYS and ARGV of ``put.lua`` (its header documents them)."""
+        """KEYS and ARGV of ``put.lua`` (its header documents them): ``n`` and
+        the old version's number are numbers inside ``part``."""
         if old is not None:
             old_n, old_sig = old
             old_bands = self._packed(band_keys(old_sig, self.config))
-            old_doc, old_block = self.keys.doc(old_n), self.keys.sig_block(old_n)
+            old_doc, old_block = part.doc(old_n), part.sig_block(old_n)
             old_packed = _DOC_NUMBER.pack(old_n)
             old_off = sig_offset(old_n, self.config.num_perm)
         else:
             old_bands = b""
-            old_doc, old_block = self.keys.doc(n), self.keys.sig_block(n)
+            old_doc, old_block = part.doc(n), part.sig_block(n)
             old_packed, old_off = b"", 0
         fps = np.frombuffer(doc.fingerprints, dtype=_PACK)
-        prefix, shards = self.keys.fp_prefix, self.keys.fp_shards
+        prefix, shards = part.fp_prefix, part.fp_shards
         keys = [
-            self.keys.ids,
-            self.keys.bytime,
-            self.keys.doc(n),
-            self.keys.sig_block(n),
+            part.ids,
+            part.bytime,
+            part.doc(n),
+            part.sig_block(n),
             old_doc,
             old_block,
             *(f"{prefix}{s}" for s in (fps % shards).tolist()),  # Keys.fp, for every one
@@ -575,10 +654,10 @@ class Index:
             old_off,
             doc.time_score,
             self._sig_block_bytes,
-            *self._lsh_args(),
+            *self._lsh_args(part),
             doc.bands,
             old_bands,
-            *self._fp_args(),
+            *self._fp_args(part),
             len(fps),
             FINGERPRINT_CAP,
             *(doc.fingerprints[i : i + 4] for i in range(0, len(doc.fingerprints), 4)),
@@ -589,12 +668,15 @@ class Index:
     def delete(self, article_id: str) -> bool:
         """Remove ``article_id`` and every trace of it. False if it was not indexed."""
         self._ensure()
+        p = self.keys.partition_of(article_id)
+        part = self.keys.parts[p]
         for attempt in range(_MAX_RETRIES):
-            cur = self.client.hget(self.keys.ids, article_id)
+            cur = self.client.hget(part.ids, article_id)
             if cur is None:
                 return False
             n = int(cur)
-            keys, args = self._remove_args(article_id, n, self._read_signature(n))
+            sig = self._read_signature(self.keys.number(p, n))
+            keys, args = self._remove_args(part, article_id, n, sig)
             result = self._remove(keys=keys, args=args)
             if result == b"OK":
                 return True
@@ -613,49 +695,59 @@ class Index:
         again until it returns 0 (``service.retention.sweep`` does).
         """
         self._ensure()
-        members = self.client.zrangebyscore(self.keys.bytime, "-inf", f"({before}", 0, batch)
-        numbers = [int(cast(bytes, m)) for m in members]
-        if not numbers:
+        pipe = self.client.pipeline(transaction=False)
+        for part in self.keys.parts:  # up to ``batch`` of each partition
+            pipe.zrangebyscore(part.bytime, "-inf", f"({before}", 0, batch)
+        found = [
+            (p, int(m))
+            for p, members in enumerate(pipe.execute())
+            for m in cast("list[bytes]", members)
+        ]
+        if not found:
             return 0
         pipe = self.client.pipeline(transaction=False)
-        for n in numbers:
-            pipe.hget(self.keys.doc(n), "id")
-            self._fetch_signature(pipe, n)
+        for p, n in found:
+            pipe.hget(self.keys.parts[p].doc(n), "id")
+            self._fetch_signature(pipe, self.keys.number(p, n))
         replies = pipe.execute()
+        calls: list[scripts.Call] = []
         pipe = self.client.pipeline(transaction=False)
-        for n, article_id, raw in zip(numbers, replies[0::2], replies[1::2], strict=True):
+        for (p, n), article_id, raw in zip(found, replies[0::2], replies[1::2], strict=True):
+            part = self.keys.parts[p]
             if article_id is None:  # no doc behind the time entry: drop the entry alone
-                pipe.zrem(self.keys.bytime, n)
+                pipe.zrem(part.bytime, n)
                 continue
-            keys, args = self._remove_args(article_id, n, self._signature(raw))
-            self._remove(keys=keys, args=args, client=pipe)
-        return sum(reply == b"OK" for reply in pipe.execute())
+            calls.append(self._remove_args(part, article_id, n, self._signature(raw)))
+        pipe.execute()
+        return sum(reply == b"OK" for reply in scripts.run_many(self.client, self._remove, calls))
 
     def _remove_args(
-        self, article_id: bytes | str, n: int, sig: np.ndarray
+        self, part: Keys, article_id: bytes | str, n: int, sig: np.ndarray
     ) -> tuple[list[str], list[bytes | str | int]]:
-        """KEYS and ARGV of ``remove.lua`` (its header documents them)."""
+        """KEYS and ARGV of ``remove.lua`` (its header documents them); ``n``
+        is the doc's number inside ``part``."""
         return (
-            [self.keys.ids, self.keys.bytime, self.keys.doc(n), self.keys.sig_block(n)],
+            [part.ids, part.bytime, part.doc(n), part.sig_block(n)],
             [
                 article_id,
                 str(n),
                 _DOC_NUMBER.pack(n),
                 sig_offset(n, self.config.num_perm),
                 self.config.num_perm * 4,
-                *self._lsh_args(),
+                *self._lsh_args(part),
                 self._packed(band_keys(sig, self.config)),
-                *self._fp_args(),
+                *self._fp_args(part),
             ],
         )
 
     # -- reads -------------------------------------------------------------
     def get(self, article_id: str) -> StoredArticle | None:
         self._ensure()
-        cur = self.client.hget(self.keys.ids, article_id)
+        part = self.keys.for_id(article_id)
+        cur = self.client.hget(part.ids, article_id)
         if cur is None:
             return None
-        raw = self.client.hgetall(self.keys.doc(int(cur)))
+        raw = self.client.hgetall(part.doc(int(cur)))
         if not raw:
             return None
         return self._stored(cast(dict[bytes, bytes], raw))  # the client never decodes
@@ -678,11 +770,15 @@ class Index:
         )
 
     def count(self) -> int:
-        return int(self.client.hlen(self.keys.ids))
+        pipe = self.client.pipeline(transaction=False)
+        for part in self.keys.parts:
+            pipe.hlen(part.ids)
+        return sum(int(n) for n in pipe.execute())
 
     def ids(self) -> Iterator[str]:
-        for raw_id, _ in self.client.hscan_iter(self.keys.ids, count=1000):
-            yield raw_id.decode()
+        for part in self.keys.parts:
+            for raw_id, _ in self.client.hscan_iter(part.ids, count=1000):
+                yield raw_id.decode()
 
     def match_text(self, text: str, *, limit: int = 20) -> list[Match]:
         """Matches of an unstored text, ranked best first."""
@@ -695,10 +791,11 @@ class Index:
     def matches_of(self, article_id: str, *, limit: int = 20) -> list[Match] | None:
         """Matches of a stored article against the rest; None if it is unknown."""
         self._ensure()
-        cur = self.client.hget(self.keys.ids, article_id)
+        p = self.keys.partition_of(article_id)
+        cur = self.client.hget(self.keys.parts[p].ids, article_id)
         if cur is None:
             return None
-        n = int(cur)
+        n = self.keys.number(p, int(cur))
         pipe = self.client.pipeline(transaction=False)
         pipe.hmget(self.keys.doc(n), "sh", "nq", "fp", "text")
         self._fetch_signature(pipe, n)
@@ -732,34 +829,51 @@ class Index:
         max_bucket: int | None = None,
         passage_limit: int = 0,
     ) -> list[_Candidate]:
-        flat: list[Any] = self._query_script(
-            keys=[self.keys.ids],
-            args=[
-                self.keys.doc_prefix,
-                limit,
-                self._packed(np.array(sorted(exclude))),
-                "1" if with_docs else "0",
-                *self._lsh_args(),
-                self._packed(bands),
-                self.max_bucket if max_bucket is None else max_bucket,
-                *self._fp_args(),
-                self._packed(fingerprints),
-                passage_limit,
-                FINGERPRINT_CAP,  # a full list is a stock passage: no candidates
-                MAX_SINGLE_FINGERPRINT_CANDIDATES,
-            ],
-        )
-        # query.lua returns one flat list (see its note on why): a row per candidate.
-        width = 9 if with_docs else 3
-        return [
-            _Candidate(
-                int.from_bytes(flat[i], "little"),
-                int(flat[i + 1]),
-                int(flat[i + 2]),
-                *flat[i + 3 : i + width],
-            )
-            for i in range(0, len(flat), width)
+        """Every partition's candidates (``lua/query.lua``, one call each, in
+        parallel threads when there are several), with global doc numbers.
+        Each partition chooses its own ``limit`` and ``passage_limit``: an
+        index of P partitions verifies up to P times as many candidates."""
+        args = [
+            limit,
+            None,
+            "1" if with_docs else "0",
+            None,
+            None,
+            self._packed(bands),
+            self.max_bucket if max_bucket is None else max_bucket,
+            None,
+            None,
+            self._packed(fingerprints),
+            passage_limit,
+            FINGERPRINT_CAP,  # a full list is a stock passage: no candidates
+            MAX_SINGLE_FINGERPRINT_CANDIDATES,
         ]
+        width = 9 if with_docs else 3
+
+        def ask(p: int) -> list[_Candidate]:
+            part = self.keys.parts[p]
+            left_out = sorted(n for q, n in map(self.keys.split, exclude) if q == p)
+            argv: list[Any] = list(args)
+            argv[1] = self._packed(np.array(left_out))
+            argv[3:5] = self._lsh_args(part)
+            argv[7:9] = self._fp_args(part)
+            flat: list[Any] = self._query_script(keys=[part.ids], args=[part.doc_prefix, *argv])
+            # query.lua returns one flat list (see its note on why): a row per candidate.
+            return [
+                _Candidate(
+                    self.keys.number(p, int.from_bytes(flat[i], "little")),
+                    int(flat[i + 1]),
+                    int(flat[i + 2]),
+                    *flat[i + 3 : i + width],
+                )
+                for i in range(0, len(flat), width)
+            ]
+
+        if self.partitions == 1:
+            return ask(0)
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(min(self.partitions, 16), "copydesk-query")
+        return [row for rows in self._pool.map(ask, range(self.partitions)) for row in rows]
 
     def _query(self, analysis: Analysis, *, exclude: set[int], limit: int) -> list[Match]:
         query = narrow(analysis.shingles)

@@ -1,13 +1,25 @@
 """Every Redis key of copydesk, in one place.
 
-All keys of one index share the hash tag ``{cd:<index>}``, so on Redis
-Cluster they live in one slot and an article's write stays one atomic script.
-(An index therefore lives on one shard; scale out with several indexes.)
+An index is one or more **partitions**. Each partition holds whole articles
+(their ids, records, signatures, LSH buckets, passage postings and time
+index) under one hash tag, so on Redis Cluster a partition lives in one slot
+and an article's write stays one atomic script. An article's partition is
+fixed by its id (``IndexKeys.partition_of``); a query asks every partition,
+in parallel (docs/scaling.md says why the index is split by article rather
+than by bucket).
 
-Layout (``p`` = ``{cd:<index>}``)::
+The first partition's tag is ``{cd:<index>}``: an index of one partition
+(the default on a single Redis) has exactly the keys it had before
+partitions existed. The others are ``{cd:<index>/<tag>}``, their tags chosen
+when the index is created so that the partitions spread evenly over the
+cluster's masters (``partition_tags``), and stored in the first partition's
+meta.
 
-    p:meta            hash   config JSON, fingerprint, layout version, LSH shard count,
-                             doc counter
+Layout of one partition (``p`` = its tag)::
+
+    p:meta            hash   doc counter; in the first partition also config JSON,
+                             fingerprint, layout version, LSH and fp shard counts,
+                             the partitions' tags (JSON list)
     p:ids             hash   article id -> internal doc number (decimal)
     p:doc:<n>         hash   id, zlib text, text sha, shingle count, metadata
     p:sig:<n>>>10     string 1024 fixed-size slots of num_perm uint32 signatures
@@ -20,10 +32,16 @@ Layout (``p`` = ``{cd:<index>}``)::
 
 from __future__ import annotations
 
+import json
 import struct
-from collections.abc import Iterable
+import zlib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property
+from typing import cast
+
+import redis
+from redis.crc import key_slot
 
 #: 2: passage fingerprints (``fp`` shards, and each doc's own list in its ``fp`` field).
 LAYOUT_VERSION = 2
@@ -65,15 +83,19 @@ _FP_FIELD = struct.Struct("<I")
 
 @dataclass(frozen=True)
 class Keys:
+    """The keys of one partition of an index (all of them, for an index of one)."""
+
     index: str = "default"
-    #: The index's LSH shard count: stored in its meta when it is created.
+    #: The index's LSH shard count (per partition): stored in its meta when it is created.
     lsh_shards: int = DEFAULT_LSH_SHARDS
-    #: The index's fingerprint shard count: stored in its meta too.
+    #: The index's fingerprint shard count (per partition): stored in its meta too.
     fp_shards: int = DEFAULT_LSH_SHARDS
+    #: The partition's tag: '' for the first partition.
+    part: str = ""
 
     @cached_property  # every write builds these: format each once
     def prefix(self) -> str:
-        return "{cd:" + self.index + "}"
+        return "{cd:" + self.index + ("/" + self.part if self.part else "") + "}"
 
     @cached_property
     def meta(self) -> str:
@@ -137,6 +159,117 @@ class Keys:
         return f"{self.prefix}:{kind}:*"
 
 
+#: A global doc number is ``partition << PART_BITS | n``, ``n`` the number
+#: inside the partition (what its scripts and posting lists hold). With one
+#: partition the global number is the partition's own.
+PART_BITS = 32
+_LOCAL = (1 << PART_BITS) - 1
+
+
+@dataclass(frozen=True)
+class IndexKeys:
+    """The keys of every partition of one index, and global doc numbers."""
+
+    parts: tuple[Keys, ...]
+
+    @classmethod
+    def single(cls, index: str = "default", lsh_shards: int = DEFAULT_LSH_SHARDS,
+               fp_shards: int = DEFAULT_LSH_SHARDS) -> IndexKeys:  # fmt: skip
+        return cls((Keys(index, lsh_shards, fp_shards),))
+
+    @classmethod
+    def of(cls, index: str, tags: Iterable[str], lsh_shards: int, fp_shards: int) -> IndexKeys:
+        return cls(tuple(Keys(index, lsh_shards, fp_shards, tag) for tag in tags))
+
+    @property
+    def root(self) -> Keys:
+        """The first partition: it also holds the index's config and its jobs."""
+        return self.parts[0]
+
+    @property
+    def index(self) -> str:
+        return self.root.index
+
+    @property
+    def meta(self) -> str:
+        return self.root.meta
+
+    def partition_of(self, article_id: str) -> int:
+        """The partition that holds ``article_id`` (CRC-32 of its UTF-8, modulo the count)."""
+        if len(self.parts) == 1:
+            return 0
+        return zlib.crc32(article_id.encode("utf-8", "surrogatepass")) % len(self.parts)
+
+    def for_id(self, article_id: str) -> Keys:
+        return self.parts[self.partition_of(article_id)]
+
+    @staticmethod
+    def number(partition: int, n: int) -> int:
+        """The global doc number of doc ``n`` of ``partition``."""
+        return (partition << PART_BITS) | n
+
+    @staticmethod
+    def split(number: int) -> tuple[int, int]:
+        """(partition, number inside it) of a global doc number."""
+        return number >> PART_BITS, number & _LOCAL
+
+    def doc(self, number: int) -> str:
+        p, n = self.split(number)
+        return self.parts[p].doc(n)
+
+    def sig_block(self, number: int) -> str:
+        """The ``sig`` block of a global number; a block never spans partitions
+        (the partition is in the number's high bits)."""
+        p, n = self.split(number)
+        return self.parts[p].sig_block(n)
+
+    def job(self, job_id: str) -> str:
+        return self.root.job(job_id)
+
+    def job_result(self, job_id: str) -> str:
+        return self.root.job_result(job_id)
+
+    @property
+    def jobs(self) -> str:
+        return self.root.jobs
+
+    def tags_json(self) -> str:
+        return json.dumps([k.part for k in self.parts])
+
+
+def read_keys(meta: dict[bytes, bytes], index: str) -> IndexKeys:
+    """An index's keys from its first partition's meta (``HGETALL``): the shard
+    counts and partition tags it was created with."""
+    shards = int(meta.get(b"lsh_shards") or DEFAULT_LSH_SHARDS)
+    fp_shards = int(meta.get(b"fp_shards") or DEFAULT_LSH_SHARDS)
+    tags = json.loads(meta[b"partitions"]) if meta.get(b"partitions") else [""]
+    return IndexKeys.of(index, tags, shards, fp_shards)
+
+
+def partition_tags(index: str, count: int, owner: Callable[[int], str] | None = None) -> list[str]:
+    """Tags for ``count`` partitions of ``index``: the first is ''; with
+    ``owner`` (slot -> the master that serves it), partition i's tag is found
+    so that its slot belongs to the i-th master round the ring from the first
+    partition's, so the partitions split evenly over the masters of the
+    cluster the index was created on (a later reshard moves whole partitions).
+    Deterministic: the same masters give the same tags."""
+    tags = [""]
+    if count <= 1:
+        return tags
+    if owner is None:
+        return tags + [str(i) for i in range(1, count)]
+    masters = sorted({owner(s) for s in range(16384)})
+    start = masters.index(owner(key_slot(Keys(index).meta.encode())))
+    for i in range(1, count):
+        want = masters[(start + i) % len(masters)]
+        for j in range(100_000):  # a master with 1/N of the slots is hit in ~N tries
+            tag = f"{i}-{j}"
+            if owner(key_slot(Keys(index, part=tag).meta.encode())) == want:
+                break
+        tags.append(tag)
+    return tags
+
+
 def sig_offset(n: int, num_perm: int) -> int:
     """Byte offset of doc ``n``'s signature inside its ``sig`` block."""
     return (n & ((1 << SIG_BLOCK_BITS) - 1)) * num_perm * 4
@@ -158,3 +291,8 @@ def fp_field(fingerprint: int) -> bytes:
 
 def unpack_fp_field(raw: bytes) -> int:
     return int(_FP_FIELD.unpack(raw)[0])
+
+
+def load_keys(client: redis.Redis, index: str) -> IndexKeys:
+    """The keys of the existing index ``index`` (one partition when it has no meta yet)."""
+    return read_keys(cast("dict[bytes, bytes]", client.hgetall(Keys(index).meta)), index)

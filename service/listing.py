@@ -20,11 +20,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import cast
+from typing import Any, cast
 
 import redis
 
-from service.keys import Keys
+from service.keys import IndexKeys
 
 #: Time-index entries read per round trip while searching.
 CHUNK = 500
@@ -64,10 +64,11 @@ def _decode(raw: bytes | None) -> str | None:
     return raw.decode("utf-8", "replace") if raw is not None else None
 
 
-def _rows(client: redis.Redis, keys: Keys, numbers: list[bytes]) -> list[ArticleRow]:
+def _rows(client: redis.Redis, keys: IndexKeys, numbers: list[int]) -> list[ArticleRow]:
+    """The listed fields of global doc numbers, in their order."""
     pipe = client.pipeline(transaction=False)
     for n in numbers:
-        pipe.hmget(keys.doc(int(n)), list(_FIELDS))
+        pipe.hmget(keys.doc(n), list(_FIELDS))
     out = []
     for values in pipe.execute():
         raw = dict(zip(_FIELDS, cast("list[bytes | None]", values), strict=True))
@@ -102,7 +103,7 @@ def _fits(row: ArticleRow, needle: str) -> bool:
 
 def list_articles(
     client: redis.Redis,
-    keys: Keys,
+    keys: IndexKeys,
     q: str = "",
     *,
     offset: int = 0,
@@ -113,18 +114,47 @@ def list_articles(
     q = q.strip()
     offset, limit = max(0, offset), max(1, limit)
     if not q:
-        total = int(client.zcard(keys.bytime))
-        numbers = cast("list[bytes]", client.zrevrange(keys.bytime, offset, offset + limit - 1))
-        return _page(_rows(client, keys, numbers), offset, limit, total)
+        total = sum(int(n) for n in _each(client, keys, "zcard"))
+        return _page(
+            _rows(client, keys, _newest(client, keys, offset, limit)), offset, limit, total
+        )
     if (day := _day(q)) is not None:
         lo, hi = day
-        total = int(client.zcount(keys.bytime, lo, f"({hi}"))
-        numbers = cast(
-            "list[bytes]",
-            client.zrevrangebyscore(keys.bytime, f"({hi}", lo, start=offset, num=limit),
-        )
+        total = sum(int(n) for n in _each(client, keys, "zcount", lo, f"({hi}"))
+        numbers = _newest(client, keys, offset, limit, (lo, hi))
         return _page(_rows(client, keys, numbers), offset, limit, total)
     return _search(client, keys, q, offset, limit, scan_cap)
+
+
+def _each(client: redis.Redis, keys: IndexKeys, command: str, *args: Any) -> list[Any]:
+    """``command`` on every partition's ``bytime``, pipelined."""
+    pipe = client.pipeline(transaction=False)
+    for part in keys.parts:
+        getattr(pipe, command)(part.bytime, *args)
+    return list(pipe.execute())
+
+
+def _newest(
+    client: redis.Redis,
+    keys: IndexKeys,
+    start: int,
+    count: int,
+    window: tuple[float, float] | None = None,
+) -> list[int]:
+    """Global doc numbers ``start`` .. ``start + count - 1`` of the index, newest
+    first (published within ``window``, if given). Several partitions are
+    merged by time: each gives its newest ``start + count``."""
+    one = len(keys.parts) == 1
+    first, n = (start, count) if one else (0, start + count)
+    if window is None:
+        replies = _each(client, keys, "zrevrange", first, first + n - 1, True)
+    else:
+        lo, hi = window
+        replies = _each(client, keys, "zrevrangebyscore", f"({hi}", lo, first, n, True)
+    merged = sorted(
+        ((-score, keys.number(p, int(m))) for p, rows in enumerate(replies) for m, score in rows),
+    )
+    return [number for _, number in merged][start - first : start - first + count]
 
 
 def _page(rows: list[ArticleRow], offset: int, limit: int, total: int) -> ArticlePage:
@@ -133,14 +163,15 @@ def _page(rows: list[ArticleRow], offset: int, limit: int, total: int) -> Articl
 
 
 def _search(
-    client: redis.Redis, keys: Keys, q: str, offset: int, limit: int, scan_cap: int
+    client: redis.Redis, keys: IndexKeys, q: str, offset: int, limit: int, scan_cap: int
 ) -> ArticlePage:
     needle = q.casefold()
     wanted = offset + limit + 1  # one more than the page: is there a next page?
     found: list[ArticleRow] = []
-    exact = client.hget(keys.ids, q)
+    p = keys.partition_of(q)
+    exact = client.hget(keys.parts[p].ids, q)
     if exact is not None:
-        found.extend(_rows(client, keys, [cast(bytes, exact)]))
+        found.extend(_rows(client, keys, [keys.number(p, int(cast(bytes, exact)))]))
     exact_id = found[0].id if found else None
     read = 0
     complete = True
@@ -149,7 +180,7 @@ def _search(
             complete = False
             break
         size = min(CHUNK, scan_cap - read)
-        numbers = cast("list[bytes]", client.zrevrange(keys.bytime, read, read + size - 1))
+        numbers = _newest(client, keys, read, size)
         read += len(numbers)
         found.extend(
             r for r in _rows(client, keys, numbers) if r.id != exact_id and _fits(r, needle)

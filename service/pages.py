@@ -200,12 +200,12 @@ def _fields(index: Index, ids: list[str], names: tuple[str, ...]) -> dict[str, d
     """Some stored fields of each of ``ids`` (one pipeline of two rounds)."""
     pipe = index.client.pipeline(transaction=False)
     for i in ids:
-        pipe.hget(index.keys.ids, i)
+        pipe.hget(index.keys.for_id(i).ids, i)
     numbers = pipe.execute()
     pipe = index.client.pipeline(transaction=False)
     live = [(i, n) for i, n in zip(ids, numbers, strict=True) if n is not None]
-    for _, n in live:
-        pipe.hmget(index.keys.doc(int(n)), list(names))
+    for i, n in live:
+        pipe.hmget(index.keys.for_id(i).doc(int(n)), list(names))
     out: dict[str, dict[str, str]] = {}
     for (i, _), values in zip(live, pipe.execute(), strict=True):
         out[i] = {

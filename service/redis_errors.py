@@ -105,9 +105,12 @@ CLASSES: dict[str, Refusal] = {
         ),
         Refusal(
             "CLUSTER",
-            "is a Redis Cluster node (MOVED, ASK, CLUSTERDOWN, CROSSSLOT, TRYAGAIN)",
-            "Operators: use a standalone Redis (a primary, with replicas if wanted); "
-            "Redis Cluster is not supported.",
+            "cannot serve a slot of the index (CLUSTERDOWN, MOVED, ASK, TRYAGAIN, or "
+            "no node holds it)",
+            "Retry shortly; operators: check that every master of the Redis Cluster is up "
+            "and every slot is served (redis-cli CLUSTER INFO, CLUSTER NODES). With "
+            "COPYDESK_REDIS_URL pointing at a single Redis, unset COPYDESK_REDIS_CLUSTER.",
+            retry_after=5,
         ),
         Refusal(
             "WRONGTYPE",
@@ -155,14 +158,21 @@ _IN_SCRIPT = re.compile(r"(?:^|[\s:])-([A-Z]{3,})\b")
 _LEADING = re.compile(r"^([A-Z]{3,})\b")
 
 
-def _without_command(exc: redis.RedisError) -> str:
+#: What stops a Redis call: redis-py's errors, and its cluster client's own
+#: (``SlotNotCoveredError`` and the like are not ``RedisError``s).
+Failure = redis.RedisError | rex.RedisClusterException
+
+
+def _without_command(exc: Failure) -> str:
     """The error's message without redis-py's ``Command # 1 (HSET ...) of pipeline
     caused error:`` prefix (the command's arguments may be article text)."""
     return str(exc).rpartition(" of pipeline caused error: ")[2]
 
 
-def code_of(exc: redis.RedisError) -> str:
+def code_of(exc: Failure) -> str:
     """The Redis error code of ``exc`` (``OOM``, ``MISCONF``, ...), or ``CONNECTION``/``OTHER``."""
+    if isinstance(exc, rex.RedisClusterException):  # redis-py's own: no node serves a slot
+        return "CLUSTER"
     for cls, code in _BY_CLASS:
         if isinstance(exc, cls):
             return code
@@ -177,7 +187,7 @@ def code_of(exc: redis.RedisError) -> str:
     return "OTHER"
 
 
-def classify(exc: redis.RedisError) -> Refusal:
+def classify(exc: Failure) -> Refusal:
     """The class of ``exc`` (see ``CLASSES``); connection loss and unknown codes included."""
     code = code_of(exc)
     if code == "CONNECTION":
@@ -185,13 +195,13 @@ def classify(exc: redis.RedisError) -> Refusal:
     return CLASSES.get(code, _OTHER)
 
 
-def _said(exc: redis.RedisError) -> str:
+def _said(exc: Failure) -> str:
     """Redis's own words, without the command (whose arguments may be article text)."""
     message = _without_command(exc)
     return message.splitlines()[0][:200] if message else type(exc).__name__
 
 
-def detail(exc: redis.RedisError, where: str, *, request: bool = True) -> str:
+def detail(exc: Failure, where: str, *, request: bool = True) -> str:
     """The ``detail`` of an answer that ``exc`` stopped; ``where`` names the server
     (``Redis at redis://...``, password hidden). ``request``: say that the request
     changed nothing (every write is one script or transaction: Redis refuses it whole)."""

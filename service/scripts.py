@@ -12,6 +12,7 @@ from typing import Any
 
 import hiredis
 import redis
+from redis.cluster import RedisCluster
 from redis.commands.core import Script
 
 #: One call of a script: its KEYS and its ARGV.
@@ -43,6 +44,8 @@ def run_many(client: redis.Redis, script: Script, calls: Sequence[Call]) -> list
     """
     if not calls:
         return []
+    if isinstance(client, RedisCluster):
+        return _run_on_nodes(client, script, calls)
     replies = _send(client, [_packed(script.sha, call) for call in calls])
     missing = [i for i, r in enumerate(replies) if isinstance(r, redis.exceptions.NoScriptError)]
     if missing:
@@ -53,6 +56,30 @@ def run_many(client: redis.Redis, script: Script, calls: Sequence[Call]) -> list
     for reply in replies:
         if isinstance(reply, redis.ResponseError):
             raise reply
+    return replies
+
+
+def _run_on_nodes(client: RedisCluster, script: Script, calls: Sequence[Call]) -> list[Any]:
+    """``run_many`` on a Redis Cluster: the calls grouped by the master that
+    serves their first key's slot (every key of a call shares it), one
+    pipelined write per master. redis-py's cluster pipeline refuses EVALSHA;
+    each master's own client does not. A slot that moved since the client
+    last read the slot map answers MOVED (raised, as any error reply): the
+    client refreshes its map, and the caller's retry goes to the new owner."""
+    groups: dict[str, tuple[redis.Redis, list[int]]] = {}
+    for i, (keys, _) in enumerate(calls):
+        node = client.get_node_from_key(keys[0])  # type: ignore[no-untyped-call]
+        groups.setdefault(node.name, (node.redis_connection, []))[1].append(i)
+    replies: list[Any] = [None] * len(calls)
+    for node_client, rows in groups.values():
+        try:
+            got = run_many(node_client, script, [calls[i] for i in rows])
+        except redis.ResponseError as exc:
+            if str(exc).startswith(("MOVED", "ASK")):
+                client.nodes_manager.initialize()
+            raise
+        for i, reply in zip(rows, got, strict=True):
+            replies[i] = reply
     return replies
 
 

@@ -21,10 +21,12 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, cast
 from urllib.parse import urlsplit, urlunsplit
 
 import psutil
 import redis
+from redis.cluster import RedisCluster
 
 from service.settings import Settings
 
@@ -405,6 +407,29 @@ def _embedded(settings: Settings) -> Iterator[redis.Redis]:
                     _stop_server(data_dir, current)
 
 
+def _cluster_enabled(client: redis.Redis) -> bool:
+    """Whether the server is a Redis Cluster node (INFO cluster); False when it
+    cannot be asked (down, or INFO refused), and the caller connects plainly."""
+    try:
+        return bool(client.info("cluster").get("cluster_enabled"))
+    except redis.RedisError:
+        return False
+
+
+def connect_url(url: str, *, cluster: bool | None = None, **kwargs: Any) -> redis.Redis:
+    """A client of the Redis at ``url``: redis-py's ``RedisCluster`` when
+    ``cluster`` (None: when the server says it is a cluster node), else
+    ``Redis``. Raises ValueError for a URL redis-py cannot read."""
+    plain = redis.Redis.from_url(url, **kwargs)
+    if cluster is None:
+        cluster = _cluster_enabled(plain)
+    if not cluster:
+        return plain
+    plain.close()
+    kwargs.pop("db", None)
+    return cast(redis.Redis, RedisCluster.from_url(url, **kwargs))
+
+
 @contextmanager
 def open_redis(settings: Settings) -> Iterator[redis.Redis]:
     """A connected client for ``settings``; embedded unless ``redis_url`` is set."""
@@ -414,8 +439,9 @@ def open_redis(settings: Settings) -> Iterator[redis.Redis]:
         return
     url = settings.redis_url.get_secret_value()
     try:
-        client = redis.Redis.from_url(
+        client = connect_url(
             url,
+            cluster=settings.redis_cluster,
             socket_timeout=settings.redis_timeout,
             socket_connect_timeout=settings.redis_timeout,
             health_check_interval=10,
@@ -423,6 +449,12 @@ def open_redis(settings: Settings) -> Iterator[redis.Redis]:
     except ValueError as exc:
         raise StoreUnavailable(
             f"COPYDESK_REDIS_URL is not a valid Redis URL ({redact(url)}): {exc}"
+        ) from exc
+    except redis.RedisClusterException as exc:
+        raise StoreUnavailable(
+            f"cannot join the Redis Cluster at {redact(url)} ({exc}): check that its "
+            "nodes are up and reachable from here, or unset COPYDESK_REDIS_CLUSTER "
+            "for a single Redis"
         ) from exc
     try:
         _tune(client)

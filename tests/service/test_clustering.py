@@ -218,8 +218,9 @@ def test_exact_verification_reads_the_stored_sets(index: Index, seed_texts) -> N
     _seed(index, seed_texts)
     # Without its text the stored set must still be enough to link 000 and 001.
     for key in ("000", "001"):
-        n = int(index.client.hget(index.keys.ids, key))
-        index.client.hdel(index.keys.doc(n), "text")
+        part = index.keys.for_id(key)
+        n = int(index.client.hget(part.ids, key))
+        index.client.hdel(part.doc(n), "text")
     summary, clusters = run_clusters(
         index.client, index.keys, index.config, index.thresholds, JobParams(verify="exact")
     )

@@ -9,11 +9,22 @@ import pytest
 import redis
 
 from service.index import ArticleIn, ConfigMismatch, EmptyText, Index
-from service.keys import DEFAULT_LSH_SHARDS, Keys, lsh_shards_for
+from service.keys import DEFAULT_LSH_SHARDS, IndexKeys, Keys, lsh_shards_for
 from shingling import PipelineConfig, Verdict, analyse
+
+#: The index contract holds on one Redis, on three partitions, and on a Redis Cluster.
+BACKENDS = ("single", "partitioned", "cluster")
+
+
+def _kind(client: redis.Redis, keys: IndexKeys, kind: str) -> list[bytes]:
+    """Every key of one kind (``lsh``, ``fp``, ...) in every partition of an index."""
+    return [
+        k for part in keys.parts for k in client.scan_iter(match=part.pattern(kind), count=1000)
+    ]
 
 
 def _all_band_members(client: redis.Redis, keys: Keys) -> list[int]:
+    """Doc numbers (inside the partition ``keys``) its LSH buckets list."""
     members: list[int] = []
     for key in client.scan_iter(match=keys.pattern("lsh"), count=1000):
         for value in client.hvals(key):
@@ -93,14 +104,15 @@ def test_replace_leaves_no_old_band_entries(
     index: Index, redis_client: redis.Redis, seed_texts: dict[str, str]
 ) -> None:
     index.put(ArticleIn(text=seed_texts["000"], id="x"))
-    old_n = int(redis_client.hget(index.keys.ids, "x"))
+    part = index.keys.for_id("x")
+    old_n = int(redis_client.hget(part.ids, "x"))
     res = index.put(ArticleIn(text=seed_texts["003"], id="x"))
     assert res.status == "replaced"
-    new_n = int(redis_client.hget(index.keys.ids, "x"))
-    members = _all_band_members(redis_client, index.keys)
+    new_n = int(redis_client.hget(part.ids, "x"))
+    members = _all_band_members(redis_client, part)
     assert old_n not in members
     assert members.count(new_n) == index.config.b
-    assert not redis_client.exists(index.keys.doc(old_n))
+    assert not redis_client.exists(part.doc(old_n))
     assert index.get("x").text == seed_texts["003"]
     assert index.match_text(seed_texts["000"]) == []
 
@@ -110,12 +122,13 @@ def test_delete_removes_every_trace(
 ) -> None:
     index.put(ArticleIn(text=seed_texts["000"], id="keep"))
     index.put(ArticleIn(text=seed_texts["001"], id="gone"))
-    n = int(redis_client.hget(index.keys.ids, "gone"))
+    part = index.keys.for_id("gone")
+    n = int(redis_client.hget(part.ids, "gone"))
     assert index.delete("gone") is True
     assert index.delete("gone") is False
     assert index.get("gone") is None
-    assert n not in _all_band_members(redis_client, index.keys)
-    assert redis_client.zscore(index.keys.bytime, n) is None
+    assert n not in _all_band_members(redis_client, part)
+    assert redis_client.zscore(part.bytime, n) is None
     assert index.matches_of("keep") == []
     assert index.count() == 1
 
@@ -190,10 +203,11 @@ def test_scripts_place_band_entries_where_keys_says(
     from shingling import analyse
 
     index.put(ArticleIn(text=seed_texts["004"], id="k"))
-    n = int(redis_client.hget(index.keys.ids, "k"))
+    part = index.keys.for_id("k")
+    n = int(redis_client.hget(part.ids, "k"))
     bands = analyse(seed_texts["004"], index.config).bands
     for i, bucket in enumerate(bands.tolist()):
-        raw = redis_client.hget(index.keys.lsh(i, bucket), band_field(i, bucket))
+        raw = redis_client.hget(part.lsh(i, bucket), band_field(i, bucket))
         assert raw is not None and n in np.frombuffer(raw, dtype="<u4").tolist()
 
 
@@ -204,18 +218,17 @@ def test_a_new_index_is_sized_for_its_capacity_and_keeps_it(
     small = Index(redis_client, config, name="sized", capacity=1000)
     for name, text in seed_texts.items():
         small.put(ArticleIn(text=text, id=name))
-    planned = lsh_shards_for(1000, config.b)
+    # Each partition is sized for its share (one partition on a single Redis).
+    planned = lsh_shards_for(-(-1000 // small.partitions), config.b)
     assert planned < DEFAULT_LSH_SHARDS
     assert redis_client.hget(small.keys.meta, "lsh_shards") == str(planned).encode()
-    shards = {
-        int(k.rsplit(b":", 1)[1]) for k in redis_client.scan_iter(match=small.keys.pattern("lsh"))
-    }
+    shards = {int(k.rsplit(b":", 1)[1]) for k in _kind(redis_client, small.keys, "lsh")}
     assert shards and max(shards) < planned
     # Reopened with another planned capacity, the index keeps its own layout.
     again = Index(redis_client, config, name="sized", capacity=1_000_000)
     first, second = sorted(seed_texts)[:2]
     assert second in [m.id for m in again.matches_of(first) or []]
-    assert again.keys.lsh_shards == planned
+    assert again.keys.root.lsh_shards == planned
 
 
 def test_an_index_of_the_layout_before_passage_fingerprints_is_refused_untouched(
@@ -244,18 +257,27 @@ def test_a_query_verifies_the_candidates_sharing_the_most_bands(index: Index) ->
         bands = analyse(query.text, index.config).bands
         every = index.candidates(bands)
         assert every  # at least the article itself
-        ranked = sorted(every, key=lambda n: (-every[n], -n))
-        for limit in (1, 3, 10, len(ranked) + 5):
+        # Each partition chooses its own top ``limit``; the rows come partition by partition.
+        by_part = sorted(every, key=lambda n: (index.keys.split(n)[0], -every[n], -n))
+        for limit in (1, 3, 10, len(every) + 5):
             none = np.empty(0, np.uint32)
             rows = index._lookup(bands, none, exclude=set(), limit=limit, with_docs=False)
             got = [(r.number, r.shared_bands) for r in rows]
-            assert got == [(n, every[n]) for n in ranked[:limit]]
+            want = [
+                (n, every[n])
+                for p in range(index.partitions)
+                for n in [m for m in by_part if index.keys.split(m)[0] == p][:limit]
+            ]
+            assert got == want
 
 
 def test_a_crowded_bucket_contributes_only_its_newest_entries(redis_client: redis.Redis) -> None:
+    # One partition (also on a cluster): the newest of one bucket's entries.
     text = "the same wire paragraph that every outlet in the region carried word for word"
     # Bands alone (no passage candidates): max_bucket is a limit of band buckets.
-    index = Index(redis_client, PipelineConfig(), max_bucket=3, max_passage_candidates=0)
+    index = Index(
+        redis_client, PipelineConfig(), max_bucket=3, max_passage_candidates=0, partitions=1
+    )
     for i in range(6):  # the same text: all six share every bucket
         index.put(ArticleIn(text=text, id=f"copy-{i}"))
     bands = analyse(text, index.config).bands
@@ -263,7 +285,7 @@ def test_a_crowded_bucket_contributes_only_its_newest_entries(redis_client: redi
     rows = index._lookup(bands, np.empty(0, np.uint32), exclude=set(), limit=0, with_docs=False)
     assert sorted(r.number for r in rows) == [4, 5, 6]
     assert sorted(m.id for m in index.match_text(text)) == ["copy-3", "copy-4", "copy-5"]
-    whole = Index(redis_client, PipelineConfig(), max_bucket=0)
+    whole = Index(redis_client, PipelineConfig(), max_bucket=0, partitions=1)
     assert len(whole.match_text(text)) == 6
 
 
@@ -287,8 +309,9 @@ def test_articles_are_timed_by_publication_else_ingest(
     after = datetime.now(UTC).timestamp()
 
     def score(article_id: str) -> float:
-        n = redis_client.hget(index.keys.ids, article_id)
-        return float(redis_client.zscore(index.keys.bytime, n))
+        part = index.keys.for_id(article_id)
+        n = redis_client.hget(part.ids, article_id)
+        return float(redis_client.zscore(part.bytime, n))
 
     noon_utc = datetime(2026, 3, 1, 12, 0, tzinfo=UTC).timestamp()
     assert score("naive") == noon_utc
@@ -341,23 +364,27 @@ def test_replace_and_delete_leave_no_fingerprint_entry(index: Index) -> None:
     index.put(ArticleIn(text=_words(3, 300), id="b"))
     client, keys = index.client, index.keys
     listed = set()
-    for key in client.scan_iter(keys.pattern("fp")):
-        for raw in client.hvals(key):
-            listed.update(np.frombuffer(raw, dtype="<u4").tolist())
-    assert listed == {int(client.hget(keys.ids, "a")), int(client.hget(keys.ids, "b"))}
+    for p, part in enumerate(keys.parts):
+        for key in client.scan_iter(part.pattern("fp")):
+            for raw in client.hvals(key):
+                listed.update(keys.number(p, n) for n in np.frombuffer(raw, dtype="<u4").tolist())
+    numbers = {
+        keys.number(keys.partition_of(i), int(client.hget(keys.for_id(i).ids, i))) for i in "ab"
+    }
+    assert listed == numbers
     assert index.delete("a") and index.delete("b")
-    assert list(client.scan_iter(keys.pattern("fp"))) == []
+    assert _kind(client, keys, "fp") == []
 
 
 def test_a_fingerprint_list_stops_at_the_cap(redis_client: redis.Redis) -> None:
     from service.keys import FINGERPRINT_CAP
 
-    index = Index(redis_client, PipelineConfig(), name="cap")
+    index = Index(redis_client, PipelineConfig(), name="cap", partitions=1)
     text = _words(9, 60)
     index.put_many(ArticleIn(text=text, id=f"copy-{i}") for i in range(FINGERPRINT_CAP + 6))
     lengths = {
         len(raw) // 4
-        for key in redis_client.scan_iter(index.keys.pattern("fp"))
+        for key in _kind(redis_client, index.keys, "fp")
         for raw in redis_client.hvals(key)
     }
     assert lengths == {FINGERPRINT_CAP}
@@ -371,7 +398,7 @@ def test_a_stock_passage_offers_candidates_only_by_its_edges(redis_client: redis
     The same paragraph in three articles is a lead: found by all of them."""
     from service.keys import FINGERPRINT_CAP
 
-    index = Index(redis_client, PipelineConfig(), name="stock")
+    index = Index(redis_client, PipelineConfig(), name="stock", partitions=1)
     stock, rare = _words(9, 60), _words(10, 60)
     index.put_many(
         ArticleIn(text=f"{_words(200 + i, 300)} {stock} {_words(400 + i, 300)}", id=f"s-{i}")
@@ -400,7 +427,7 @@ def test_candidates_sharing_one_fingerprint_alone_are_capped(redis_client: redis
     paragraph is still among the candidates."""
     from service.index import MAX_SINGLE_FINGERPRINT_CANDIDATES
 
-    index = Index(redis_client, PipelineConfig(), name="singles")
+    index = Index(redis_client, PipelineConfig(), name="singles", partitions=1)
     story_words = _words(77, 3000).split()
     phrases = [" ".join(story_words[40 * i : 40 * i + 12]) for i in range(60)]
     index.put_many(

@@ -10,6 +10,9 @@ from bench.synth import generate
 from service.index import ArticleIn, EmptyText, Index
 from service.keys import sig_offset
 
+#: The index contract holds on one Redis, on three partitions, and on a Redis Cluster.
+BACKENDS = ("single", "partitioned", "cluster")
+
 
 def _articles(n: int, seed: int = 11) -> list[ArticleIn]:
     return [ArticleIn(text=a.text, id=a.id, source=a.source, published_at=a.published_at)
@@ -18,20 +21,22 @@ def _articles(n: int, seed: int = 11) -> list[ArticleIn]:
 
 def _fully_indexed(index: Index, article_id: str) -> bool:
     """id, doc, signature slot, every band entry and the time index agree."""
-    cur = index.client.hget(index.keys.ids, article_id)
+    p = index.keys.partition_of(article_id)
+    part = index.keys.parts[p]
+    cur = index.client.hget(part.ids, article_id)
     if cur is None:
         return False
     n = int(cur)
-    sig = index._read_signature(n)
+    sig = index._read_signature(index.keys.number(p, n))
     packed = np.array([n], dtype="<u4").tobytes()
-    keys, fields = index.keys.band_entries(_bands(index, sig))
+    keys, fields = part.band_entries(_bands(index, sig))
     entries = [index.client.hget(k, f) or b"" for k, f in zip(keys, fields, strict=True)]
     in_bands = all(packed in [e[i : i + 4] for i in range(0, len(e), 4)] for e in entries)
     return (
-        index.client.exists(index.keys.doc(n)) == 1
+        index.client.exists(part.doc(n)) == 1
         and sig.any()
         and in_bands
-        and index.client.zscore(index.keys.bytime, n) is not None
+        and index.client.zscore(part.bytime, n) is not None
     )
 
 
@@ -91,22 +96,24 @@ def test_a_failed_pipeline_leaves_each_article_whole_or_absent(
     index.put_many(batch[:5])
     original = index._put_args
     calls = {"n": 0}
+    broken: list[str] = []
 
-    def put_args(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def put_args(part, doc, *args, **kwargs):  # type: ignore[no-untyped-def]
         calls["n"] += 1
         if calls["n"] == 20:  # the 20th script of the batch never gets valid arguments
-            keys, argv = original(*args, **kwargs)
+            broken.append(doc.id)
+            keys, argv = original(part, doc, *args, **kwargs)
             return keys, argv[:3]  # put.lua errors on this one: a partial write would show
-        return original(*args, **kwargs)
+        return original(part, doc, *args, **kwargs)
 
     index._put_args = put_args  # type: ignore[method-assign]
     with pytest.raises(redis.ResponseError):
         index.put_many(batch[5:])
     index._put_args = original  # type: ignore[method-assign]
     for a in batch:
-        present = redis_client.hexists(index.keys.ids, a.id)
+        present = redis_client.hexists(index.keys.for_id(a.id).ids, a.id)
         assert present == _fully_indexed(index, a.id), a.id
     # The broken script wrote nothing at all.
-    broken = batch[5 + 19]
-    assert not redis_client.hexists(index.keys.ids, broken.id)
+    (broken_id,) = broken
+    assert not redis_client.hexists(index.keys.for_id(broken_id).ids, broken_id)
     assert sig_offset(0, index.config.num_perm) == 0

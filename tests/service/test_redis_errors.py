@@ -61,9 +61,9 @@ REPLIES = [
     ),
     ("WRONGPASS invalid username-password pair or user is disabled.", "AUTH", "password"),
     ("NOAUTH Authentication required.", "AUTH", "password"),
-    ("MOVED 3999 127.0.0.1:6381", "CLUSTER", "standalone"),
-    ("CLUSTERDOWN The cluster is down", "CLUSTER", "standalone"),
-    ("TRYAGAIN Multiple keys request during rehashing of slot", "CLUSTER", "standalone"),
+    ("MOVED 3999 127.0.0.1:6381", "CLUSTER", "every master"),
+    ("CLUSTERDOWN The cluster is down", "CLUSTER", "every master"),
+    ("TRYAGAIN Multiple keys request during rehashing of slot", "CLUSTER", "every master"),
     (
         "WRONGTYPE Operation against a key holding the wrong kind of value",
         "WRONGTYPE",

@@ -64,12 +64,12 @@ def _stale_lsh(c: redis.Redis, idx: Index) -> None:
 
 
 def _dangling_fp(c: redis.Redis, idx: Index) -> None:
-    c.hset(idx.keys.fp(4242), fp_field(4242), np.array([777], "<u4").tobytes())
+    c.hset(KEYS.fp(4242), fp_field(4242), np.array([777], "<u4").tobytes())
 
 
 def _stale_fp(c: redis.Redis, idx: Index) -> None:
     n = _doc_number(c, "a")  # listed under a fingerprint its text does not give
-    c.hset(idx.keys.fp(4243), fp_field(4243), np.array([n], "<u4").tobytes())
+    c.hset(KEYS.fp(4243), fp_field(4243), np.array([n], "<u4").tobytes())
 
 
 def _missing_band(c: redis.Redis, idx: Index) -> None:
@@ -228,7 +228,7 @@ def test_replace_leaves_no_old_band_entries(
 ) -> None:
     index.put(ArticleIn(article_text(20), id="x"))
     old_n = _doc_number(redis_client, "x")
-    old_bands = index.keys.band_entries(  # noqa: SLF001
+    old_bands = index.keys.root.band_entries(  # noqa: SLF001
         __import__("shingling").analyse(article_text(20), index.config).bands
     )
     index.put(ArticleIn(article_text(21), id="x"))

@@ -33,8 +33,8 @@ def always_outrun(monkeypatch: pytest.MonkeyPatch, rival: Index) -> Iterator[Cou
     state = threading.local()
     raced: Counter[str] = Counter()
 
-    def racing(self: Index, doc: Any, *args: Any) -> Any:
-        out = real(self, doc, *args)
+    def racing(self: Index, part: Any, doc: Any, *args: Any) -> Any:
+        out = real(self, part, doc, *args)
         if self is not rival and not getattr(state, "inside", False):
             state.inside = True
             try:
