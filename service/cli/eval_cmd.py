@@ -94,6 +94,12 @@ def mrpc(
             f"| {r.shipped.accuracy:.3f} |"
         )
     lines += [f"| unigram Jaccard baseline | | | {any_report.baseline_auc:.3f} | |", ""]
+    for name, r in reports.items():
+        lines.append(
+            f"{name}: C per held-out fold (inner CV on its nine training folds) "
+            f"{', '.join(f'{c:g}' for c in r.fold_c)}; on all pairs {r.fitted_c:g}"
+        )
+    lines.append("")
     if "lexical" in reports:
         f = reports["lexical"].fitted
         lines += [
@@ -231,6 +237,19 @@ def markdown(report, took: float, limit: int, sample: bool, seed: int, fold: str
     out.append(
         f"| all | | {m.precision:.3f} | {m.recall:.3f} | {m.granularity:.3f} | {m.plagdet:.3f} |"
     )
+    out += [
+        "",
+        "| subset | pairs | a copy (rewritten set) | verbatim | light | heavy |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, degrees in report.rewritten.items():
+        total = sum(degrees.values())
+        copies = total - degrees.get("none", 0)
+        out.append(
+            f"| {name} | {total} | {copies} ({copies / total:.2f}) | "
+            + " | ".join(str(degrees.get(d, 0)) for d in ("verbatim", "light", "heavy"))
+            + " |"
+        )
     return "\n".join(out)
 
 

@@ -96,6 +96,7 @@ class PairResult:
     labels: tuple[tuple[str, str], ...]  # (gold class, predicted label)
     cases: tuple[Case, ...]
     detections: tuple[Detection, ...]
+    rewritten: str | None = None  # the alignment summary's document-level degree
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,9 @@ class CharMeasures:
 @dataclass(frozen=True)
 class Report:
     """``confusion[gold class][predicted label]`` counts suspicious sentences;
-    ``pair_flags[subset]`` = (pairs with at least one reused sentence, pairs)."""
+    ``pair_flags[subset]`` = (pairs with at least one reused sentence, pairs);
+    ``rewritten[subset][degree]`` counts pairs by the summary's ``rewritten``
+    (``"none"``: not a copy)."""
 
     pairs: int
     skipped: int
@@ -120,6 +123,7 @@ class Report:
     chars: dict[str, CharMeasures]
     overall: CharMeasures
     params: AlignParams = field(default_factory=AlignParams)
+    rewritten: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def rate(self, gold: str, *labels: str) -> float:
         """Share of sentences of class ``gold`` labelled with one of ``labels``."""
@@ -261,7 +265,13 @@ def evaluate_pair(pair: Pair, params: AlignParams) -> PairResult:
     """Align one pair (source = a, suspicious = b) and score its sentences."""
     result = align(_read(pair.src), _read(pair.susp), params)
     labels = tuple((gold_class(s.start, s.end, pair.cases), s.label) for s in result.b)
-    return PairResult(pair.subset, labels, pair.cases, tuple(detections(result.a, result.b)))
+    return PairResult(
+        pair.subset,
+        labels,
+        pair.cases,
+        tuple(detections(result.a, result.b)),
+        result.summary.rewritten,
+    )
 
 
 def _overlap(x0: int, x1: int, y0: int, y1: int) -> int:
@@ -347,7 +357,9 @@ def evaluate(
     confusion: dict[str, Counter[str]] = defaultdict(Counter)
     flags: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     by_subset: dict[str, list[PairResult]] = defaultdict(list)
+    degrees: dict[str, Counter[str]] = defaultdict(Counter)
     for r in results:
+        degrees[r.subset][r.rewritten or "none"] += 1
         for gold, label in r.labels:
             confusion[gold][label] += 1
         flags[r.subset][0] += any(label in REUSED for _, label in r.labels)
@@ -361,4 +373,5 @@ def evaluate(
         chars={k: char_measures(v) for k, v in sorted(by_subset.items())},
         overall=char_measures(results),
         params=params,
+        rewritten={k: dict(v) for k, v in sorted(degrees.items())},
     )

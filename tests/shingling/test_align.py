@@ -326,3 +326,35 @@ def test_long_paragraph_is_segmented_a_window_at_a_time(monkeypatch: pytest.Monk
     assert len(text) > sentences.LONG_BLOCK > sentences.WINDOW >= max(seen)
     assert len(spans) == 600
     assert all(s.text.startswith("Sentence number") and s.text.endswith("Army.") for s in spans)
+
+
+def _b(*labels: str, quote: bool = False, text: str = "Four words long here.") -> list[Sentence]:
+    return [Sentence(k, text, 0, len(text), lab, None, 0.9, quote) for k, lab in enumerate(labels)]  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("b", "expected"),
+    [
+        (_b("added", "added"), (0, 0.0, None)),
+        (_b("copied", "added"), (1, 0.0, None)),  # one sentence is not a copy
+        (_b("copied", "copied", "added"), (2, 0.0, "verbatim")),
+        (_b("copied", "copied", "copied", "paraphrased"), (4, 0.25, "light")),
+        (_b("copied", "paraphrased", "paraphrased", "paraphrased"), (4, 0.75, "heavy")),
+        (_b("copied", "paraphrased", quote=True), (0, 0.0, None)),  # shared quotations
+        (_b("copied", "copied", text="Too short."), (0, 0.0, None)),  # fragments
+    ],
+)
+def test_rewrite_degree(b: list[Sentence], expected: tuple[int, float, str | None]) -> None:
+    from shingling.align import rewrite_degree
+
+    assert rewrite_degree(b) == expected
+
+
+def test_summary_carries_the_rewrite_degree(seeds: Alignment) -> None:
+    from shingling.align import rewrite_degree
+
+    sm = seeds.summary
+    assert (sm.reused, sm.paraphrase_share, sm.rewritten) == tuple(
+        round(v, 4) if isinstance(v, float) else v for v in rewrite_degree(seeds.b)
+    )
+    assert sm.rewritten is not None  # 001 is the syndicated copy of 000

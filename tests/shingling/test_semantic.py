@@ -120,3 +120,18 @@ def test_independent_reports_are_not_made_copies_by_the_semantic_signal() -> Non
             copied, share = reused(a, b)
             assert copied == 0, (a, b)
             assert share < syndicated, (a, b, share, syndicated)
+
+
+@pytest.mark.parametrize("semantic", [False, True])
+def test_independent_reports_are_not_rewritten_copies(semantic: bool) -> None:
+    """The document-level signal keeps the topic guard: 002-004 (independent
+    reports of the event, sharing quotations) are no copy of 000 or 001 in
+    either setting, while 001, the syndicated copy of 000, is one."""
+    from shingling.align import align, params_for
+
+    params = params_for(semantic)
+    assert align(_seed("000"), _seed("001"), params).summary.rewritten is not None
+    for a in ("000", "001"):
+        for b in ("002", "003", "004"):
+            summary = align(_seed(a), _seed(b), params).summary
+            assert summary.rewritten is None, (a, b, summary)

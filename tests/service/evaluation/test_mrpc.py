@@ -109,7 +109,7 @@ def test_semantic_model_is_cross_validated_and_saved_with_provenance(tmp_path: P
     saved = mrpc.model_file(report.fitted, str(f), report.pairs, report)
     assert saved["features"] == list(feature_names(True))
     assert saved["cross_validated_accuracy"] == round(report.cv.accuracy, 4)
-    assert "C=10.0" in saved["how"]
+    assert f"C={report.fitted_c}" in saved["how"] and report.fitted_c in mrpc.C_GRID
 
 
 def test_eval_mrpc_prints_lexical_and_semantic_side_by_side(tmp_path: Path) -> None:
