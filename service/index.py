@@ -388,16 +388,15 @@ class Index:
             "layout": str(LAYOUT_VERSION),
             "lsh_shards": root.lsh_shards,
             "fp_shards": root.fp_shards,
-            "partitions": IndexKeys.of(
-                root.index, self._new_tags(), root.lsh_shards, root.fp_shards
-            ).tags_json(),
         }
         # An index of another layout is refused before anything is claimed in it.
         layout, had_tags = self.client.hmget(meta, ["layout", "partitions"])
         self._check_layout(cast("bytes | None", layout))
-        if layout is not None and had_tags is None:
+        if layout is None:  # a new index: its partitions' tags (an existing one keeps its own)
+            claim["partitions"] = json.dumps(self._new_tags())
+        elif had_tags is None:
             # Made before partitions existed: it is one partition, whatever is asked now.
-            claim["partitions"] = IndexKeys.single(root.index).tags_json()
+            claim["partitions"] = json.dumps([""])
         # Claim what is unset, then read back what won (another process may have
         # claimed first), in one round trip.
         pipe = self.client.pipeline()
@@ -833,31 +832,28 @@ class Index:
         parallel threads when there are several), with global doc numbers.
         Each partition chooses its own ``limit`` and ``passage_limit``: an
         index of P partitions verifies up to P times as many candidates."""
-        args = [
-            limit,
-            None,
-            "1" if with_docs else "0",
-            None,
-            None,
-            self._packed(bands),
-            self.max_bucket if max_bucket is None else max_bucket,
-            None,
-            None,
-            self._packed(fingerprints),
-            passage_limit,
-            FINGERPRINT_CAP,  # a full list is a stock passage: no candidates
-            MAX_SINGLE_FINGERPRINT_CANDIDATES,
-        ]
+        packed_bands, packed_fps = self._packed(bands), self._packed(fingerprints)
+        bucket_cap = self.max_bucket if max_bucket is None else max_bucket
         width = 9 if with_docs else 3
 
         def ask(p: int) -> list[_Candidate]:
             part = self.keys.parts[p]
             left_out = sorted(n for q, n in map(self.keys.split, exclude) if q == p)
-            argv: list[Any] = list(args)
-            argv[1] = self._packed(np.array(left_out))
-            argv[3:5] = self._lsh_args(part)
-            argv[7:9] = self._fp_args(part)
-            flat: list[Any] = self._query_script(keys=[part.ids], args=[part.doc_prefix, *argv])
+            args: list[Any] = [
+                part.doc_prefix,
+                limit,
+                self._packed(np.array(left_out)),
+                "1" if with_docs else "0",
+                *self._lsh_args(part),
+                packed_bands,
+                bucket_cap,
+                *self._fp_args(part),
+                packed_fps,
+                passage_limit,
+                FINGERPRINT_CAP,  # a full list is a stock passage: no candidates
+                MAX_SINGLE_FINGERPRINT_CANDIDATES,
+            ]
+            flat: list[Any] = self._query_script(keys=[part.ids], args=args)
             # query.lua returns one flat list (see its note on why): a row per candidate.
             return [
                 _Candidate(

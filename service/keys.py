@@ -233,9 +233,6 @@ class IndexKeys:
     def jobs(self) -> str:
         return self.root.jobs
 
-    def tags_json(self) -> str:
-        return json.dumps([k.part for k in self.parts])
-
 
 def read_keys(meta: dict[bytes, bytes], index: str) -> IndexKeys:
     """An index's keys from its first partition's meta (``HGETALL``): the shard
