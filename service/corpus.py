@@ -23,7 +23,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from service.api.schemas import ArticleBody
+from service.intake import ArticleBody
 
 _SKIP_SUFFIXES = {".md", ".py", ".pyc", ".json", ".csv", ".gz", ".zip"}
 #: The sidecar of a folder's text and HTML files (see the module docstring).

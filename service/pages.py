@@ -44,12 +44,12 @@ from starlette.types import Receive, Scope, Send
 from service.alignment_view import Meta, PairInfo, environment, render, when
 from service.api.deps import IndexDep, SettingsDep
 from service.api.routes.clusters import get_runner, get_store
-from service.api.schemas import ArticleBody, normalise_id
-from service.clustering import ACTIVE, JobParams, JobStatus, JobStore
-from service.index import EmptyText, Index, Match, StoredArticle
-from service.intake import Rejected, prepare
-from service.listing import list_articles
+from service.intake import ArticleBody, Rejected, normalise_id, prepare
+from service.jobs.batch import ACTIVE, JobParams, JobStatus, JobStore
+from service.model import EmptyText, Match, StoredArticle
 from service.settings import Settings
+from service.storage.index import Index
+from service.storage.listing import list_articles
 from service.web import inline, page_policy
 from shingling.align import align, params_for
 from shingling.passages import shared_passages
@@ -218,7 +218,7 @@ def _fields(index: Index, ids: list[str], names: tuple[str, ...]) -> dict[str, d
 
 def origin_reason(family: Family, meta: dict[str, dict[str, str]]) -> str:
     """Why the family's origin is its origin: the job's own reason when it gave one,
-    else what the dates say (``shingling.clusters.choose_origin``'s rule)."""
+    else what the dates say (``shingling.families.choose_origin``'s rule)."""
     if family.origin_reason:
         return family.origin_reason
     dated = [m for m in family.members if meta.get(m, {}).get("published_at")]

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 
 import redis
 
-from service.index import Index
+from service.storage.index import Index
 
 log = logging.getLogger("copydesk.retention")
 

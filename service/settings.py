@@ -13,13 +13,13 @@ import platformdirs
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from service.index import (
+from service.defaults import (
     DEFAULT_MAX_BUCKET,
     DEFAULT_MAX_CANDIDATES,
     DEFAULT_MAX_PASSAGE_CANDIDATES,
 )
 from shingling import PipelineConfig, Thresholds
-from shingling.clusters import DEFAULT_WIRE_SOURCES
+from shingling.families import DEFAULT_WIRE_SOURCES
 
 
 def default_data_dir() -> Path:

@@ -2,7 +2,7 @@
 
 Every parameter that changes a signature, a shingle or a band key lives here.
 The fingerprint is stored with the index: a process whose config differs
-refuses to use that index (see ``service.index``), because signatures made
+refuses to use that index (see ``service.storage.index``), because signatures made
 with different parameters cannot be compared.
 """
 

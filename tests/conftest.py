@@ -162,7 +162,7 @@ def settings(backend: str, redis_url: str, tmp_path: Path):  # type: ignore[no-u
 
 @pytest.fixture
 def index(redis_client: redis.Redis, settings):  # type: ignore[no-untyped-def]
-    from service.index import Index
+    from service.storage.index import Index
 
     idx = Index(
         redis_client, settings.pipeline(), settings.thresholds(), partitions=settings.partitions

@@ -1,6 +1,6 @@
 """The FastAPI application, built by ``create_app(settings)``.
 
-Redis is opened in the lifespan (embedded or external, see ``service.store``),
+Redis is opened in the lifespan (embedded or external, see ``service.storage.server``),
 never at import time; tests pass their own client in.
 """
 
@@ -25,15 +25,17 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
-from service import pages, redis_errors, retention
+from service import pages, retention
 from service.alignment_view import render_error
 from service.api import offline_docs
 from service.api.deps import JsonIfBody
 from service.api.middleware import BodyLimit, Observe, SecurityHeaders
-from service.clustering import JobStore
-from service.index import ConfigMismatch, Contention, Index, MatchesUnavailable
+from service.jobs.batch import JobStore
+from service.model import ConfigMismatch, Contention, MatchesUnavailable
 from service.settings import Settings
-from service.store import StoreUnavailable, describe, open_redis
+from service.storage import redis_errors
+from service.storage.index import Index
+from service.storage.server import StoreUnavailable, describe, open_redis
 from service.web import page_policy
 from shingling.pipeline import warm_up
 
@@ -84,7 +86,7 @@ def _shown(value: object, most: int = 60) -> str:
 
 
 def _validation_detail(exc: RequestValidationError) -> tuple[int, str]:
-    from service.api.schemas import ID_PATTERN, ID_RULE, TIME_EXAMPLE
+    from service.intake import ID_PATTERN, ID_RULE, TIME_EXAMPLE
 
     errors = exc.errors()
     if any(e.get("type") == "json_invalid" for e in errors):

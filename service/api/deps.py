@@ -14,8 +14,8 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 
-from service.index import Index
 from service.settings import Settings
+from service.storage.index import Index
 
 
 async def get_index(request: Request) -> Index:

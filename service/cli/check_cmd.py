@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from service.check import check as check_index
 from service.cli.common import (
     DataDirOpt,
     IndexOpt,
@@ -16,6 +15,7 @@ from service.cli.common import (
     open_index,
     settings_from,
 )
+from service.storage.check import check as check_index
 
 
 def check(

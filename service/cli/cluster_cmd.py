@@ -31,13 +31,13 @@ from service.cli.common import (
     print_table,
     settings_from,
 )
-from service.clustering import EXACT_LIMIT, JobParams, JobStore, execute
 from service.corpus import Problem, count_inputs, read_articles
-from service.index import default_id
 from service.intake import Rejected, prepare
+from service.jobs.batch import EXACT_LIMIT, JobParams, JobStore, execute
 from service.settings import Settings
+from service.storage.index import default_id
 from shingling import PipelineConfig, Thresholds, analyse
-from shingling.clusters import (
+from shingling.families import (
     Cluster,
     ClusterParams,
     ShingleVerifier,
@@ -301,7 +301,7 @@ def cluster(
         with ExitStack() as stack:
             run = None
             if engine is Engine.dask:  # the workers first: a queued job would wait on them
-                from service.dask_job import dask_client, run_dask
+                from service.jobs.dask_engine import dask_client, run_dask
 
                 dask = stack.enter_context(dask_client(scheduler, workers))
                 url = settings.redis_url.get_secret_value() if settings.redis_url else None
@@ -348,7 +348,7 @@ def eval_clusters(
     ],
 ) -> None:
     """ARI and pairwise precision/recall/F1 of predicted clusters against true families."""
-    from service.evaluation.clusters import compare_clusterings, load_clusters
+    from service.evaluation.families import compare_clusterings, load_clusters
 
     try:
         scores = compare_clusterings(load_clusters(pred), load_clusters(truth))
@@ -376,7 +376,7 @@ def eval_pan_clusters(
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
 ) -> None:
     """Pair level on PAN: reused pairs in one family (or partial), negatives apart."""
-    from service.evaluation.clusters import evaluate_pan
+    from service.evaluation.families import evaluate_pan
 
     try:
         with _bar("pan", quiet) as progress:

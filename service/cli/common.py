@@ -14,9 +14,10 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from service.index import ConfigMismatch, Index
+from service.model import ConfigMismatch
 from service.settings import Settings, get_settings
-from service.store import StoreUnavailable, describe, open_redis
+from service.storage.index import Index
+from service.storage.server import StoreUnavailable, describe, open_redis
 
 # soft_wrap: a long line (an id, a path) is never broken by rich at 80 columns;
 # a terminal wraps it for display, a pipe or file gets it whole.

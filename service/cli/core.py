@@ -30,10 +30,11 @@ from service.cli.common import (
     setup_logging,
 )
 from service.corpus import Problem, count_inputs, read_articles
-from service.index import ArticleIn, EmptyText, Index, Match
 from service.intake import Rejected, prepare
+from service.model import ArticleIn, EmptyText, Match
 from service.settings import Settings
-from service.store import describe
+from service.storage.index import Index
+from service.storage.server import describe
 
 #: Articles per ``Index.put_many`` call: one pipeline of atomic scripts each.
 INGEST_BATCH = 256
@@ -133,8 +134,13 @@ def _match_json(matches: list[Match]) -> list[dict[str, object]]:
         row = {**asdict(m), "verdict": str(m.verdict)}
         row.pop("number", None)  # the index's internal doc number
         row["passages"] = [  # named as the API names them
-            {"query_start": p.a_start, "query_end": p.a_end, "match_start": p.b_start,
-             "match_end": p.b_end, "words": p.words}  # fmt: skip
+            {
+                "query_start": p.a_start,
+                "query_end": p.a_end,
+                "match_start": p.b_start,
+                "match_end": p.b_end,
+                "words": p.words,
+            }  # fmt: skip
             for p in m.passages
         ]
         out.append(row)

@@ -22,7 +22,8 @@ from pathlib import Path
 
 from service.evaluation.pan import SUBSETS, Fold, Pair, in_fold, load
 from service.evaluation.pan import _read as pan_read
-from service.index import ArticleIn, Index, Match
+from service.model import ArticleIn, Match
+from service.storage.index import Index
 from shingling.normalise import scrub_controls
 
 #: Coverage buckets, as the issue tracker's measurement names them.

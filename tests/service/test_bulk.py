@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 from service.bulk import ingest_batches
-from service.check import check
-from service.index import ArticleIn, EmptyText, Index
-from tests.service.test_index_batch import _articles, _fully_indexed
+from service.model import ArticleIn, EmptyText
+from service.storage.check import check
+from service.storage.index import Index
+from tests.service.storage.test_index_batch import _articles, _fully_indexed
 
 
 def _batches(items: list[ArticleIn], size: int) -> list[list[ArticleIn]]:

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from service.listing import list_articles
 from service.pages import ui_policy
+from service.storage.listing import list_articles
 
 HOSTILE = '<script>alert("t")</script><img src=x onerror=alert(1)>'
 
@@ -268,7 +268,7 @@ def test_list_route_json(api: TestClient, seed_texts: dict[str, str]) -> None:
 
 
 def test_substring_search_is_bounded(redis_client: Any, index: Any) -> None:
-    from service.index import ArticleIn
+    from service.model import ArticleIn
 
     for i in range(12):
         index.put(ArticleIn(text=f"words of story number {i} and more words here", id=f"s{i}"))

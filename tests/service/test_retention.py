@@ -8,8 +8,9 @@ import redis
 from typer.testing import CliRunner
 
 from service.cli import app
-from service.index import ArticleIn, Index
+from service.model import ArticleIn
 from service.retention import Sweeper, sweep
+from service.storage.index import Index
 
 NOW = datetime(2025, 6, 1, tzinfo=UTC)
 

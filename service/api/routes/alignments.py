@@ -22,9 +22,11 @@ from pydantic import (
 
 from service.alignment_view import Meta, render, too_many
 from service.api.deps import IndexDep, SettingsDep
-from service.api.schemas import ERRORS, check_unicode, normalise_id
-from service.index import Index, StoredArticle
+from service.api.schemas import ERRORS
+from service.intake import check_unicode, normalise_id
+from service.model import StoredArticle
 from service.settings import Settings
+from service.storage.index import Index
 from shingling.align import Alignment, Sentence, TooManySentences, WordOp, align, params_for
 from shingling.normalise import scrub_controls
 

@@ -10,20 +10,17 @@ from pydantic import BeforeValidator
 from service.api.deps import ApiKey, IndexDep, JsonBody, SettingsDep
 from service.api.schemas import (
     ERRORS,
-    ID_PATTERN,
-    ArticleBody,
     ArticleOut,
     ArticlesOut,
     ArticleSummaryOut,
     MatchesOut,
     MatchOut,
     PostArticleOut,
-    normalise_id,
 )
-from service.index import ArticleIn, EmptyText, Match
-from service.intake import Rejected, prepare
-from service.listing import list_articles
+from service.intake import ID_PATTERN, ArticleBody, Rejected, normalise_id, prepare
+from service.model import ArticleIn, EmptyText, Match
 from service.settings import Settings
+from service.storage.listing import list_articles
 
 router = APIRouter(prefix="/articles", tags=["articles"], responses=ERRORS)
 

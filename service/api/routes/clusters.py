@@ -1,6 +1,6 @@
 """/clusters/jobs: start a batch clustering job, follow it, download its result.
 
-The work runs in a child process (``service.clustering.JobRunner``), never
+The work runs in a child process (``service.jobs.batch.JobRunner``), never
 in the request: POST returns 202 at once.
 """
 
@@ -13,10 +13,11 @@ from fastapi import APIRouter, Body, Depends, HTTPException, Request, Response
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from service.api.deps import ApiKey, IndexDep
-from service.api.schemas import ERRORS, timestamp_string
-from service.clustering import JobParams, JobRunner, JobStatus, JobStore
-from service.index import Index
-from shingling.clusters import ClusterParams
+from service.api.schemas import ERRORS
+from service.intake import timestamp_string
+from service.jobs.batch import JobParams, JobRunner, JobStatus, JobStore
+from service.storage.index import Index
+from shingling.families import ClusterParams
 
 router = APIRouter(prefix="/clusters", tags=["clusters"], responses=ERRORS)
 

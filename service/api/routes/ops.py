@@ -8,9 +8,9 @@ import redis
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 
-from service import redis_errors
-from service.index import ConfigMismatch
-from service.store import describe
+from service.model import ConfigMismatch
+from service.storage import redis_errors
+from service.storage.server import describe
 
 router = APIRouter(tags=["operations"])
 

@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from service.api import create_app
-from service.clustering import JobParams, JobStore
-from service.keys import Keys
+from service.jobs.batch import JobParams, JobStore
+from service.storage.keys import Keys
 
 DEADLINE = 60.0
 
@@ -127,7 +127,9 @@ def test_post_needs_the_api_key_when_set(settings, redis_client) -> None:  # typ
 
 
 def test_jobs_take_the_wire_list_from_the_app_settings(
-    settings, redis_client, seed_texts: dict[str, str]  # type: ignore[no-untyped-def]
+    settings,
+    redis_client,
+    seed_texts: dict[str, str],  # type: ignore[no-untyped-def]
 ) -> None:
     """The app's own Settings decide the wire sources, not the process environment:
     with "Example Wire" listed (and ANI not), the copy credited to it is the origin."""

@@ -8,7 +8,8 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from service.cli import app
-from service.index import ArticleIn, Index
+from service.model import ArticleIn
+from service.storage.index import Index
 from tests.conftest import SEEDS, RedisProcess
 
 runner = CliRunner()

@@ -10,9 +10,10 @@ import pytest
 from typer.testing import CliRunner
 
 from service.cli import app
-from service.clustering import JobStore
-from service.index import ArticleIn, Index
-from service.keys import Keys
+from service.jobs.batch import JobStore
+from service.model import ArticleIn
+from service.storage.index import Index
+from service.storage.keys import Keys
 from tests.conftest import SEEDS, RedisProcess
 
 runner = CliRunner()

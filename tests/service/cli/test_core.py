@@ -131,8 +131,8 @@ def test_table_on_a_terminal_never_wraps_an_id() -> None:
 
 
 def test_ingest_reads_the_seeds_metadata(url: str, redis_client) -> None:  # type: ignore[no-untyped-def]
-    from service.index import Index
     from service.settings import get_settings
+    from service.storage.index import Index
 
     res = runner.invoke(app, ["ingest", str(SEEDS), "--redis-url", url, "-q"])
     assert res.exit_code == 0, res.output

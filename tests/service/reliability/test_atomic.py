@@ -1,6 +1,6 @@
 """Atomic writes: an interrupted write never leaves a half-written article.
 
-``copydesk check`` (``service.check``) scans every structure of the index; it
+``copydesk check`` (``service.storage.check``) scans every structure of the index; it
 must find nothing after a write interrupted at any point, after Redis or the
 client is killed mid-stream, after a replace and after a delete. First, it
 must find what it is meant to find.
@@ -23,11 +23,12 @@ import pytest
 import redis
 from typer.testing import CliRunner
 
-from service.check import check
 from service.cli import app as cli_app
-from service.index import ArticleIn, Index
-from service.keys import Keys, band_field, fp_field
+from service.model import ArticleIn
 from service.settings import Settings
+from service.storage.check import check
+from service.storage.index import Index
+from service.storage.keys import Keys, band_field, fp_field
 from tests.conftest import ROOT, RedisProcess, free_port
 from tests.service.reliability.conftest import article_text
 
@@ -330,7 +331,8 @@ def test_redis_killed_mid_stream_restarts_consistent(tmp_path: Path, settings: S
 _CHILD = """
 import sys
 import redis
-from service.index import ArticleIn, Index
+from service.model import ArticleIn
+from service.storage.index import Index
 from service.settings import get_settings
 from tests.service.reliability.conftest import article_text
 idx = Index(redis.Redis.from_url(sys.argv[1]), get_settings().pipeline())

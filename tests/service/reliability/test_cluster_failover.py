@@ -17,10 +17,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from service.api import create_app
-from service.check import check
 from service.devservers import LocalCluster
-from service.index import Index
 from service.settings import get_settings
+from service.storage.check import check
+from service.storage.index import Index
 
 
 @pytest.fixture

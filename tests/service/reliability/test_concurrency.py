@@ -1,5 +1,5 @@
 """Many clients writing the same and different ids at once: no 5xx, and the
-index ends consistent (``service.check`` finds nothing)."""
+index ends consistent (``service.storage.check`` finds nothing)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import httpx
 import pytest
 import redis
 
-from service.check import check
 from service.settings import Settings
+from service.storage.check import check
 from tests.conftest import RedisProcess
 from tests.service.reliability.conftest import ServeProcess, article_text
 

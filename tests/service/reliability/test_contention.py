@@ -13,9 +13,10 @@ import redis
 from fastapi.testclient import TestClient
 
 from service.api import create_app
-from service.check import check
-from service.index import ArticleIn, Contention, Index
+from service.model import ArticleIn, Contention
 from service.settings import Settings
+from service.storage.check import check
+from service.storage.index import Index
 from tests.service.reliability.conftest import article_text
 
 

@@ -21,8 +21,8 @@ import httpx
 import pytest
 import redis
 
-from service.check import Report, check
 from service.settings import get_settings
+from service.storage.check import Report, check
 from tests.service.reliability.conftest import ServeProcess, article_text, wait_dead
 
 WRITERS = 4
@@ -140,7 +140,7 @@ def _verify(server: ServeProcess, ledger: Ledger) -> None:
 
 
 def _check(server: ServeProcess) -> Report:
-    """``service.check`` on the restarted server's embedded Redis, over its socket."""
+    """``service.storage.check`` on the restarted server's embedded Redis, over its socket."""
     registry = json.loads((server.data_dir / "copydesk.rdb.settings").read_text())
     client = redis.Redis(unix_socket_path=registry["unixsocket"], socket_timeout=30)
     try:

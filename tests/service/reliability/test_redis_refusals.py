@@ -19,8 +19,8 @@ import redis
 from fastapi.testclient import TestClient
 
 from service.api import create_app
-from service.check import check
 from service.settings import Settings, get_settings
+from service.storage.check import check
 from tests.conftest import RedisProcess, free_port
 from tests.service.reliability.conftest import article_text
 

@@ -159,7 +159,8 @@ def test_no_pickle_anywhere_in_the_source() -> None:
 
 
 def test_stored_values_are_plain_bytes(index: object, redis_client: redis.Redis) -> None:
-    from service.index import ArticleIn, Index
+    from service.model import ArticleIn
+    from service.storage.index import Index
 
     assert isinstance(index, Index)
     index.put(ArticleIn(article_text(1), id="a", title="T"))
@@ -301,7 +302,8 @@ def _source_hash(text: str) -> str:
 
 def test_page_never_links_a_stored_script_url(api: TestClient, index: object) -> None:
     """Data stored before the API checked urls still never becomes an href."""
-    from service.index import ArticleIn, Index
+    from service.model import ArticleIn
+    from service.storage.index import Index
 
     assert isinstance(index, Index)
     index.put(ArticleIn(article_text(5), id="a", url="javascript:alert(document.domain)"))

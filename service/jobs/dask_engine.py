@@ -1,10 +1,10 @@
 """The batch clustering job on Dask (``copydesk cluster --engine dask``).
 
-The same job as ``service.clustering.run_clusters``, with its stages spread
+The same job as ``service.jobs.batch.run_clusters``, with its stages spread
 over the tasks of a ``dask.distributed`` cluster: a ``LocalCluster`` of worker
 processes on 127.0.0.1 by default, or a running scheduler
 (``--scheduler tcp://HOST:PORT``). Every task opens Redis itself from the URL
-it is given (never a client object) and names keys through ``service.keys``.
+it is given (never a client object) and names keys through ``service.storage.keys``.
 
 1. **Read** (one task per partition of the sorted doc numbers, whole ``sig``
    blocks each): the partition's signatures, the live ones' band keys
@@ -31,7 +31,7 @@ verifier links plus every other passage pair the exact verifier links; that is
 the graph built here. Groups (rows of a component, by smallest row) and
 origins then come from the same functions on the same inputs. Only the counts
 that depend on the order differ: ``verified_pairs`` here counts every distinct
-pair. tests/service/test_dask_job.py checks ARI 1.0 and the same origins.
+pair. tests/service/jobs/test_dask_engine.py checks ARI 1.0 and the same origins.
 
 Worth it above some tens of thousands of articles on several cores or
 machines; below that, starting the workers costs more than the job
@@ -51,7 +51,7 @@ import numpy as np
 import redis
 from redis.cluster import RedisCluster
 
-from service.clustering import (
+from service.jobs.batch import (
     EXACT_LIMIT,
     JobParams,
     _published,
@@ -62,10 +62,10 @@ from service.clustering import (
     summarise,
     thresholds_for,
 )
-from service.keys import SIG_BLOCK_BITS, IndexKeys, load_keys
-from service.store import connect_url
+from service.storage.keys import SIG_BLOCK_BITS, IndexKeys, load_keys
+from service.storage.server import connect_url
 from shingling import PipelineConfig, Thresholds
-from shingling.clusters import (
+from shingling.families import (
     DEFAULT_WIRE_SOURCES,
     Cluster,
     ClusterParams,

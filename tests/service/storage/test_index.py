@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 import redis
 
-from service.index import ArticleIn, ConfigMismatch, EmptyText, Index
-from service.keys import DEFAULT_LSH_SHARDS, IndexKeys, Keys, lsh_shards_for
+from service.model import ArticleIn, ConfigMismatch, EmptyText
+from service.storage.index import Index
+from service.storage.keys import DEFAULT_LSH_SHARDS, IndexKeys, Keys, lsh_shards_for
 from shingling import PipelineConfig, Verdict, analyse
 
 #: The index contract holds on one Redis, on three partitions, and on a Redis Cluster.
@@ -198,8 +199,8 @@ def test_scripts_place_band_entries_where_keys_says(
     index: Index, redis_client: redis.Redis, seed_texts: dict[str, str]
 ) -> None:
     # The Lua scripts build shard keys and fields themselves: they must agree
-    # with service.keys (which check, clustering and tests use).
-    from service.keys import band_field
+    # with service.storage.keys (which check, clustering and tests use).
+    from service.storage.keys import band_field
     from shingling import analyse
 
     index.put(ArticleIn(text=seed_texts["004"], id="k"))
@@ -377,7 +378,7 @@ def test_replace_and_delete_leave_no_fingerprint_entry(index: Index) -> None:
 
 
 def test_a_fingerprint_list_stops_at_the_cap(redis_client: redis.Redis) -> None:
-    from service.keys import FINGERPRINT_CAP
+    from service.storage.keys import FINGERPRINT_CAP
 
     index = Index(redis_client, PipelineConfig(), name="cap", partitions=1)
     text = _words(9, 60)
@@ -396,7 +397,7 @@ def test_a_stock_passage_offers_candidates_only_by_its_edges(redis_client: redis
     those lists kept. Only the paragraph's edge fingerprints, which winnowing
     picks by the words around it (so each carrier shares a few), offer any.
     The same paragraph in three articles is a lead: found by all of them."""
-    from service.keys import FINGERPRINT_CAP
+    from service.storage.keys import FINGERPRINT_CAP
 
     index = Index(redis_client, PipelineConfig(), name="stock", partitions=1)
     stock, rare = _words(9, 60), _words(10, 60)
@@ -425,7 +426,7 @@ def test_candidates_sharing_one_fingerprint_alone_are_capped(redis_client: redis
     fingerprint, or two): at most MAX_SINGLE_FINGERPRINT_CANDIDATES of the
     one-fingerprint ones are verified, and an article sharing a whole
     paragraph is still among the candidates."""
-    from service.index import MAX_SINGLE_FINGERPRINT_CANDIDATES
+    from service.defaults import MAX_SINGLE_FINGERPRINT_CANDIDATES
 
     index = Index(redis_client, PipelineConfig(), name="singles", partitions=1)
     story_words = _words(77, 3000).split()

@@ -7,8 +7,9 @@ import pytest
 import redis
 
 from bench.synth import generate
-from service.index import ArticleIn, EmptyText, Index
-from service.keys import sig_offset
+from service.model import ArticleIn, EmptyText
+from service.storage.index import Index
+from service.storage.keys import sig_offset
 
 #: The index contract holds on one Redis, on three partitions, and on a Redis Cluster.
 BACKENDS = ("single", "partitioned", "cluster")

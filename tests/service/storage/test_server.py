@@ -1,4 +1,4 @@
-"""service.store: the embedded Redis starts again after its server was killed,
+"""service.storage.server: the embedded Redis starts again after its server was killed,
 and every process on one data dir shares it; the last one out stops it."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import psutil
 import pytest
 
 from service.settings import get_settings
-from service.store import clear_stale_registration, open_redis
+from service.storage.server import clear_stale_registration, open_redis
 from tests.conftest import ROOT
 
 
@@ -166,7 +166,7 @@ def test_a_killed_user_does_not_keep_the_server_up(tmp_path: Path) -> None:
             sys.executable,
             "-c",
             "import sys; from service.settings import get_settings; "
-            "from service.store import open_redis\n"
+            "from service.storage.server import open_redis\n"
             f"with open_redis(get_settings(data_dir={str(tmp_path)!r})) as c:\n"
             "    c.ping(); print('up', flush=True); sys.stdin.read()",
         ],

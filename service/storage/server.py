@@ -33,7 +33,7 @@ from service.settings import Settings
 log = logging.getLogger("copydesk.store")
 
 # Hashes stay in the compact encoding up to this many fields: LSH shards are
-# sized for ~32 entries at the index's planned capacity (service.keys), and an
+# sized for ~32 entries at the index's planned capacity (service.storage.keys), and an
 # index grown far past its capacity must not flip its shards to the large
 # encoding (~4x the bytes per entry) all at once.
 _COMPACT_HASH_ENTRIES = "2048"

@@ -24,9 +24,9 @@ import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple, cast
+from typing import Any, Literal, NamedTuple, cast
 
 import numpy as np
 import redis
@@ -34,8 +34,27 @@ from isal import isal_zlib
 from redis.cluster import RedisCluster
 from redis.exceptions import RedisClusterException
 
-from service import scripts
-from service.keys import (
+from service.defaults import (
+    DEFAULT_MAX_BUCKET,
+    DEFAULT_MAX_CANDIDATES,
+    DEFAULT_MAX_PASSAGE_CANDIDATES,
+    MAX_LOCATED,
+    MAX_SINGLE_FINGERPRINT_CANDIDATES,
+)
+from service.model import (
+    EMPTY_TEXT,
+    ArticleIn,
+    ConfigMismatch,
+    Contention,
+    EmptyText,
+    Match,
+    MatchesUnavailable,
+    PutResult,
+    StoredArticle,
+)
+from service.settings import Settings
+from service.storage import scripting
+from service.storage.keys import (
     DEFAULT_LSH_SHARDS,
     FINGERPRINT_CAP,
     FINGERPRINTS_PER_ARTICLE,
@@ -49,7 +68,6 @@ from service.keys import (
 )
 from shingling import (
     Analysis,
-    Passage,
     PipelineConfig,
     Thresholds,
     Verdict,
@@ -62,9 +80,6 @@ from shingling.passages import locate
 from shingling.shingles import Shingles, narrow, pack, unpack
 from shingling.signature import SIG_DTYPE
 
-if TYPE_CHECKING:  # settings imports this module for its defaults
-    from service.settings import Settings
-
 _VERDICT_RANK = {Verdict.DUPLICATE: 0, Verdict.SYNDICATED: 1, Verdict.PARTIAL: 2}
 _META_FIELDS = ("title", "source", "url", "published_at")
 _IDENTITY_FIELDS = ("sha", *_META_FIELDS)
@@ -72,115 +87,6 @@ _StoredVersion = tuple[list[bytes | None], np.ndarray]  # identity fields, signa
 _PACK = np.dtype("<u4")
 _DOC_NUMBER = struct.Struct("<I")  # a doc number as the LSH buckets list it
 _MAX_RETRIES = 8
-#: Candidates verified per query, most shared bands first. A true syndicated
-#: pair shares several bands (J = 0.2 gives 2.6 on average), while same-topic
-#: articles sharing a stock passage share one: the tail holds those.
-DEFAULT_MAX_CANDIDATES = 50
-#: Entries a query reads of one LSH bucket, the newest. Buckets are small (at a
-#: million MRPC-built articles: 2 entries at the median, 16 at p99) except
-#: a few that a stock passage fills with a thousand or more: reading those
-#: whole was the query's p99 (docs/benchmarks.md). 64, as the clustering job's
-#: ``ClusterParams.max_bucket``: against 128, -0.5 ms at p99 at a million, the
-#: same recall, 0.01 fewer partial matches per query.
-DEFAULT_MAX_BUCKET = 64
-#: Candidates verified per query beyond the LSH ones, by shared passage
-#: fingerprints, most shared first: what finds a passage reused inside a longer
-#: text, whose Jaccard is too low for the bands (docs/matching.md).
-DEFAULT_MAX_PASSAGE_CANDIDATES = 50
-#: Of those passage candidates, at most this many may share one fingerprint
-#: alone (most often the edge of a stock paragraph, whose lists stay short, or
-#: a chance phrase): candidates go by weighted shared fingerprints, a rare one
-#: counting more (lua/query.lua). On the PAN tuning fold 20 lost nothing
-#: against no limit, 10 lost 0.007 of random-obfuscation recall, and none
-#: (two shared fingerprints needed) 0.047 of summary recall (docs/matching.md).
-MAX_SINGLE_FINGERPRINT_CANDIDATES = 20
-#: Matches of a query whose shared passages are located (offsets, shares), the
-#: best first: locating re-tokenises both texts (~0.5 ms a pair of long
-#: articles). Matches past it carry no passages and shares of 0.
-MAX_LOCATED = 10
-
-
-class ConfigMismatch(RuntimeError):
-    """The index in Redis was built with other pipeline parameters."""
-
-
-class Contention(RuntimeError):
-    """Other writers kept changing one article while this write retried.
-
-    A write reads the id's current version, then its script checks that the
-    version has not moved (optimistic: Redis Cluster needs every key a script
-    touches named in advance, and the old version's keys are known only after
-    the read). Each lost race backs off a little longer; after ``_MAX_RETRIES``
-    the caller gets this, and the API answers 409 with ``Retry-After``.
-    """
-
-    retry_after = 1  # seconds: a contended id settles within milliseconds
-
-    def __init__(self, article_id: str, action: str) -> None:
-        super().__init__(
-            f"article {article_id!r} was changed by other writers {_MAX_RETRIES} times "
-            f"while this {action} retried; retry it after {self.retry_after} s, or send "
-            "the writes of one id from one client in order"
-        )
-        self.article_id = article_id
-
-
-class MatchesUnavailable(RuntimeError):
-    """An article was written, but its matches could not be read: a partition
-    of the index (a Redis Cluster master) did not answer. Sending the article
-    again gives them (it is then ``unchanged``)."""
-
-    def __init__(self, article_id: str, status: str, cause: Exception) -> None:
-        super().__init__(f"article {article_id!r} was {status}, but its matches could not be read")
-        self.article_id, self.status, self.cause = article_id, status, cause
-
-
-class EmptyText(ValueError):
-    """The text has no words once page chrome is removed."""
-
-
-@dataclass(frozen=True)
-class ArticleIn:
-    text: str
-    id: str | None = None
-    title: str | None = None
-    source: str | None = None
-    url: str | None = None
-    published_at: datetime | None = None
-
-
-@dataclass(frozen=True)
-class StoredArticle:
-    id: str
-    text: str
-    title: str | None
-    source: str | None
-    url: str | None
-    published_at: str | None
-    ingested_at: str
-    shingles: int
-
-
-@dataclass(frozen=True)
-class Match:
-    id: str
-    title: str | None
-    source: str | None
-    published_at: str | None
-    jaccard: float
-    containment: float
-    reverse_containment: float
-    shared_shingles: int
-    verdict: Verdict
-    #: Where the two texts share running text: ``a_*`` offsets into the
-    #: query's text, ``b_*`` into the match's (``shingling.passages``).
-    passages: list[Passage] = field(default_factory=list)
-    #: Share of the query's words inside those passages (0..1).
-    query_share: float = 0.0
-    #: Share of the match's words inside them: how much of it the query took.
-    match_share: float = 0.0
-    #: The match's internal doc number, for locating passages (not reported).
-    number: int = field(default=-1, repr=False, compare=False)
 
 
 class _Candidate(NamedTuple):
@@ -198,13 +104,6 @@ class _Candidate(NamedTuple):
     published_at: bytes | None = None
     hashes: bytes | None = None
     narrative: bytes | None = None
-
-
-@dataclass(frozen=True)
-class PutResult:
-    id: str
-    status: Literal["created", "replaced", "unchanged"]
-    matches: list[Match]
 
 
 def _back_off(attempt: int) -> None:
@@ -240,9 +139,6 @@ def _text(raw: bytes | None) -> str:
 def _unpacked(raw: bytes | None) -> np.ndarray:
     """Packed uint32 values (a doc's fingerprints) as an array."""
     return np.frombuffer(raw or b"", dtype=_PACK)
-
-
-EMPTY_TEXT = "text has no words once page chrome is removed"
 
 
 @dataclass(frozen=True)
@@ -355,9 +251,9 @@ class Index:
         self.max_bucket = max_bucket
         #: 0 turns the passage candidates off (the bands alone, as before layout 2).
         self.max_passage_candidates = max_passage_candidates
-        self._put = client.register_script(scripts.source("put.lua"))
-        self._remove = client.register_script(scripts.source("remove.lua"))
-        self._query_script = client.register_script(scripts.source("query.lua"))
+        self._put = client.register_script(scripting.source("put.lua"))
+        self._remove = client.register_script(scripting.source("remove.lua"))
+        self._query_script = client.register_script(scripting.source("query.lua"))
         self._config_checked = False
         self._sig_block_bytes = (1 << SIG_BLOCK_BITS) * config.num_perm * 4
 
@@ -494,7 +390,7 @@ class Index:
                     raise MatchesUnavailable(doc.id, status, exc) from exc
                 return PutResult(doc.id, status, matches)
             _back_off(attempt)
-        raise Contention(doc.id, "write")
+        raise Contention(doc.id, "write", _MAX_RETRIES)
 
     def put_many(self, articles: Iterable[ArticleIn]) -> list[PutResult | EmptyText]:
         """Index many articles in a few round trips: bulk ingest.
@@ -555,7 +451,7 @@ class Index:
                 calls.append(self._put_args(self.keys.parts[p], doc, cur, n, old))
                 order.append((i, doc, cur, old))
         if calls:
-            replies = scripts.run_many(self.client, self._put, calls)
+            replies = scripting.run_many(self.client, self._put, calls)
             for (i, doc, _, old), reply in zip(order, replies, strict=True):
                 if bytes(reply) == b"OK":
                     out[i] = PutResult(doc.id, "replaced" if old else "created", [])
@@ -682,7 +578,7 @@ class Index:
             if result == b"MISSING":
                 return False
             _back_off(attempt)
-        raise Contention(article_id, "delete")
+        raise Contention(article_id, "delete", _MAX_RETRIES)
 
     def expire(self, before: float, *, batch: int = 500) -> int:
         """Remove up to ``batch`` of the oldest articles whose time score
@@ -709,7 +605,7 @@ class Index:
             pipe.hget(self.keys.parts[p].doc(n), "id")
             self._fetch_signature(pipe, self.keys.number(p, n))
         replies = pipe.execute()
-        calls: list[scripts.Call] = []
+        calls: list[scripting.Call] = []
         pipe = self.client.pipeline(transaction=False)
         for (p, n), article_id, raw in zip(found, replies[0::2], replies[1::2], strict=True):
             part = self.keys.parts[p]
@@ -718,7 +614,7 @@ class Index:
                 continue
             calls.append(self._remove_args(part, article_id, n, self._signature(raw)))
         pipe.execute()
-        return sum(reply == b"OK" for reply in scripts.run_many(self.client, self._remove, calls))
+        return sum(reply == b"OK" for reply in scripting.run_many(self.client, self._remove, calls))
 
     def _remove_args(
         self, part: Keys, article_id: bytes | str, n: int, sig: np.ndarray

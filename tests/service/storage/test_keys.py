@@ -1,8 +1,8 @@
-"""service.keys: key formats and the LSH shard count."""
+"""service.storage.keys: key formats and the LSH shard count."""
 
 from __future__ import annotations
 
-from service.keys import ENTRIES_PER_SHARD, Keys, band_field, lsh_shards_for
+from service.storage.keys import ENTRIES_PER_SHARD, Keys, band_field, lsh_shards_for
 
 
 def test_shard_count_is_a_power_of_two_near_the_planned_entries_per_shard() -> None:

@@ -1,9 +1,9 @@
 """Consistency check of one index in Redis: orphans and dangling references.
 
-Every article write is one Lua script (``service/lua/put.lua``, ``remove.lua``),
+Every article write is one Lua script (``service/storage/lua/put.lua``, ``remove.lua``),
 so an index should never be half-written, whatever fails (a killed client, a
 killed Redis, a lost connection). ``check`` proves it on a live index by
-scanning every structure of the layout in ``service.keys`` and cross-checking:
+scanning every structure of the layout in ``service.storage.keys`` and cross-checking:
 
 - ``ids``: each id points at a doc hash that exists and names the same id;
 - ``doc:<n>``: each doc hash is the one its id points at (else an orphan),
@@ -34,7 +34,7 @@ from typing import TypeVar, cast
 import numpy as np
 import redis
 
-from service.keys import (
+from service.storage.keys import (
     FINGERPRINT_CAP,
     SIG_BLOCK_BITS,
     IndexKeys,

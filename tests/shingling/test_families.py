@@ -1,4 +1,4 @@
-"""shingling.clusters: union-find, banding, verification, origins, stable ids."""
+"""shingling.families: union-find, banding, verification, origins, stable ids."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from shingling import PipelineConfig, Scores, Thresholds, analyse
-from shingling.clusters import (
+from shingling.families import (
     DEFAULT_WIRE_SOURCES,
     LINKING,
     ClusterParams,

@@ -1,4 +1,4 @@
-"""service.redis_errors: every Redis refusal a client cannot fix has a class and a fix.
+"""service.storage.redis_errors: every Redis refusal a client cannot fix has a class and a fix.
 
 The errors are built by redis-py's own reply parser from the replies Redis
 sends, so a refusal is classified as it arrives; tests/service/reliability/
@@ -11,7 +11,7 @@ import pytest
 import redis
 from redis._parsers.base import BaseParser
 
-from service import redis_errors
+from service.storage import redis_errors
 
 WHERE = "Redis at redis://127.0.0.1:6379/0"
 

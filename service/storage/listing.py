@@ -24,7 +24,7 @@ from typing import Any, cast
 
 import redis
 
-from service.keys import IndexKeys
+from service.storage.keys import IndexKeys
 
 #: Time-index entries read per round trip while searching.
 CHUNK = 500

@@ -1,4 +1,4 @@
-"""An index of several partitions (service/keys.py IndexKeys): the same answers
+"""An index of several partitions (service/storage/keys.py IndexKeys): the same answers
 as one partition, on three partitions of one Redis and on a Redis Cluster."""
 
 from __future__ import annotations
@@ -10,10 +10,11 @@ import pytest
 import redis
 
 from bench.synth import generate
-from service.check import check
-from service.clustering import JobParams, run_clusters
-from service.index import ArticleIn, Index
-from service.listing import list_articles
+from service.jobs.batch import JobParams, run_clusters
+from service.model import ArticleIn
+from service.storage.check import check
+from service.storage.index import Index
+from service.storage.listing import list_articles
 from shingling import PipelineConfig, Thresholds, Verdict
 
 BACKENDS = ("partitioned", "cluster")
@@ -117,7 +118,7 @@ def test_a_reopened_index_keeps_its_partitions(redis_client: redis.Redis, backen
 
 @pytest.mark.parametrize("count", [1, 4])
 def test_global_numbers_keep_the_partition(count: int) -> None:
-    from service.keys import IndexKeys
+    from service.storage.keys import IndexKeys
 
     keys = IndexKeys.of("t", ["", *(str(i) for i in range(1, count))], 1024, 1024)
     for p in range(count):

@@ -1,4 +1,4 @@
-"""The Lua scripts of ``service/lua``, and many calls of one sent as one write.
+"""The Lua scripts of ``service/storage/lua``, and many calls of one sent as one write.
 
 Each script is loaded with ``lib.lua`` prepended (Redis 6 scripts cannot
 share code otherwise); each script's header lists its KEYS and ARGV.
@@ -20,8 +20,8 @@ Call = tuple[Sequence[str | bytes], Sequence[str | bytes | int | float]]
 
 
 def source(name: str) -> str:
-    """A script of ``service/lua`` with the shared ``lib.lua`` prepended."""
-    lua = resources.files("service").joinpath("lua")
+    """A script of ``service/storage/lua`` with the shared ``lib.lua`` prepended."""
+    lua = resources.files("service.storage").joinpath("lua")
     return lua.joinpath("lib.lua").read_text() + "\n" + lua.joinpath(name).read_text()
 
 

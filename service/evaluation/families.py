@@ -33,7 +33,7 @@ from sklearn.metrics import adjusted_rand_score
 from sklearn.metrics.cluster import contingency_matrix
 
 from shingling import PipelineConfig, Thresholds, Verdict, analyse, compare
-from shingling.clusters import LINKING, ClusterParams, ShingleVerifier, cluster_signatures
+from shingling.families import LINKING, ClusterParams, ShingleVerifier, cluster_signatures
 
 
 def _pairs(counts: np.ndarray) -> int:

@@ -2,14 +2,14 @@
 
 A job reads every stored signature in bulk (HSCAN of the id map, then the
 ``sig`` blocks with pipelined GETs: about one round trip per 32 blocks of
-1024 articles, never one per article), runs ``shingling.clusters`` over them,
+1024 articles, never one per article), runs ``shingling.families`` over them,
 and stores its status, progress, summary and result as JSON under the
-``job`` / ``job_result`` / ``jobs`` keys of ``service.keys``.
+``job`` / ``job_result`` / ``jobs`` keys of ``service.storage.keys``.
 
 Worker: each job runs in its own child process, spawned by the process that
 accepted it (``JobRunner``). Why not a thread: the linking is CPU-bound numpy
 and Python, and in a thread of the API process it holds the GIL against the
-request handlers (bench/cluster_scale.py ``latency`` measures the difference,
+request handlers (bench/batch_job.py ``latency`` measures the difference,
 see docs/clustering.md). Why not rq/arq: both need a separately deployed,
 supervised worker process and a new dependency for what is one long call per
 job; a child the service owns needs neither, and the state lives in Redis
@@ -27,7 +27,7 @@ reported ``failed`` on the next read, never stuck ``running``.
 Consistency: the job sees the index as it is while it reads; articles written
 or deleted during the read may be missed or dropped (a replaced article's
 old slot reads as zeros and is skipped). Results are approximate where
-``shingling.clusters`` says so (LSH candidates; ``estimate`` verification).
+``shingling.families`` says so (LSH candidates; ``estimate`` verification).
 """
 
 from __future__ import annotations
@@ -51,9 +51,9 @@ import redis
 from redis.cluster import ClusterNode, RedisCluster
 from redis.typing import EncodableT, FieldT
 
-from service.keys import SIG_BLOCK_BITS, IndexKeys, load_keys
+from service.storage.keys import SIG_BLOCK_BITS, IndexKeys, load_keys
 from shingling import PipelineConfig, Shingles, Thresholds, shingle
-from shingling.clusters import (
+from shingling.families import (
     DEFAULT_WIRE_SOURCES,
     Cluster,
     ClusterParams,
@@ -593,7 +593,7 @@ def execute(
     """Claim ``job_id`` and run it here, with a heartbeat thread; record the outcome.
 
     ``run`` does the work, called as ``run_clusters`` is (the default); the
-    Dask engine (service/dask_job.py) passes its own."""
+    Dask engine (service/jobs/dask_engine.py) passes its own."""
     store = JobStore(client, keys)
     if not store.claim(job_id):
         return store.get(job_id)
