@@ -19,3 +19,11 @@ def test_the_suite_installs_into_a_venv_of_its_own() -> None:
     assert venv[1].rstrip("/") not in {run[1].rstrip("/"), run[2].rstrip("/")}
     installs = re.findall(r"^(\S+) -m pip install .*$", script, re.MULTILINE)
     assert installs and all(i == '"$VENV/bin/python"' for i in installs), installs
+
+
+def test_the_static_checks_run_before_pytest() -> None:
+    """ruff and mypy (scripts/lint.py) gate the suite: they run first, and a failure stops it."""
+    script = (ROOT / "scripts" / "test").read_text(encoding="utf-8")
+    assert script.startswith("#!/usr/bin/env bash") and "set -euo pipefail" in script
+    lint = script.index('"$VENV/bin/python" scripts/lint.py')
+    assert lint < script.index('exec "$VENV/bin/python" -m pytest')
