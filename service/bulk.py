@@ -23,7 +23,8 @@ from contextlib import ExitStack
 from functools import partial
 
 from service.model import ArticleIn, EmptyText, PutResult
-from service.storage.index import Index, PreparedDoc, prepare
+from service.storage.index import Index, prepare
+from service.storage.layout import PreparedDoc
 from shingling import PipelineConfig
 
 Results = list[PutResult | EmptyText]

@@ -74,7 +74,6 @@ class StoredArticle:
     url: str | None
     published_at: str | None
     ingested_at: str
-    shingles: int
 
 
 @dataclass(frozen=True)

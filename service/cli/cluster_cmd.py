@@ -35,7 +35,7 @@ from service.corpus import Problem, count_inputs, read_articles
 from service.intake import Rejected, prepare
 from service.jobs.batch import EXACT_LIMIT, JobParams, JobStore, execute
 from service.settings import Settings
-from service.storage.index import default_id
+from service.storage.layout import default_id
 from shingling import PipelineConfig, Thresholds, analyse
 from shingling.families import (
     Cluster,

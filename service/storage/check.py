@@ -34,20 +34,11 @@ from typing import TypeVar, cast
 import numpy as np
 import redis
 
-from service.storage.keys import (
-    FINGERPRINT_CAP,
-    SIG_BLOCK_BITS,
-    IndexKeys,
-    Keys,
-    load_keys,
-    sig_offset,
-    unpack_band_field,
-    unpack_fp_field,
-)
+from service.storage import layout
+from service.storage.keys import FINGERPRINT_CAP, IndexKeys, Keys, load_keys
+from service.storage.layout import unpack_band_field, unpack_fp_field, unpack_u32s
 from shingling import PipelineConfig, band_keys
-from shingling.signature import SIG_DTYPE
 
-_PACK = np.dtype("<u4")
 _BATCH = 512
 _T = TypeVar("_T")
 
@@ -137,30 +128,38 @@ def _check_partition(
     client: redis.Redis, config: PipelineConfig, keys: Keys, report: Report
 ) -> None:
     """``check`` of one partition's keys."""
-    width = config.num_perm * 4
+    live = _check_ids(client, keys, report)
+    _check_docs(client, keys, live, report)
+    signatures = _check_signatures(client, config, keys, live, report)
+    _check_bands(client, config, keys, live, signatures, report)
+    _check_fingerprints(client, keys, live, report)
+    _check_bytime(client, keys, live, report)
 
-    # ids: id -> doc number.
+
+def _check_ids(client: redis.Redis, keys: Keys, report: Report) -> dict[int, str]:
+    """The ``ids`` hash: id -> doc number. Returns the live docs (number -> id)."""
     live: dict[int, str] = {}
     for raw_id, raw_n in client.hscan_iter(keys.ids, count=1000):
         report.articles += 1
         try:
-            n = int(raw_n)
+            n = layout.decode_number(raw_n)
         except ValueError:
             report.add("bad_id_entry", f"id {raw_id!r} maps to {raw_n!r}, not a doc number")
             continue
         if n in live:
             report.add("shared_doc", f"ids {live[n]!r} and {raw_id.decode()!r} both map to doc {n}")
         live[n] = raw_id.decode()
-    counter_raw = client.hget(keys.meta, "next_doc")
-    counter = int(counter_raw) if counter_raw is not None else 0
+    return live
 
-    # doc hashes.
-    doc_keys = [k for k in _scan(client, keys.pattern("doc"))]
+
+def _check_docs(client: redis.Redis, keys: Keys, live: dict[int, str], report: Report) -> None:
+    """The doc hashes against ``ids`` and the doc counter."""
+    counter = layout.decode_count(client.hget(keys.meta, layout.META_NEXT_DOC), 0)
     seen_docs: set[int] = set()
-    for batch in _batched(doc_keys):
+    for batch in _batched(list(_scan(client, keys.pattern("doc")))):
         pipe = client.pipeline(transaction=False)
         for k in batch:
-            pipe.hmget(k, "id", "text", "sha")
+            pipe.hmget(k, layout.ID, layout.TEXT, layout.SHA)
         for k, (doc_id, text, sha) in zip(batch, pipe.execute(), strict=True):
             number = _suffix_int(k)
             if number is None:
@@ -183,7 +182,12 @@ def _check_partition(
         if n not in seen_docs:
             report.add("dangling_id", f"ids[{article_id!r}] = {n} but doc {n} does not exist")
 
-    # signature slots.
+
+def _check_signatures(
+    client: redis.Redis, config: PipelineConfig, keys: Keys, live: dict[int, str], report: Report
+) -> dict[int, np.ndarray]:
+    """The signature slots: every set slot is a live doc's, every live doc has
+    one. Returns the live docs' signatures."""
     signatures: dict[int, np.ndarray] = {}
     blocks: dict[int, bytes] = {}
     for k in _scan(client, keys.pattern("sig")):
@@ -193,29 +197,33 @@ def _check_partition(
             continue
         blocks[b] = raw
     for b, raw in sorted(blocks.items()):
-        for slot in range(0, len(raw) // width):
-            chunk = raw[slot * width : (slot + 1) * width]
-            if not chunk.strip(b"\0"):
-                continue
-            n = (b << SIG_BLOCK_BITS) | slot
+        for slot, signature in layout.set_slots(raw, config.num_perm):
+            n = layout.sig_block_start(b) | slot
             report.signature_slots += 1
             if n not in live:
                 report.add("orphan_signature", f"signature slot of doc {n} is set, doc not in ids")
             else:
-                signatures[n] = np.frombuffer(chunk, dtype=SIG_DTYPE)
+                signatures[n] = signature
     for n, article_id in sorted(live.items()):
         if n in signatures:
             continue
-        raw = blocks.get(n >> SIG_BLOCK_BITS, b"")
-        off = sig_offset(n, config.num_perm)
-        if len(raw) < off + width or not raw[off : off + width].strip(b"\0"):
+        if not layout.slot_is_set(blocks.get(layout.sig_block_of(n)), n, config.num_perm):
             report.add("missing_signature", f"doc {n} ({article_id!r}) has no signature")
+    return signatures
 
-    # LSH band entries.
+
+def _check_bands(
+    client: redis.Redis,
+    config: PipelineConfig,
+    keys: Keys,
+    live: dict[int, str],
+    signatures: dict[int, np.ndarray],
+    report: Report,
+) -> None:
+    """The LSH shards against the live docs' signatures."""
     expected = {n: band_keys(sig, config) for n, sig in signatures.items()}
     entries: dict[int, int] = defaultdict(int)
-    lsh_keys = [k for k in _scan(client, keys.pattern("lsh"))]
-    for batch in _batched(lsh_keys):
+    for batch in _batched(list(_scan(client, keys.pattern("lsh")))):
         pipe = client.pipeline(transaction=False)
         for k in batch:
             pipe.hgetall(k)
@@ -229,14 +237,14 @@ def _check_partition(
                 f"doc {n} ({article_id!r}) is in {entries[n]} of {config.b} bands",
             )
 
-    _check_fingerprints(client, keys, live, report)
 
-    # bytime.
+def _check_bytime(client: redis.Redis, keys: Keys, live: dict[int, str], report: Report) -> None:
+    """The time index: exactly the live docs."""
     timed: set[int] = set()
     for member, _score in client.zscan_iter(keys.bytime, count=1000):
         report.bytime += 1
         try:
-            n = int(member)
+            n = layout.decode_number(member)
         except ValueError:
             report.add("bad_bytime_entry", f"bytime member {member!r} is not a doc number")
             continue
@@ -257,11 +265,11 @@ def _check_fingerprints(
     for batch in _batched(numbers):
         pipe = client.pipeline(transaction=False)
         for n in batch:
-            pipe.hget(keys.doc(n), "fp")
+            pipe.hget(keys.doc(n), layout.FINGERPRINTS)
         for n, raw in zip(batch, pipe.execute(), strict=True):
             if raw is None:
                 report.add("missing_fingerprints", f"doc {n} ({live[n]!r}) has no fp field")
-            own[n] = set(np.frombuffer(raw or b"", dtype=_PACK).tolist())
+            own[n] = set(unpack_u32s(raw).tolist())
     for shard_keys in _batched(list(_scan(client, keys.pattern("fp")))):
         pipe = client.pipeline(transaction=False)
         for k in shard_keys:
@@ -280,13 +288,13 @@ def _check_posting(
     live: dict[int, str],
     own: dict[int, set[int]],
 ) -> None:
-    if len(raw_field) != 4 or not packed or len(packed) % 4:
+    if len(raw_field) != layout.FP_FIELD_BYTES or not packed or len(packed) % 4:
         report.add("bad_fp_entry", f"{where} field {raw_field!r} holds {len(packed)} bytes")
         return
     fingerprint = unpack_fp_field(raw_field)
     if keys.fp(fingerprint) != where:
         report.add("misplaced_fp_entry", f"fingerprint {fingerprint} stored in {where}")
-    docs = np.frombuffer(packed, dtype=_PACK).tolist()
+    docs = unpack_u32s(packed).tolist()
     if len(docs) > FINGERPRINT_CAP:
         report.add("oversized_fp_list", f"fingerprint {fingerprint} lists {len(docs)} docs")
     if len(set(docs)) != len(docs):
@@ -314,13 +322,13 @@ def _check_bucket(
     entries: dict[int, int],
 ) -> None:
     where = shard_key.decode()
-    if len(raw_field) != 5 or not packed or len(packed) % 4:
+    if len(raw_field) != layout.BAND_FIELD_BYTES or not packed or len(packed) % 4:
         report.add("bad_lsh_entry", f"{where} field {raw_field!r} holds {len(packed)} bytes")
         return
     band, bucket = unpack_band_field(raw_field)
     if keys.lsh(band, bucket).encode() != shard_key:
         report.add("misplaced_lsh_entry", f"band {band} bucket {bucket} stored in {where}")
-    docs = np.frombuffer(packed, dtype=_PACK).tolist()
+    docs = unpack_u32s(packed).tolist()
     if len(set(docs)) != len(docs):
         report.add("duplicate_lsh_entry", f"band {band} bucket {bucket} lists a doc twice")
     for n in set(docs):

@@ -15,22 +15,18 @@ docs/matching.md and the benchmarks.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import random
-import struct
 import time
-import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, Literal, NamedTuple, cast
 
 import numpy as np
 import redis
-from isal import isal_zlib
 from redis.cluster import RedisCluster
 from redis.exceptions import RedisClusterException
 
@@ -53,18 +49,26 @@ from service.model import (
     StoredArticle,
 )
 from service.settings import Settings
-from service.storage import scripting
+from service.storage import layout, scripting
 from service.storage.keys import (
     DEFAULT_LSH_SHARDS,
     FINGERPRINT_CAP,
     FINGERPRINTS_PER_ARTICLE,
     LAYOUT_VERSION,
-    SIG_BLOCK_BITS,
     IndexKeys,
     Keys,
     lsh_shards_for,
     partition_tags,
+)
+from service.storage.layout import (
+    PreparedDoc,
+    decode_str,
+    decode_text,
+    encode_doc,
+    pack_u32,
+    pack_u32s,
     sig_offset,
+    unpack_u32s,
 )
 from shingling import (
     Analysis,
@@ -77,15 +81,10 @@ from shingling import (
     shared_passages,
 )
 from shingling.passages import locate
-from shingling.shingles import Shingles, narrow, pack, unpack
-from shingling.signature import SIG_DTYPE
+from shingling.shingles import Shingles, narrow
 
 _VERDICT_RANK = {Verdict.DUPLICATE: 0, Verdict.SYNDICATED: 1, Verdict.PARTIAL: 2}
-_META_FIELDS = ("title", "source", "url", "published_at")
-_IDENTITY_FIELDS = ("sha", *_META_FIELDS)
 _StoredVersion = tuple[list[bytes | None], np.ndarray]  # identity fields, signature
-_PACK = np.dtype("<u4")
-_DOC_NUMBER = struct.Struct("<I")  # a doc number as the LSH buckets list it
 _MAX_RETRIES = 8
 
 
@@ -116,101 +115,13 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _utc(dt: datetime) -> datetime:
-    """``dt`` in UTC; a naive time is taken to be UTC already."""
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    return dt.astimezone(UTC)
-
-
-def _iso(dt: datetime) -> str:
-    return _utc(dt).isoformat()
-
-
-def _s(raw: bytes | None) -> str | None:
-    return raw.decode() if raw is not None else None
-
-
-def _text(raw: bytes | None) -> str:
-    """A stored (zlib-compressed UTF-8) text."""
-    return zlib.decompress(raw).decode("utf-8", "surrogatepass") if raw else ""
-
-
-def _unpacked(raw: bytes | None) -> np.ndarray:
-    """Packed uint32 values (a doc's fingerprints) as an array."""
-    return np.frombuffer(raw or b"", dtype=_PACK)
-
-
-@dataclass(frozen=True)
-class PreparedDoc:
-    """What ``put.lua`` stores for one article, computed without Redis: its
-    id, document fields, signature bytes and packed band buckets. Plain bytes
-    and strings, so a worker process can hand it back cheaply."""
-
-    id: str
-    fields: dict[str, bytes | str]
-    signature: bytes
-    bands: bytes
-    fingerprints: bytes
-    time_score: float  # what retention orders by: published_at, else ingested_at
-
-
-def text_sha(utf8: bytes) -> str:
-    """The SHA-256 (hex) the index keeps of an article's UTF-8 text."""
-    return hashlib.sha256(utf8).hexdigest()
-
-
-def default_id(text: str, sha: str | None = None) -> str:
-    """The id of an article sent without one: the first 16 hex digits of its
-    text's SHA-256 (``sha`` when the caller has it already)."""
-    if sha is None:
-        sha = text_sha(text.encode("utf-8", "surrogatepass"))
-    return sha[:16]
-
-
 def prepare(article: ArticleIn, config: PipelineConfig) -> PreparedDoc | EmptyText:
     """Analyse ``article`` into a ``PreparedDoc`` (pure CPU: the part of bulk
     ingest that can run in other processes). ``EmptyText`` when it has no words."""
     analysis = analyse(article.text, config)
     if analysis.empty:
         return EmptyText(EMPTY_TEXT)
-    return _prepared(article, analysis)
-
-
-def _prepared(article: ArticleIn, analysis: Analysis) -> PreparedDoc:
-    # "sh"/"nq": the shingle set itself (32-bit, sorted) and which of it is
-    # narrative, so verifying a candidate is a set intersection, not a re-parse.
-    hashes, narrative = pack(analysis.shingles)
-    utf8 = article.text.encode("utf-8", "surrogatepass")
-    sha = text_sha(utf8)
-    now = _now()
-    fields: dict[str, bytes | str] = {
-        "id": article.id or default_id(article.text, sha),
-        # zlib format, written by ISA-L: level 1 in a third of zlib's own level-1
-        # time on news text, and a little smaller; read back with zlib.
-        "text": isal_zlib.compress(utf8, 1),
-        "sha": sha,
-        "ingested_at": _iso(now),
-        "sh": hashes,
-        "nq": narrative,
-        # The doc's passage fingerprints: put.lua and remove.lua read them to
-        # unlist a replaced or removed version without help from the caller.
-        "fp": np.asarray(analysis.fingerprints, dtype=_PACK).tobytes(),
-    }
-    for name in ("title", "source", "url"):
-        value = getattr(article, name)
-        if value is not None:
-            fields[name] = value
-    if article.published_at is not None:
-        fields["published_at"] = _iso(article.published_at)
-    return PreparedDoc(
-        str(fields["id"]),
-        fields,
-        analysis.signature.astype(SIG_DTYPE).tobytes(),
-        np.asarray(analysis.bands, dtype=_PACK).tobytes(),
-        cast(bytes, fields["fp"]),
-        _utc(article.published_at or now).timestamp(),
-    )
+    return encode_doc(article, analysis, _now())
 
 
 class Index:
@@ -255,7 +166,7 @@ class Index:
         self._remove = client.register_script(scripting.source("remove.lua"))
         self._query_script = client.register_script(scripting.source("query.lua"))
         self._config_checked = False
-        self._sig_block_bytes = (1 << SIG_BLOCK_BITS) * config.num_perm * 4
+        self._sig_block_bytes = layout.sig_block_bytes(config.num_perm)
 
     @classmethod
     def from_settings(cls, client: redis.Redis, settings: Settings) -> Index:
@@ -361,7 +272,7 @@ class Index:
         analysis = analyse(article.text, self.config)
         if analysis.empty:
             raise EmptyText(EMPTY_TEXT)
-        doc = _prepared(article, analysis)
+        doc = encode_doc(article, analysis, _now())
         p = self.keys.partition_of(doc.id)
         part = self.keys.parts[p]
         for attempt in range(_MAX_RETRIES):
@@ -370,12 +281,12 @@ class Index:
             if cur is not None:
                 old_n = self.keys.number(p, int(cur))
                 meta, old_sig = self._stored_versions([old_n])[old_n]
-                if self._same(meta, doc.fields):
+                if layout.same_version(meta, doc.fields):
                     matches = self._query(analysis, exclude={old_n}, limit=limit)
                     matches = self._located(article.text, matches)
                     return PutResult(doc.id, "unchanged", matches)
                 old = (int(cur), old_sig)
-            n = int(self.client.hincrby(part.meta, "next_doc", 1))
+            n = int(self.client.hincrby(part.meta, layout.META_NEXT_DOC, 1))
             keys, args = self._put_args(part, doc, cur, n, old)
             if self._put(keys=keys, args=args) == b"OK":
                 status: Literal["created", "replaced"] = "replaced" if old else "created"
@@ -434,7 +345,7 @@ class Index:
                 old: tuple[int, np.ndarray] | None = None
                 if cur is not None:
                     meta, sig = stored[self.keys.number(p, int(cur))]
-                    if self._same(meta, doc.fields):
+                    if layout.same_version(meta, doc.fields):
                         out[i] = PutResult(doc.id, "unchanged", [])
                         continue
                     old = (int(cur), sig)
@@ -443,7 +354,7 @@ class Index:
         # One counter bump per partition reserves its new doc numbers.
         pipe = self.client.pipeline(transaction=False)
         for p, todo in writes.items():
-            pipe.hincrby(self.keys.parts[p].meta, "next_doc", len(todo))
+            pipe.hincrby(self.keys.parts[p].meta, layout.META_NEXT_DOC, len(todo))
         calls, order = [], []
         for (p, todo), last in zip(writes.items(), pipe.execute() if writes else [], strict=True):
             numbers = range(int(last) - len(todo) + 1, int(last) + 1)
@@ -464,7 +375,7 @@ class Index:
         """Identity fields and signature of each stored doc number, in one round trip."""
         pipe = self.client.pipeline(transaction=False)
         for n in numbers:
-            pipe.hmget(self.keys.doc(n), _IDENTITY_FIELDS)
+            pipe.hmget(self.keys.doc(n), layout.IDENTITY_FIELDS)
             self._fetch_signature(pipe, n)
         replies = pipe.execute() if numbers else []
         return {
@@ -472,21 +383,16 @@ class Index:
             for n, meta, raw in zip(numbers, replies[0::2], replies[1::2], strict=True)
         }
 
-    @staticmethod
-    def _same(stored: list[bytes | None], fields: dict[str, bytes | str]) -> bool:
-        """Whether a stored doc has the same text and metadata as ``fields``."""
-        pairs = zip(_IDENTITY_FIELDS, stored, strict=True)
-        return all(_s(v) == fields.get(name) for name, v in pairs)
-
     def _fetch_signature(self, client: redis.Redis | redis.client.Pipeline, n: int) -> Any:
         """GETRANGE of the signature slot of global doc number ``n`` (queued when
         ``client`` is a pipeline)."""
         off = sig_offset(n, self.config.num_perm)
-        return client.getrange(self.keys.sig_block(n), off, off + self.config.num_perm * 4 - 1)
+        width = layout.sig_width(self.config.num_perm)
+        return client.getrange(self.keys.sig_block(n), off, off + width - 1)
 
     def _signature(self, raw: bytes) -> np.ndarray:
         """A signature slot's bytes as uint32 (a slot past the block's end reads as zeros)."""
-        return np.frombuffer(raw.ljust(self.config.num_perm * 4, b"\0"), dtype=SIG_DTYPE)
+        return layout.decode_signature(raw, self.config.num_perm)
 
     def _read_signature(self, n: int) -> np.ndarray:
         return self._signature(self._fetch_signature(self.client, n))
@@ -503,10 +409,6 @@ class Index:
         """A partition's fingerprint key prefix and shard count (``Keys.fp`` in the scripts)."""
         return [part.fp_prefix, part.fp_shards]
 
-    @staticmethod
-    def _packed(values: np.ndarray) -> bytes:
-        return np.asarray(values, dtype=_PACK).tobytes()
-
     def _put_args(
         self,
         part: Keys,
@@ -519,15 +421,15 @@ class Index:
         the old version's number are numbers inside ``part``."""
         if old is not None:
             old_n, old_sig = old
-            old_bands = self._packed(band_keys(old_sig, self.config))
+            old_bands = pack_u32s(band_keys(old_sig, self.config))
             old_doc, old_block = part.doc(old_n), part.sig_block(old_n)
-            old_packed = _DOC_NUMBER.pack(old_n)
+            old_packed = pack_u32(old_n)
             old_off = sig_offset(old_n, self.config.num_perm)
         else:
             old_bands = b""
             old_doc, old_block = part.doc(n), part.sig_block(n)
             old_packed, old_off = b"", 0
-        fps = np.frombuffer(doc.fingerprints, dtype=_PACK)
+        fps = unpack_u32s(doc.fingerprints)
         prefix, shards = part.fp_prefix, part.fp_shards
         keys = [
             part.ids,
@@ -542,7 +444,7 @@ class Index:
             doc.id,
             cur or b"",
             n,
-            _DOC_NUMBER.pack(n),
+            pack_u32(n),
             old_packed,
             doc.signature,
             sig_offset(n, self.config.num_perm),
@@ -555,7 +457,7 @@ class Index:
             *self._fp_args(part),
             len(fps),
             FINGERPRINT_CAP,
-            *(doc.fingerprints[i : i + 4] for i in range(0, len(doc.fingerprints), 4)),
+            *layout.fp_fields(doc.fingerprints),
             *(x for kv in doc.fields.items() for x in kv),
         ]
         return keys, args
@@ -602,7 +504,7 @@ class Index:
             return 0
         pipe = self.client.pipeline(transaction=False)
         for p, n in found:
-            pipe.hget(self.keys.parts[p].doc(n), "id")
+            pipe.hget(self.keys.parts[p].doc(n), layout.ID)
             self._fetch_signature(pipe, self.keys.number(p, n))
         replies = pipe.execute()
         calls: list[scripting.Call] = []
@@ -626,11 +528,11 @@ class Index:
             [
                 article_id,
                 str(n),
-                _DOC_NUMBER.pack(n),
+                pack_u32(n),
                 sig_offset(n, self.config.num_perm),
-                self.config.num_perm * 4,
+                layout.sig_width(self.config.num_perm),
                 *self._lsh_args(part),
-                self._packed(band_keys(sig, self.config)),
+                pack_u32s(band_keys(sig, self.config)),
                 *self._fp_args(part),
             ],
         )
@@ -645,24 +547,7 @@ class Index:
         raw = self.client.hgetall(part.doc(int(cur)))
         if not raw:
             return None
-        return self._stored(cast(dict[bytes, bytes], raw))  # the client never decodes
-
-    @staticmethod
-    def _stored(raw: dict[bytes, bytes]) -> StoredArticle:
-        def field(name: str) -> str | None:
-            return _s(raw.get(name.encode()))
-
-        text = _text(raw[b"text"])
-        return StoredArticle(
-            id=raw[b"id"].decode(),
-            text=text,
-            title=field("title"),
-            source=field("source"),
-            url=field("url"),
-            published_at=field("published_at"),
-            ingested_at=field("ingested_at") or "",
-            shingles=0,
-        )
+        return layout.decode_doc(cast(dict[bytes, bytes], raw))  # the client never decodes
 
     def count(self) -> int:
         pipe = self.client.pipeline(transaction=False)
@@ -692,15 +577,17 @@ class Index:
             return None
         n = self.keys.number(p, int(cur))
         pipe = self.client.pipeline(transaction=False)
-        pipe.hmget(self.keys.doc(n), "sh", "nq", "fp", "text")
+        pipe.hmget(
+            self.keys.doc(n), layout.SHINGLES, layout.NARRATIVE, layout.FINGERPRINTS, layout.TEXT
+        )
         self._fetch_signature(pipe, n)
         (hashes, narrative, fps, text), raw_sig = pipe.execute()
         if hashes is None:
             return None
         bands = band_keys(self._signature(raw_sig), self.config)
-        query = unpack(hashes, narrative or b"")
-        matches = self._query_narrow(query, bands, _unpacked(fps), {n}, limit)
-        return self._located(_text(text), matches)
+        query = layout.decode_shingles(hashes, narrative)
+        matches = self._query_narrow(query, bands, unpack_u32s(fps), {n}, limit)
+        return self._located(decode_text(text), matches)
 
     def candidates(self, bands: np.ndarray, fingerprints: np.ndarray | None = None) -> Counter[int]:
         """Doc numbers sharing at least one band bucket (or passage fingerprint),
@@ -728,7 +615,7 @@ class Index:
         parallel threads when there are several), with global doc numbers.
         Each partition chooses its own ``limit`` and ``passage_limit``: an
         index of P partitions verifies up to P times as many candidates."""
-        packed_bands, packed_fps = self._packed(bands), self._packed(fingerprints)
+        packed_bands, packed_fps = pack_u32s(bands), pack_u32s(fingerprints)
         bucket_cap = self.max_bucket if max_bucket is None else max_bucket
         width = 9 if with_docs else 3
 
@@ -738,7 +625,7 @@ class Index:
             args: list[Any] = [
                 part.doc_prefix,
                 limit,
-                self._packed(np.array(left_out)),
+                pack_u32s(np.array(left_out)),
                 "1" if with_docs else "0",
                 *self._lsh_args(part),
                 packed_bands,
@@ -802,9 +689,9 @@ class Index:
             matches.append(
                 Match(
                     id=cast(bytes, row.id).decode(),
-                    title=_s(row.title),
-                    source=_s(row.source),
-                    published_at=_s(row.published_at),
+                    title=decode_str(row.title),
+                    source=decode_str(row.source),
+                    published_at=decode_str(row.published_at),
                     jaccard=scores.jaccard,
                     containment=scores.containment,
                     reverse_containment=scores.reverse_containment,
@@ -831,14 +718,14 @@ class Index:
             return matches
         pipe = self.client.pipeline(transaction=False)
         for m in matches[:MAX_LOCATED]:
-            pipe.hget(self.keys.doc(m.number), "text")
+            pipe.hget(self.keys.doc(m.number), layout.TEXT)
         query = locate(query_text, self.config)
         out = []
         for m, raw in zip(matches, pipe.execute(), strict=False):
             if raw is None:  # removed since it was verified: report it without passages
                 out.append(m)
                 continue
-            shared = shared_passages(query, _text(raw), self.config)
+            shared = shared_passages(query, decode_text(raw), self.config)
             out.append(
                 replace(
                     m,

@@ -15,7 +15,8 @@ when the index is created so that the partitions spread evenly over the
 cluster's masters (``partition_tags``), and stored in the first partition's
 meta.
 
-Layout of one partition (``p`` = its tag)::
+Keys of one partition (``p`` = its tag; ``service.storage.layout`` says how
+each value is encoded)::
 
     p:meta            hash   doc counter; in the first partition also config JSON,
                              fingerprint, layout version, LSH and fp shard counts,
@@ -32,8 +33,6 @@ Layout of one partition (``p`` = its tag)::
 
 from __future__ import annotations
 
-import json
-import struct
 import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -43,9 +42,11 @@ from typing import cast
 import redis
 from redis.crc import key_slot
 
+from service.storage import layout
+from service.storage.layout import SIG_BLOCK_BITS, band_field
+
 #: 2: passage fingerprints (``fp`` shards, and each doc's own list in its ``fp`` field).
 LAYOUT_VERSION = 2
-SIG_BLOCK_BITS = 10
 #: The shard count of an index created before the count was stored in its meta.
 DEFAULT_LSH_SHARDS = 1 << 16
 #: Band entries a shard should hold when the index is at its planned capacity.
@@ -75,10 +76,6 @@ def lsh_shards_for(capacity: int, bands: int) -> int:
     """
     want = max(1, capacity) * max(1, bands) // ENTRIES_PER_SHARD
     return min(_MAX_SHARDS, max(_MIN_SHARDS, 1 << max(0, want - 1).bit_length()))
-
-
-_BAND_FIELD = struct.Struct("<BI")
-_FP_FIELD = struct.Struct("<I")
 
 
 @dataclass(frozen=True)
@@ -237,9 +234,9 @@ class IndexKeys:
 def read_keys(meta: dict[bytes, bytes], index: str) -> IndexKeys:
     """An index's keys from its first partition's meta (``HGETALL``): the shard
     counts and partition tags it was created with."""
-    shards = int(meta.get(b"lsh_shards") or DEFAULT_LSH_SHARDS)
-    fp_shards = int(meta.get(b"fp_shards") or DEFAULT_LSH_SHARDS)
-    tags = json.loads(meta[b"partitions"]) if meta.get(b"partitions") else [""]
+    shards = layout.decode_count(meta.get(layout.META_LSH_SHARDS.encode()), DEFAULT_LSH_SHARDS)
+    fp_shards = layout.decode_count(meta.get(layout.META_FP_SHARDS.encode()), DEFAULT_LSH_SHARDS)
+    tags = layout.decode_partitions(meta.get(layout.META_PARTITIONS.encode()))
     return IndexKeys.of(index, tags, shards, fp_shards)
 
 
@@ -265,29 +262,6 @@ def partition_tags(index: str, count: int, owner: Callable[[int], str] | None = 
                 break
         tags.append(tag)
     return tags
-
-
-def sig_offset(n: int, num_perm: int) -> int:
-    """Byte offset of doc ``n``'s signature inside its ``sig`` block."""
-    return (n & ((1 << SIG_BLOCK_BITS) - 1)) * num_perm * 4
-
-
-def band_field(band: int, bucket: int) -> bytes:
-    return _BAND_FIELD.pack(band, bucket)
-
-
-def unpack_band_field(raw: bytes) -> tuple[int, int]:
-    band, bucket = _BAND_FIELD.unpack(raw)
-    return int(band), int(bucket)
-
-
-def fp_field(fingerprint: int) -> bytes:
-    """The field of a fingerprint in its shard: the fingerprint, uint32 LE."""
-    return _FP_FIELD.pack(fingerprint)
-
-
-def unpack_fp_field(raw: bytes) -> int:
-    return int(_FP_FIELD.unpack(raw)[0])
 
 
 def load_keys(client: redis.Redis, index: str) -> IndexKeys:

@@ -24,13 +24,14 @@ from typing import Any, cast
 
 import redis
 
+from service.storage import layout
 from service.storage.keys import IndexKeys
 
 #: Time-index entries read per round trip while searching.
 CHUNK = 500
 #: Most time-index entries one search reads (about 40 round trips).
 SCAN_CAP = 20_000
-_FIELDS = ("id", "title", "source", "url", "published_at", "ingested_at")
+_FIELDS = layout.LISTED_FIELDS
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 

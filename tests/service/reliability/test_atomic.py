@@ -28,7 +28,8 @@ from service.model import ArticleIn
 from service.settings import Settings
 from service.storage.check import check
 from service.storage.index import Index
-from service.storage.keys import Keys, band_field, fp_field
+from service.storage.keys import Keys
+from service.storage.layout import band_field, fp_field
 from tests.conftest import ROOT, RedisProcess, free_port
 from tests.service.reliability.conftest import article_text
 

@@ -200,7 +200,7 @@ def test_scripts_place_band_entries_where_keys_says(
 ) -> None:
     # The Lua scripts build shard keys and fields themselves: they must agree
     # with service.storage.keys (which check, clustering and tests use).
-    from service.storage.keys import band_field
+    from service.storage.layout import band_field
     from shingling import analyse
 
     index.put(ArticleIn(text=seed_texts["004"], id="k"))

@@ -9,7 +9,7 @@ import redis
 from bench.synth import generate
 from service.model import ArticleIn, EmptyText
 from service.storage.index import Index
-from service.storage.keys import sig_offset
+from service.storage.layout import sig_offset
 
 #: The index contract holds on one Redis, on three partitions, and on a Redis Cluster.
 BACKENDS = ("single", "partitioned", "cluster")

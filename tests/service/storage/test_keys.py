@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from service.storage.keys import ENTRIES_PER_SHARD, Keys, band_field, lsh_shards_for
+from service.storage.keys import ENTRIES_PER_SHARD, Keys, lsh_shards_for
+from service.storage.layout import band_field
 
 
 def test_shard_count_is_a_power_of_two_near_the_planned_entries_per_shard() -> None:
