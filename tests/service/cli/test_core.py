@@ -9,7 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 from service.cli import app
-from tests.conftest import SEEDS, RedisProcess
+from service.devservers import RedisProcess
+from tests.conftest import SEEDS
 
 runner = CliRunner()
 

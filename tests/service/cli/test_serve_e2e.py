@@ -16,7 +16,7 @@ import httpx
 import psutil
 import redis
 
-from tests.conftest import free_port
+from service.devservers import free_port
 
 
 @contextmanager

@@ -14,7 +14,7 @@ import uvicorn
 from typer.testing import CliRunner
 
 from service.cli import app
-from tests.conftest import RedisProcess
+from service.devservers import RedisProcess
 
 runner = CliRunner()
 

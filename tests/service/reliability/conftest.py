@@ -19,7 +19,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import ROOT, free_port
+from service.devservers import free_port
+from tests.conftest import ROOT
 
 _START = "from service.cli import main; main()"
 

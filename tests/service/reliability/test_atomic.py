@@ -24,13 +24,14 @@ import redis
 from typer.testing import CliRunner
 
 from service.cli import app as cli_app
+from service.devservers import RedisProcess, free_port
 from service.model import ArticleIn
 from service.settings import Settings
 from service.storage.check import check
 from service.storage.index import Index
 from service.storage.keys import Keys
 from service.storage.layout import band_field, fp_field
-from tests.conftest import ROOT, RedisProcess, free_port
+from tests.conftest import ROOT
 from tests.service.reliability.conftest import article_text
 
 KEYS = Keys("default")

@@ -11,9 +11,9 @@ import httpx
 import pytest
 import redis
 
+from service.devservers import RedisProcess
 from service.settings import Settings
 from service.storage.check import check
-from tests.conftest import RedisProcess
 from tests.service.reliability.conftest import ServeProcess, article_text
 
 CLIENTS = 16

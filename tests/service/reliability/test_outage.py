@@ -13,8 +13,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from service.api import create_app
+from service.devservers import RedisProcess, free_port
 from service.settings import get_settings
-from tests.conftest import RedisProcess, free_port
 from tests.service.reliability.conftest import article_text
 
 TIMEOUT = 0.5  # COPYDESK_REDIS_TIMEOUT for these tests

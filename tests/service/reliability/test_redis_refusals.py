@@ -19,9 +19,9 @@ import redis
 from fastapi.testclient import TestClient
 
 from service.api import create_app
+from service.devservers import RedisProcess, free_port
 from service.settings import Settings, get_settings
 from service.storage.check import check
-from tests.conftest import RedisProcess, free_port
 from tests.service.reliability.conftest import article_text
 
 A = {"id": "a", "text": article_text(1), "title": "first"}

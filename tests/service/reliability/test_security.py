@@ -14,8 +14,9 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from service.api import create_app
+from service.devservers import free_port
 from service.settings import Settings, get_settings
-from tests.conftest import ROOT, free_port
+from tests.conftest import ROOT
 from tests.service.reliability.conftest import article_text
 
 KEY = "s3cret-key-\u00e9"
@@ -124,7 +125,7 @@ def test_redis_password_wrong_is_503_without_the_password(
     tmp_path: Path, redis_server: object, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A server that wants a password, given a wrong one: 503, password not echoed."""
-    from tests.conftest import RedisProcess
+    from service.devservers import RedisProcess
 
     server = RedisProcess(tmp_path / "auth", free_port())
     server.start()

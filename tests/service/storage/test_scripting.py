@@ -10,8 +10,8 @@ from redis.backoff import NoBackoff
 from redis.connection import Connection
 from redis.retry import Retry
 
+from service.devservers import RedisProcess
 from service.storage import scripting
-from tests.conftest import RedisProcess
 
 # Appends its argument to a list, so the list shows which calls ran, in what order.
 _APPEND = """
