@@ -9,13 +9,13 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import ExitStack, asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import redis
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.datastructures import DefaultPlaceholder
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
@@ -30,6 +30,7 @@ from service.alignment_view import render_error
 from service.api import offline_docs
 from service.api.deps import JsonIfBody
 from service.api.middleware import BodyLimit, Observe, SecurityHeaders
+from service.api.routes import alignments, articles, clusters, ops
 from service.jobs.batch import JobStore
 from service.model import ConfigMismatch, Contention, MatchesUnavailable
 from service.settings import Settings
@@ -62,21 +63,6 @@ def _metrics() -> Metrics:
         ),
         articles=Gauge("copydesk_articles", "Articles in the index", registry=reg),
     )
-
-
-def _routers() -> list[APIRouter]:
-    # Every resource router of the API, in the order they appear in /docs.
-    from service.api.routes import articles, ops
-
-    routers = [articles.router, ops.router]
-    for name in OPTIONAL_ROUTERS:
-        module = __import__(name, fromlist=["router"])
-        routers.append(module.router)
-    return routers
-
-
-#: Routers of features that live in their own modules (aligner, clustering).
-OPTIONAL_ROUTERS: list[str] = ["service.api.routes.clusters", "service.api.routes.alignments"]
 
 
 def _shown(value: object, most: int = 60) -> str:
@@ -169,7 +155,8 @@ def create_app(settings: Settings, *, client: redis.Redis | None = None) -> Fast
     )
     app.state.settings = settings
     app.state.metrics = _metrics()
-    for router in _routers():
+    # Every resource router of the API, in the order they appear in /docs.
+    for router in (articles.router, ops.router, clusters.router, alignments.router):
         app.include_router(router)
     offline_docs.install(app)  # Swagger UI from a package, not a CDN
     pages.install(app)  # the editor UI: server-rendered pages
@@ -236,7 +223,7 @@ def _unparsed_detail(exc: BaseException) -> str:
 
 
 def _error(
-    request: Request, status: int, detail: str, headers: dict[str, str] | None = None
+    request: Request, status: int, detail: str, headers: Mapping[str, str] | None = None
 ) -> Response:
     """An error answer: ``{"detail": ...}``, or an HTML page on an HTML route."""
     if _is_html(request.scope.get("route")):
@@ -315,8 +302,9 @@ def _install_handlers(app: FastAPI, settings: Settings) -> None:
     async def _stored_unmatched(request: Request, exc: MatchesUnavailable) -> Response:
         # The write landed in its partition; another partition did not answer the query.
         log.warning("%s: a partition did not answer (%s)", exc, type(exc.cause).__name__)
-        refusal = redis_errors.classify(exc.cause)
-        said = redis_errors.detail(exc.cause, describe(settings), request=False)
+        cause = cast(redis_errors.Failure, exc.cause)  # the index raises it for Redis failures
+        refusal = redis_errors.classify(cause)
+        said = redis_errors.detail(cause, describe(settings), request=False)
         return _error(
             request,
             503,

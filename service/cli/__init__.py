@@ -1,14 +1,21 @@
 """The ``copydesk`` command line (Typer).
 
-Feature modules register their commands: each module in ``COMMAND_MODULES``
-exposes ``register(app, eval_app)``.
+Each feature module registers its commands with ``register(app, eval_app)``.
 """
 
 from __future__ import annotations
 
-import importlib
-
 import typer
+
+from service.cli import (
+    align_cmd,
+    check_cmd,
+    cluster_cmd,
+    core,
+    eval_cmd,
+    retention_cmd,
+    verdicts_cmd,
+)
 
 app = typer.Typer(
     name="copydesk",
@@ -19,18 +26,8 @@ app = typer.Typer(
 eval_app = typer.Typer(help="Measure quality on labelled data.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
 
-COMMAND_MODULES = [
-    "service.cli.core",
-    "service.cli.verdicts_cmd",
-    "service.cli.check_cmd",
-    "service.cli.cluster_cmd",
-    "service.cli.retention_cmd",
-    "service.cli.align_cmd",
-    "service.cli.eval_cmd",
-]
-
-for _name in COMMAND_MODULES:
-    importlib.import_module(_name).register(app, eval_app)
+for _module in (core, verdicts_cmd, check_cmd, cluster_cmd, retention_cmd, align_cmd, eval_cmd):
+    _module.register(app, eval_app)
 
 
 def main() -> None:
