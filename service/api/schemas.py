@@ -1,9 +1,12 @@
-"""Response schemas of the HTTP API (see API.md); the request body of an
-article is ``service.intake.ArticleBody``."""
+"""Response schemas of the HTTP API (see API.md): articles and matches,
+alignments, clustering jobs, errors. Request bodies live with what reads them:
+an article's is ``service.intake.ArticleBody``, an alignment's and a job's are
+in their route modules."""
 
 from __future__ import annotations
 
-from typing import Literal
+from datetime import datetime
+from typing import Any, Literal
 
 from pydantic import AliasChoices, BaseModel, Field
 
@@ -95,6 +98,109 @@ class ArticlesOut(BaseModel):
         description="False when a text search stopped before reaching the oldest articles "
         "(it reads the newest 20,000 at most): refine `q`, or search by date."
     )
+
+
+# Alignments (routes/alignments.py)
+
+
+class WordOpOut(BaseModel):
+    op: Literal["equal", "replace", "delete", "insert"] = Field(
+        description="equal: also in the counterpart; replace: changed words; "
+        "delete: only in a; insert: only in b."
+    )
+    start: int = Field(description="Character offset into this side's text.")
+    end: int
+    text: str
+
+
+class SentenceOut(BaseModel):
+    index: int
+    text: str
+    start: int = Field(description="Character offset into this side's text.")
+    end: int
+    label: Literal["copied", "paraphrased", "added", "omitted"]
+    match: int | None = Field(
+        description="Index of the counterpart in the other text (for a split or merged "
+        "sentence, the main partner), or null."
+    )
+    score: float = Field(
+        description="Matched: probability that both say the same thing (containment for the "
+        "extra part of a split/merged sentence). Unmatched: the best probability found."
+    )
+    quote: bool = Field(
+        default=False, description="The shared words are mostly inside direct quotation marks."
+    )
+    diff: list[WordOpOut] = Field(
+        default_factory=list, description="Word-level differences with the counterpart."
+    )
+
+
+class SummaryOut(BaseModel):
+    copied: int = Field(description="Sentences of b labelled copied.")
+    paraphrased: int = Field(description="Sentences of b labelled paraphrased.")
+    added: int = Field(description="Sentences of b with no counterpart in a.")
+    omitted: int = Field(description="Sentences of a with no counterpart in b.")
+    reused: int = Field(
+        default=0,
+        description="Sentences of b copied or paraphrased, not counting shared quotations "
+        "and fragments: the evidence behind rewritten.",
+    )
+    paraphrase_share: float = Field(
+        default=0.0,
+        ge=0.0,
+        le=1.0,
+        description="Share of the reused sentences that are paraphrased.",
+    )
+    rewritten: Literal["verbatim", "light", "heavy"] | None = Field(
+        default=None,
+        description="b is a copy of a, reworded this much (by paraphrase_share: verbatim, "
+        "lightly or heavily reworded); null: b is not a copy of a (an independent report "
+        "of the same event sharing quotations is not one). Approximate: see docs/quality.md.",
+    )
+
+
+class AlignmentOut(BaseModel):
+    a: list[SentenceOut]
+    b: list[SentenceOut]
+    summary: SummaryOut
+
+
+# Clustering jobs (routes/clusters.py)
+
+
+class JobCreated(BaseModel):
+    job_id: str
+
+
+class JobOut(BaseModel):
+    job_id: str
+    status: Literal["queued", "running", "done", "failed"]
+    progress: float = Field(ge=0, le=1)
+    error: str | None
+    summary: dict[str, Any] | None = Field(
+        description="When done: articles, clusters, clustered_articles, largest_cluster, "
+        "verify (exact or estimate), candidate/verified/linked pairs, seconds, timings."
+    )
+    params: dict[str, Any]
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class ClusterOut(BaseModel):
+    cluster_id: str = Field(description="Stable: a digest of the origin's article id.")
+    origin: str = Field(
+        description="Likely first publisher: earliest published_at, else "
+        "the member whose text the others contain most."
+    )
+    members: list[str]
+
+
+class ClustersOut(BaseModel):
+    clusters: list[ClusterOut]
+
+
+# Errors
 
 
 class ErrorOut(BaseModel):

@@ -170,8 +170,8 @@ def markdown(report: Report) -> str:
             continue
         cells = []
         for *_, b in BUCKETS:
-            t = report.coverage[name].get(b)
-            cells.append(f"{t.recall:.3f} (n={t.pairs})" if t else "-")
+            got = report.coverage[name].get(b)
+            cells.append(f"{got.recall:.3f} (n={got.pairs})" if got else "-")
         out.append(f"| {name} | " + " | ".join(cells) + " |")
     flagged = report.negatives_flagged("duplicate", "syndicated")
     out += [

@@ -7,7 +7,7 @@ its thread pool instead of blocking the event loop.
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path
 from fastapi.responses import HTMLResponse
@@ -22,7 +22,7 @@ from pydantic import (
 
 from service.alignment_view import Meta, render, too_many
 from service.api.deps import IndexDep, SettingsDep
-from service.api.schemas import ERRORS
+from service.api.schemas import ERRORS, AlignmentOut, SentenceOut, SummaryOut, WordOpOut
 from service.intake import check_unicode, normalise_id
 from service.model import StoredArticle
 from service.settings import Settings
@@ -74,68 +74,6 @@ class AlignIn(BaseModel):
             raise ValueError(f"{name} is empty or only whitespace; send the text to align")
         check_unicode(value, name or "text")
         return scrub_controls(value)
-
-
-class WordOpOut(BaseModel):
-    op: Literal["equal", "replace", "delete", "insert"] = Field(
-        description="equal: also in the counterpart; replace: changed words; "
-        "delete: only in a; insert: only in b."
-    )
-    start: int = Field(description="Character offset into this side's text.")
-    end: int
-    text: str
-
-
-class SentenceOut(BaseModel):
-    index: int
-    text: str
-    start: int = Field(description="Character offset into this side's text.")
-    end: int
-    label: Literal["copied", "paraphrased", "added", "omitted"]
-    match: int | None = Field(
-        description="Index of the counterpart in the other text (for a split or merged "
-        "sentence, the main partner), or null."
-    )
-    score: float = Field(
-        description="Matched: probability that both say the same thing (containment for the "
-        "extra part of a split/merged sentence). Unmatched: the best probability found."
-    )
-    quote: bool = Field(
-        default=False, description="The shared words are mostly inside direct quotation marks."
-    )
-    diff: list[WordOpOut] = Field(
-        default_factory=list, description="Word-level differences with the counterpart."
-    )
-
-
-class SummaryOut(BaseModel):
-    copied: int = Field(description="Sentences of b labelled copied.")
-    paraphrased: int = Field(description="Sentences of b labelled paraphrased.")
-    added: int = Field(description="Sentences of b with no counterpart in a.")
-    omitted: int = Field(description="Sentences of a with no counterpart in b.")
-    reused: int = Field(
-        default=0,
-        description="Sentences of b copied or paraphrased, not counting shared quotations "
-        "and fragments: the evidence behind rewritten.",
-    )
-    paraphrase_share: float = Field(
-        default=0.0,
-        ge=0.0,
-        le=1.0,
-        description="Share of the reused sentences that are paraphrased.",
-    )
-    rewritten: Literal["verbatim", "light", "heavy"] | None = Field(
-        default=None,
-        description="b is a copy of a, reworded this much (by paraphrase_share: verbatim, "
-        "lightly or heavily reworded); null: b is not a copy of a (an independent report "
-        "of the same event sharing quotations is not one). Approximate: see docs/quality.md.",
-    )
-
-
-class AlignmentOut(BaseModel):
-    a: list[SentenceOut]
-    b: list[SentenceOut]
-    summary: SummaryOut
 
 
 def _op(op: WordOp) -> WordOpOut:

@@ -7,13 +7,13 @@ in the request: POST returns 202 at once.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Request, Response
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from service.api.deps import ApiKey, IndexDep
-from service.api.schemas import ERRORS
+from service.api.schemas import ERRORS, ClustersOut, JobCreated, JobOut
 from service.intake import timestamp_string
 from service.jobs.batch import JobParams, JobRunner, JobStatus, JobStore
 from service.storage.index import Index
@@ -87,38 +87,6 @@ class JobIn(BaseModel):
             max_bucket=self.max_bucket,
             slot_bands=self.slot_bands,
         )
-
-
-class JobCreated(BaseModel):
-    job_id: str
-
-
-class JobOut(BaseModel):
-    job_id: str
-    status: Literal["queued", "running", "done", "failed"]
-    progress: float = Field(ge=0, le=1)
-    error: str | None
-    summary: dict[str, Any] | None = Field(
-        description="When done: articles, clusters, clustered_articles, largest_cluster, "
-        "verify (exact or estimate), candidate/verified/linked pairs, seconds, timings."
-    )
-    params: dict[str, Any]
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
-
-
-class ClusterOut(BaseModel):
-    cluster_id: str = Field(description="Stable: a digest of the origin's article id.")
-    origin: str = Field(
-        description="Likely first publisher: earliest published_at, else "
-        "the member whose text the others contain most."
-    )
-    members: list[str]
-
-
-class ClustersOut(BaseModel):
-    clusters: list[ClusterOut]
 
 
 def _epoch(dt: datetime | None) -> float | None:
