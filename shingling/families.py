@@ -46,9 +46,9 @@ deterministic), untouched clusters keep theirs when articles are added
 elsewhere, and a cluster that grows by later articles keeps its origin and so
 its id. When an earlier article joins (or two clusters merge) the origin and
 the id follow the earliest member (among the wire-source members, when there
-are any), i.e. the merged cluster keeps one of the two old ids. Where the origin is chosen by text (no wire source, no dates)
-it can move when members join: those ids are only stable while the
-membership is.
+are any), i.e. the merged cluster keeps one of the two old ids. Where the
+origin is chosen by text (no wire source, no dates) it can move when members
+join: those ids are only stable while the membership is.
 """
 
 from __future__ import annotations

@@ -183,12 +183,12 @@ def test_default_limit_refuses_the_reported_attack_with_413(api: TestClient) -> 
 def test_post_over_the_character_limit_is_413_before_splitting(
     api: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import shingling.align
+    import shingling.align.aligner
 
     def no_splitting(text: str) -> None:
         raise AssertionError("the text was split")
 
-    monkeypatch.setattr(shingling.align, "split_sentences", no_splitting)
+    monkeypatch.setattr(shingling.align.aligner, "split_sentences", no_splitting)
     from service.settings import get_settings
 
     limit = get_settings().max_text_chars

@@ -124,3 +124,24 @@ def test_seed_offsets(seed_texts: dict[str, str]) -> None:
         assert spans
         assert all(raw[s.start : s.end] == s.text for s in spans)
         assert all(a.end <= b.start for a, b in zip(spans, spans[1:], strict=False))
+
+
+def test_long_paragraph_is_segmented_a_window_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    import shingling.sentences as sentences
+
+    text = " ".join(
+        f"Sentence number {k} ends here, said Mr. Smith of the U.S. Army." for k in range(600)
+    )
+    seen: list[int] = []
+    real = sentences._segmenter()
+
+    class Recording:
+        def segment(self, block: str) -> list[str]:
+            seen.append(len(block))
+            return real.segment(block)
+
+    monkeypatch.setattr(sentences, "_segmenter", lambda: Recording())
+    spans = sentences.split_sentences(text)
+    assert len(text) > sentences.LONG_BLOCK > sentences.WINDOW >= max(seen)
+    assert len(spans) == 600
+    assert all(s.text.startswith("Sentence number") and s.text.endswith("Army.") for s in spans)

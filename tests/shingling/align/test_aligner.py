@@ -1,4 +1,4 @@
-"""The sentence aligner: seeds 000 vs 001, and reorder/split/merge/paraphrase cases."""
+"""shingling.align.aligner: seeds 000 vs 001, and reorder/split/merge/paraphrase cases."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shingling.align import FEATURES, Alignment, AlignParams, Sentence, align, pair_decision
+from shingling.align import FEATURES, Alignment, Sentence, align, rewrite_degree
 
 P1 = (
     "Blinken said about 10,000 North Korean soldiers are currently in Russia, "
@@ -180,23 +180,6 @@ def test_narrative_copy_is_not_a_quote() -> None:
     assert result.b[0].label == "copied" and not result.b[0].quote
 
 
-def test_pair_decision_matches_aligner() -> None:
-    same = pair_decision(P1, P1.replace("currently", "now"))
-    assert same.same and same.copied and same.probability > 0.9
-    other = pair_decision(P1, OTHER)
-    assert not other.same and not other.copied and other.probability < 0.1
-    assert set(other.features) == set(FEATURES)
-    # A fragment only matches when nearly word for word.
-    assert not pair_decision("Longevity", "Longevity Project").same
-
-
-def test_params_are_validated() -> None:
-    with pytest.raises(ValueError, match="weights"):
-        AlignParams(weights=(1.0,))
-    with pytest.raises(ValueError, match="threshold"):
-        AlignParams(threshold=1.5)
-
-
 PIECES = st.sampled_from(
     [
         "a",
@@ -263,9 +246,9 @@ def distinct_sentences(n: int, start: int = 0) -> str:
 def test_memory_grows_with_kept_pairs_not_with_n_times_m(monkeypatch: pytest.MonkeyPatch) -> None:
     import tracemalloc
 
-    import shingling.align as mod
+    from shingling.align import scoring
 
-    monkeypatch.setattr(mod, "PAIRS_PER_BLOCK", 1 << 14)  # small blocks, small test
+    monkeypatch.setattr(scoring, "PAIRS_PER_BLOCK", 1 << 14)  # small blocks, small test
     n = 800
     a, b = distinct_sentences(n), distinct_sentences(n, start=n)
     tracemalloc.start()
@@ -282,77 +265,32 @@ def test_memory_grows_with_kept_pairs_not_with_n_times_m(monkeypatch: pytest.Mon
 def test_blocks_and_sparse_assignment_change_nothing(
     seeds: Alignment, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import shingling.align as mod
+    from shingling.align import pairing, scoring
     from tests.conftest import SEEDS
 
     a = (SEEDS / "000_3a13d4dc9571d926.txt").read_text(encoding="utf-8")
     b = (SEEDS / "001_d7f4fccf9dbf45e7.txt").read_text(encoding="utf-8")
-    monkeypatch.setattr(mod, "PAIRS_PER_BLOCK", 1)  # one sentence of a per block
-    monkeypatch.setattr(mod, "DENSE_ASSIGNMENT", 0)  # every component to the sparse solver
+    monkeypatch.setattr(scoring, "PAIRS_PER_BLOCK", 1)  # one sentence of a per block
+    monkeypatch.setattr(pairing, "DENSE_ASSIGNMENT", 0)  # every component to the sparse solver
     assert align(a, b) == seeds
 
 
 def test_too_many_sentences_refused_before_any_pair_is_scored(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import shingling.align as mod
+    from shingling.align import TooManySentences, aligner
 
     def no_scoring(*args: object) -> None:
         raise AssertionError("pairs were scored")
 
-    monkeypatch.setattr(mod, "_score", no_scoring)
-    with pytest.raises(mod.TooManySentences) as refused:
+    monkeypatch.setattr(aligner, "score", no_scoring)
+    with pytest.raises(TooManySentences) as refused:
         align(distinct_sentences(3), distinct_sentences(12), max_sentences=10)
     assert (refused.value.side, refused.value.count, refused.value.limit) == ("b", 12, 10)
     assert "12 sentences" in str(refused.value) and "10" in str(refused.value)
 
 
-def test_long_paragraph_is_segmented_a_window_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
-    import shingling.sentences as sentences
-
-    text = " ".join(
-        f"Sentence number {k} ends here, said Mr. Smith of the U.S. Army." for k in range(600)
-    )
-    seen: list[int] = []
-    real = sentences._segmenter()
-
-    class Recording:
-        def segment(self, block: str) -> list[str]:
-            seen.append(len(block))
-            return real.segment(block)
-
-    monkeypatch.setattr(sentences, "_segmenter", lambda: Recording())
-    spans = sentences.split_sentences(text)
-    assert len(text) > sentences.LONG_BLOCK > sentences.WINDOW >= max(seen)
-    assert len(spans) == 600
-    assert all(s.text.startswith("Sentence number") and s.text.endswith("Army.") for s in spans)
-
-
-def _b(*labels: str, quote: bool = False, text: str = "Four words long here.") -> list[Sentence]:
-    return [Sentence(k, text, 0, len(text), lab, None, 0.9, quote) for k, lab in enumerate(labels)]  # type: ignore[arg-type]
-
-
-@pytest.mark.parametrize(
-    ("b", "expected"),
-    [
-        (_b("added", "added"), (0, 0.0, None)),
-        (_b("copied", "added"), (1, 0.0, None)),  # one sentence is not a copy
-        (_b("copied", "copied", "added"), (2, 0.0, "verbatim")),
-        (_b("copied", "copied", "copied", "paraphrased"), (4, 0.25, "light")),
-        (_b("copied", "paraphrased", "paraphrased", "paraphrased"), (4, 0.75, "heavy")),
-        (_b("copied", "paraphrased", quote=True), (0, 0.0, None)),  # shared quotations
-        (_b("copied", "copied", text="Too short."), (0, 0.0, None)),  # fragments
-    ],
-)
-def test_rewrite_degree(b: list[Sentence], expected: tuple[int, float, str | None]) -> None:
-    from shingling.align import rewrite_degree
-
-    assert rewrite_degree(b) == expected
-
-
 def test_summary_carries_the_rewrite_degree(seeds: Alignment) -> None:
-    from shingling.align import rewrite_degree
-
     sm = seeds.summary
     assert (sm.reused, sm.paraphrase_share, sm.rewritten) == tuple(
         round(v, 4) if isinstance(v, float) else v for v in rewrite_degree(seeds.b)

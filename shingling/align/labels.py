@@ -1,0 +1,256 @@
+"""What each sentence is: copied, paraphrased, added or omitted, and what the
+whole of ``b`` is (``rewrite_degree``).
+
+* ``copied``: the same sentence up to small edits (token sequence similarity
+  of the pair at least ``AlignParams.copied_ratio``), or a verbatim excerpt
+  of it (``AlignParams.excerpt_share``);
+* ``paraphrased``: the same content reworded (the pair decision says "same",
+  the words differ more);
+* ``omitted`` (only in ``a``) / ``added`` (only in ``b``): no counterpart.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+from shingling.align.diff import Opcode, WordOp, group_diffs
+from shingling.align.features import feature_names, pair_features
+from shingling.align.model import AlignParams, decide, probability
+from shingling.align.pairing import Pairs
+from shingling.align.sides import Side
+from shingling.sentences import SentenceSpan
+from shingling.tokenise import Tokens, words
+
+Label = Literal["copied", "paraphrased", "added", "omitted"]
+Rewritten = Literal["verbatim", "light", "heavy"]
+
+#: A matched sentence's label, partner, score and whether it is a shared quotation.
+Labelled = tuple[Label, int, float, bool]
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One aligned sentence. ``match``: index of the counterpart in the other
+    text (the main partner of a split/merged group), or None. ``score``: the
+    pair probability for a matched pair, the containment for an extra member
+    of a group, and the best probability against any sentence when
+    unmatched."""
+
+    index: int
+    text: str
+    start: int
+    end: int
+    label: Label
+    match: int | None
+    score: float
+    quote: bool = False
+    diff: tuple[WordOp, ...] = ()
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Sentence counts. ``copied`` and ``paraphrased`` count sentences of
+    ``b`` (how much of the new text comes from ``a``); ``added`` counts
+    sentences of ``b``, ``omitted`` sentences of ``a``.
+
+    Document level (``rewrite_degree``): ``reused`` counts the sentences of
+    ``b`` copied or paraphrased outside shared quotations; ``paraphrase_share``
+    is the paraphrased part of those; ``rewritten`` says whether ``b`` is a
+    copy of ``a`` and how much it was reworded, or None when it is not one.
+    """
+
+    copied: int
+    paraphrased: int
+    added: int
+    omitted: int
+    reused: int = 0
+    paraphrase_share: float = 0.0
+    rewritten: Rewritten | None = None
+
+
+@dataclass(frozen=True)
+class Alignment:
+    a: tuple[Sentence, ...]
+    b: tuple[Sentence, ...]
+    summary: Summary
+
+
+@dataclass(frozen=True)
+class PairDecision:
+    """``pair_decision``'s answer: ``probability`` that both say the same
+    thing, ``same`` (probability at or above the threshold), ``copied``
+    (same and nearly the same words) and the raw ``features``."""
+
+    probability: float
+    same: bool
+    copied: bool
+    features: dict[str, float] = field(default_factory=dict)
+
+
+def copied(matcher: difflib.SequenceMatcher[str], na: int, nb: int, params: AlignParams) -> bool:
+    """Nearly the same words in the same order, or a verbatim excerpt: all
+    but a few words of the shorter side appear, in order, in the longer
+    (an outlet that cuts a wire sentence short still copies it)."""
+    if matcher.ratio() >= params.copied_ratio:
+        return True
+    equal = sum(block.size for block in matcher.get_matching_blocks())
+    shorter = min(na, nb)
+    return shorter >= params.min_words and equal >= params.excerpt_share * shorter
+
+
+def pair_decision(
+    s1: str, s2: str, params: AlignParams | None = None, context: Sequence[str] = ()
+) -> PairDecision:
+    """The aligner's decision on one sentence pair (used to evaluate on MRPC)."""
+    params = params or AlignParams()
+    feats = pair_features([s1], [s2], context, semantic=params.semantic)
+    p = probability(feats, params)
+    w1, w2 = words(s1), words(s2)
+    same = bool(decide(p, feats, np.array([min(len(w1), len(w2))]), params)[0])
+    matcher = difflib.SequenceMatcher(None, w1, w2, autojunk=False)
+    is_copied = same and copied(matcher, len(w1), len(w2), params)
+    named = dict(zip(feature_names(params.semantic), map(float, feats[0]), strict=True))
+    return PairDecision(float(p[0]), same, is_copied, named)
+
+
+def is_quote(
+    codes: Sequence[Opcode],
+    tok_a: Tokens,
+    ta: Sequence[tuple[int, int]],
+    tok_b: Tokens,
+    tb: Sequence[tuple[int, int]],
+    share: float,
+) -> bool:
+    """Whether the shared words of a pair are mostly inside direct quotes
+    (on either side: a quotation one outlet prints and the other reports
+    without marks is still the speaker's words)."""
+    shared = quoted = 0
+    for tag, i1, i2, j1, _ in codes:
+        if tag != "equal":
+            continue
+        shared += i2 - i1
+        quoted += sum(
+            bool(tok_a.quoted[ta[i1 + k][1]] or tok_b.quoted[tb[j1 + k][1]]) for k in range(i2 - i1)
+        )
+    return shared > 0 and quoted / shared >= share
+
+
+@dataclass
+class Labels:
+    """Labels and word diffs of the paired sentences of each side, by index."""
+
+    a: dict[int, Labelled] = field(default_factory=dict)
+    b: dict[int, Labelled] = field(default_factory=dict)
+    diff_a: dict[int, list[WordOp]] = field(default_factory=dict)
+    diff_b: dict[int, list[WordOp]] = field(default_factory=dict)
+
+
+def label_pairs(pairs: Pairs, sa: Side, sb: Side, params: AlignParams) -> Labels:
+    """Label each group of paired sentences as a whole (``copied`` or
+    ``paraphrased``, a shared quotation or not) and diff its words."""
+    out = Labels()
+    for i, j, group_a, group_b in pairs.groups():
+        ta, tb = sa.group_tokens(group_a), sb.group_tokens(group_b)
+        va = [sa.tokens.values[t] for _, t in ta]
+        vb = [sb.tokens.values[t] for _, t in tb]
+        matcher = difflib.SequenceMatcher(None, va, vb, autojunk=False)
+        codes = matcher.get_opcodes()
+        label: Label = "copied" if copied(matcher, len(va), len(vb), params) else "paraphrased"
+        quote = is_quote(codes, sa.tokens, ta, sb.tokens, tb, params.quote_share)
+        group_diffs(codes, sa, ta, 0, out.diff_a)
+        group_diffs(codes, sb, tb, 1, out.diff_b)
+        for x in group_a:
+            score = pairs.evidence[i, j] if x == i else pairs.cont_a[x, j]
+            out.a[x] = (label, j, score, quote)
+        for y in group_b:
+            score = pairs.evidence[i, j] if y == j else pairs.cont_b[y, i]
+            out.b[y] = (label, i, score, quote)
+    return out
+
+
+def sentence(
+    k: int,
+    span: SentenceSpan,
+    labelled: Labelled | None,
+    unmatched: Label,
+    best: float,
+    diff: Sequence[WordOp],
+) -> Sentence:
+    """Sentence ``k`` of a side: labelled, or ``unmatched`` with its best probability."""
+    if labelled is None:
+        return Sentence(k, span.text, span.start, span.end, unmatched, None, round4(best))
+    label, match, score, quote = labelled
+    ops = tuple(sorted(diff, key=lambda op: op.start))
+    return Sentence(k, span.text, span.start, span.end, label, match, round4(score), quote, ops)
+
+
+def side_sentences(
+    side: Side,
+    labelled: dict[int, Labelled],
+    diffs: dict[int, list[WordOp]],
+    unmatched: Label,
+    best: np.ndarray,
+) -> tuple[Sentence, ...]:
+    """Every sentence of ``side``, in order."""
+    return tuple(
+        sentence(k, span, labelled.get(k), unmatched, best[k], diffs.get(k, []))
+        for k, span in enumerate(side.spans)
+    )
+
+
+def rewrite_degree(
+    b: Sequence[Sentence], params: AlignParams | None = None
+) -> tuple[int, float, Rewritten | None]:
+    """Whether ``b`` is a copy of ``a`` and how much it was reworded, from ``b``'s labels.
+
+    Counted: sentences of ``b`` copied or paraphrased, of at least
+    ``params.min_words`` words and not a shared quotation (two independent
+    reports quoting one speaker are not a copy). ``b`` is a copy when at least
+    ``params.copy_sentences`` such sentences are found; then ``paraphrase_share``
+    (the paraphrased part of them) below ``params.light_share`` is ``verbatim``,
+    below ``params.heavy_share`` ``light``, else ``heavy``. Returns (sentences
+    counted, paraphrase share, degree or None). The constants were chosen on
+    PAN 2013 train pairs (``docs/quality.md``); a copy of fewer sentences, or
+    one reworded beyond what the pair model recognises, is not found.
+    """
+    params = params or AlignParams()
+    counted = [
+        s
+        for s in b
+        if s.label in ("copied", "paraphrased")
+        and not s.quote
+        and len(words(s.text)) >= params.min_words
+    ]
+    if not counted:
+        return 0, 0.0, None
+    share = sum(s.label == "paraphrased" for s in counted) / len(counted)
+    if len(counted) < params.copy_sentences:
+        return len(counted), share, None
+    if share < params.light_share:
+        return len(counted), share, "verbatim"
+    return len(counted), share, "light" if share < params.heavy_share else "heavy"
+
+
+def summarise(a: Sequence[Sentence], b: Sequence[Sentence], params: AlignParams) -> Summary:
+    """The counts of an alignment and ``b``'s ``rewrite_degree``."""
+    reused, share, degree = rewrite_degree(b, params)
+    return Summary(
+        copied=sum(s.label == "copied" for s in b),
+        paraphrased=sum(s.label == "paraphrased" for s in b),
+        added=sum(s.label == "added" for s in b),
+        omitted=sum(s.label == "omitted" for s in a),
+        reused=reused,
+        paraphrase_share=round4(share),
+        rewritten=degree,
+    )
+
+
+def round4(x: float) -> float:
+    """``x`` to 4 decimals (0 for NaN), as the alignment reports scores."""
+    return 0.0 if math.isnan(x) else round(float(x), 4)
