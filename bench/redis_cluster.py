@@ -46,7 +46,7 @@ from bench.synth import generate
 from service.devservers import LocalCluster
 from service.model import ArticleIn
 from service.storage.index import Index
-from service.storage.server import _tune
+from service.storage.server import tune
 from shingling import PipelineConfig, Thresholds
 
 _BATCH = 500
@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
             cluster.start()
             nodes = [redis.Redis(port=p, socket_timeout=60) for p in cluster.ports]
             for node in nodes:
-                _tune(node)
+                tune(node)
             client = cluster.client(socket_timeout=60)
             clustered = _run(client, articles, queries, args.budget)  # type: ignore[arg-type]
             clustered.update(_nodes(nodes, clustered["articles"]))

@@ -24,7 +24,7 @@ import psutil
 import redis
 
 from service.devservers import RedisProcess, free_port
-from service.storage.server import _tune
+from service.storage.server import tune
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -44,7 +44,7 @@ def redis_server(timeout: float = 10.0, *, restore: Path | None = None) -> Itera
         server.start(timeout)
         client = server.client(socket_timeout=600)
         try:
-            _tune(client)
+            tune(client)
             yield client
         finally:
             client.close()

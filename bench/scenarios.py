@@ -29,7 +29,8 @@ from bench.synth import Article, Material, generate
 from service.bulk import ingest_batches
 from service.model import ArticleIn, EmptyText, Match, PutResult
 from service.retention import sweep
-from service.storage.index import Index, PreparedDoc
+from service.storage.index import Index
+from service.storage.layout import PreparedDoc
 from shingling import PipelineConfig, analyse
 
 BATCH = 256  # articles per Index.put_many, as `copydesk ingest` uses
@@ -352,7 +353,7 @@ def query(index: Index, corpus: Corpus, deadline: float, *, limit: int = 50) -> 
         analyse_ms.append((time.perf_counter() - start) * 1000)
     for b, f in zip(bands, fps, strict=True):
         start = time.perf_counter()  # what a query's script does: top candidates and their sets
-        index._lookup(
+        index.lookup(
             b,
             f,
             exclude=set(),

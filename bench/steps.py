@@ -34,7 +34,8 @@ from bench.redis_server import redis_server
 from bench.scenarios import BATCH, article_in, machine_speed
 from bench.synth import DEFAULT_MATERIAL, generate, load_material
 from service.model import ArticleIn
-from service.storage.index import Index, PreparedDoc, prepare
+from service.storage.index import Index, analyse_article
+from service.storage.layout import PreparedDoc
 from shingling import PipelineConfig
 from shingling.pipeline import analyse, analyse_staged, warm_up
 from shingling.shingles import pack
@@ -62,7 +63,10 @@ def client_stages(articles: list[ArticleIn], config: PipelineConfig) -> dict[str
         timed("SHA-256 digest", lambda b: hashlib.sha256(b).hexdigest(), utf8)
         timed("compressed text (ISA-L level 1)", isal_zlib.compress, utf8, 1)
         timed(
-            "prepare (analysis, packed set, digest, compression, fields)", prepare, article, config
+            "prepare (analysis, packed set, digest, compression, fields)",
+            analyse_article,
+            article,
+            config,
         )
     return {name: ns / len(articles) / 1e3 for name, ns in spent.items()}
 
@@ -71,7 +75,7 @@ def writes(
     articles: list[ArticleIn], config: PipelineConfig
 ) -> tuple[dict[str, float], dict[str, object]]:
     """Client CPU and Redis script time per article of batched writes, and the machine."""
-    prepared = [(a, prepare(a, config)) for a in articles]
+    prepared = [(a, analyse_article(a, config)) for a in articles]
     pairs = [(a, d) for a, d in prepared if isinstance(d, PreparedDoc)]  # skip empty texts
     cpu: list[float] = []
     with redis_server() as client:

@@ -23,7 +23,7 @@ from contextlib import ExitStack
 from functools import partial
 
 from service.model import ArticleIn, EmptyText, PutResult
-from service.storage.index import Index, prepare
+from service.storage.index import Index, analyse_article
 from service.storage.layout import PreparedDoc
 from shingling import PipelineConfig
 
@@ -33,7 +33,7 @@ Results = list[PutResult | EmptyText]
 def _prepare_all(
     articles: list[ArticleIn], config: PipelineConfig
 ) -> list[PreparedDoc | EmptyText]:
-    return [prepare(a, config) for a in articles]
+    return [analyse_article(a, config) for a in articles]
 
 
 def _chunks(batch: list[ArticleIn], parts: int) -> list[list[ArticleIn]]:

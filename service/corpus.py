@@ -38,7 +38,7 @@ class Item:
 
 
 @dataclass(frozen=True)
-class Problem:
+class BadRecord:
     where: str
     message: str
 
@@ -59,7 +59,7 @@ def _safe_id(stem: str) -> str:
     return cleaned[:200] or "article"
 
 
-def _body(where: str, data: dict[str, object]) -> Item | Problem:
+def _body(where: str, data: dict[str, object]) -> Item | BadRecord:
     try:
         return Item(where, ArticleBody.model_validate(data))
     except ValidationError as exc:
@@ -68,10 +68,10 @@ def _body(where: str, data: dict[str, object]) -> Item | Problem:
             + e["msg"].removeprefix("Value error, ")
             for e in exc.errors()
         )
-        return Problem(where, msg)
+        return BadRecord(where, msg)
 
 
-def _load_meta(folder: Path) -> tuple[dict[str, dict[str, object]], Problem | None]:
+def _load_meta(folder: Path) -> tuple[dict[str, dict[str, object]], BadRecord | None]:
     """The sidecar of ``folder`` by file name (empty when there is none)."""
     meta = folder / META_FILE
     if not meta.is_file():
@@ -79,23 +79,23 @@ def _load_meta(folder: Path) -> tuple[dict[str, dict[str, object]], Problem | No
     try:
         data = json.loads(meta.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        return {}, Problem(str(meta), f"metadata not read, not valid JSON: {exc}")
+        return {}, BadRecord(str(meta), f"metadata not read, not valid JSON: {exc}")
     if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
-        return {}, Problem(
+        return {}, BadRecord(
             str(meta),
             'metadata not read: expected {"file name": {"title": ..., "source": ..., '
             '"published_at": ...}, ...}',
         )
     bad = sorted({k for v in data.values() for k in v} - set(_META_FIELDS))
     if bad:
-        return {}, Problem(
+        return {}, BadRecord(
             str(meta), f"metadata not read: unknown fields {bad}; known: {list(_META_FIELDS)}"
         )
     return data, None
 
 
-def read_articles(paths: Iterable[Path]) -> Iterator[Item | Problem]:
-    """Every article under ``paths``, or a ``Problem`` naming what to fix."""
+def read_articles(paths: Iterable[Path]) -> Iterator[Item | BadRecord]:
+    """Every article under ``paths``, or a ``BadRecord`` naming what to fix."""
     sidecars: dict[Path, dict[str, dict[str, object]]] = {}
     for path in _files(paths):
         if path.parent not in sidecars:
@@ -105,12 +105,12 @@ def read_articles(paths: Iterable[Path]) -> Iterator[Item | Problem]:
         meta = sidecars[path.parent].get(path.name, {})
         where = str(path)
         if not path.exists():
-            yield Problem(where, "no such file or folder")
+            yield BadRecord(where, "no such file or folder")
             continue
         try:
             raw = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            yield Problem(where, f"cannot read as UTF-8 text: {exc}")
+            yield BadRecord(where, f"cannot read as UTF-8 text: {exc}")
             continue
         suffix = path.suffix.lower()
         if suffix == ".jsonl":
@@ -120,10 +120,10 @@ def read_articles(paths: Iterable[Path]) -> Iterator[Item | Problem]:
                 try:
                     data = json.loads(line)
                 except json.JSONDecodeError as exc:
-                    yield Problem(f"{where}:{lineno}", f"not valid JSON: {exc}")
+                    yield BadRecord(f"{where}:{lineno}", f"not valid JSON: {exc}")
                     continue
                 if not isinstance(data, dict):
-                    yield Problem(f"{where}:{lineno}", "each line must be a JSON object")
+                    yield BadRecord(f"{where}:{lineno}", "each line must be a JSON object")
                     continue
                 yield _body(f"{where}:{lineno}", data)
         elif suffix in (".html", ".htm"):

@@ -2,7 +2,7 @@
 
 ``ArticleBody`` is one article as the API's JSON body, a form of the pages or
 a record of ``copydesk ingest`` gives it (pydantic: its errors name the field
-to fix); ``prepare`` turns it into the ``ArticleIn`` the index writes. Shared
+to fix); ``to_article`` turns it into the ``ArticleIn`` the index writes. Shared
 by the API, the pages and the CLI, so none of them reaches into another.
 """
 
@@ -208,7 +208,7 @@ class Rejected(ValueError):
         self.status = status
 
 
-def prepare(body: ArticleBody, *, max_text_chars: int) -> ArticleIn:
+def to_article(body: ArticleBody, *, max_text_chars: int) -> ArticleIn:
     """The article to index: the text as sent, or extracted from ``html``."""
     title = body.title
     if body.html is not None:

