@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -20,6 +20,9 @@ from service.cli.common import (
     open_index,
     settings_from,
 )
+
+if TYPE_CHECKING:
+    from shingling.align import Alignment
 
 STYLES = {
     "copied": "on #5c1f1a",
@@ -98,7 +101,7 @@ def align_cmd(
     semantic: SemanticOpt = None,
 ) -> None:
     """Which sentences of B are copied, paraphrased or added, and what A had that B omits."""
-    from service.alignment_view import render, rows, too_many
+    from service.alignment_view import render, too_many
     from shingling.align import TooManySentences, align, params_for
 
     loaded = _load([a, b], data_dir, redis_url, index)
@@ -120,9 +123,18 @@ def align_cmd(
         }
         typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
         return
+    _print_side_by_side(result, a_meta.title, b_meta.title)
+    if html is not None:
+        console.print(f"HTML page written to {html}")
+
+
+def _print_side_by_side(result: Alignment, a_title: str, b_title: str) -> None:
+    """The alignment as a two-column table, its label counts and its rewrite degree."""
+    from service.alignment_view import rows
+
     table = Table(show_lines=True, expand=True)
-    table.add_column(f"A: {a_meta.title}", ratio=1, overflow="fold")
-    table.add_column(f"B: {b_meta.title}", ratio=1, overflow="fold")
+    table.add_column(f"A: {a_title}", ratio=1, overflow="fold")
+    table.add_column(f"B: {b_title}", ratio=1, overflow="fold")
     for row in rows(result):
         table.add_row(
             Text("\n").join(_cell(c) for c in row.a), Text("\n").join(_cell(c) for c in row.b)
@@ -144,8 +156,6 @@ def align_cmd(
         f"rewritten: {degree} ({sm.reused} reused sentences, "
         f"{sm.paraphrase_share:.0%} of them paraphrased)"
     )
-    if html is not None:
-        console.print(f"HTML page written to {html}")
 
 
 def register(app: typer.Typer, eval_app: typer.Typer) -> None:

@@ -9,7 +9,7 @@ import time
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, NoReturn
 
 import typer
 
@@ -51,24 +51,13 @@ def mrpc(
     if lexical_only:
         wanted.discard(True)
     if not wanted:
-        err_console.print("[red]error:[/red] --lexical-only and --semantic exclude each other")
-        raise typer.Exit(2)
-
+        _fail("--lexical-only and --semantic exclude each other")
     started = time.perf_counter()
-    reports = {}
-    took = {}
     try:
         pairs = ev.load(path, limit=limit or None)
-        for name, semantic in (("lexical", False), ("lexical + semantic", True)):
-            if semantic not in wanted:
-                continue
-            t = time.perf_counter()
-            x = ev.features(pairs, semantic)
-            took[name + " features"] = time.perf_counter() - t
-            reports[name] = ev.evaluate(pairs, folds=folds, seed=seed, semantic=semantic, x=x)
+        reports, took = _mrpc_reports(pairs, wanted, folds, seed)
     except (OSError, ValueError) as exc:
-        err_console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
+        _fail(str(exc))
     total = time.perf_counter() - started
     if save_model is not None and "lexical + semantic" in reports:
         r = reports["lexical + semantic"]
@@ -77,6 +66,44 @@ def mrpc(
     if as_json:
         typer.echo(json.dumps({k: asdict(v) for k, v in reports.items()}, indent=2, default=str))
         return
+    lines = _mrpc_markdown(reports, took, total, seed)
+    if save_model is not None and "lexical + semantic" in reports:
+        lines.append(f"Lexical + semantic fit on all pairs written to {save_model}")
+    typer.echo("\n".join(lines))
+
+
+def _fail(message: str) -> NoReturn:
+    err_console.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(2)
+
+
+def _check_fold(fold: str) -> None:
+    if fold not in ("all", "even", "odd"):
+        _fail(f"--fold is all, even or odd, not {fold!r}")
+
+
+def _mrpc_reports(
+    pairs: list[Any], wanted: set[bool], folds: int, seed: int
+) -> tuple[dict[str, Any], dict[str, float]]:
+    """The cross-validated report of each wanted model (False: lexical, True:
+    lexical + semantic), and the seconds its features took."""
+    from service.evaluation import mrpc as ev
+
+    reports, took = {}, {}
+    for name, semantic in (("lexical", False), ("lexical + semantic", True)):
+        if semantic not in wanted:
+            continue
+        t = time.perf_counter()
+        x = ev.features(pairs, semantic)
+        took[name + " features"] = time.perf_counter() - t
+        reports[name] = ev.evaluate(pairs, folds=folds, seed=seed, semantic=semantic, x=x)
+    return reports, took
+
+
+def _mrpc_markdown(
+    reports: dict[str, Any], took: dict[str, float], total: float, seed: int
+) -> list[str]:
+    """The MRPC reports as the Markdown pasted into docs/quality.md."""
     any_report = next(iter(reports.values()))
     lines = [
         f"MRPC: {any_report.pairs} pairs ({any_report.positives} paraphrases), "
@@ -107,9 +134,7 @@ def mrpc(
             f"    weights={f.weights}",
             f"    bias={f.bias}, threshold={f.threshold}",
         ]
-    if save_model is not None and "lexical + semantic" in reports:
-        lines.append(f"Lexical + semantic fit on all pairs written to {save_model}")
-    typer.echo("\n".join(lines))
+    return lines
 
 
 def pan(
@@ -143,43 +168,20 @@ def pan(
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Sentence labels per obfuscation type and PAN character measures of the aligner."""
-    from service.settings import get_settings
-    from shingling.align import params_for
-
-    models = {"lexical": ("lexical",), "semantic": ("semantic",), "both": ("lexical", "semantic")}
-    if model is None:
-        on = get_settings().semantic if semantic is None else semantic
-        model = "semantic" if on else "lexical"
-    if model not in models:
-        err_console.print(f"[red]error:[/red] --model is lexical, semantic or both, not {model!r}")
-        raise typer.Exit(2)
-    if fold not in ("all", "even", "odd"):
-        err_console.print(f"[red]error:[/red] --fold is all, even or odd, not {fold!r}")
-        raise typer.Exit(2)
-    from rich.progress import Progress
-
     from service.evaluation import pan as ev
 
+    names = _pan_models(model, semantic)
+    _check_fold(fold)
     try:
         everything = ev.load(path, tuple(subset) if subset else ev.SUBSETS)
     except (OSError, ValueError) as exc:
-        err_console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
+        _fail(str(exc))
     chosen = [p for p in ev.select(everything, limit or None, sample, seed) if ev.in_fold(p, fold)]
     skipped = sum(not p.annotated for p in everything)
     reports, took = {}, {}
-    for name in models[model]:
-        params = params_for(name == "semantic")
+    for name in names:
         t = time.perf_counter()
-        with Progress(console=err_console, transient=True) as bar:
-            task = bar.add_task(f"aligning PAN pairs ({name})", total=len(chosen))
-            reports[name] = ev.evaluate(
-                chosen,
-                params,
-                workers=max(1, workers),
-                progress=lambda n: bar.advance(task, n),  # noqa: B023
-                skipped=skipped,
-            )
+        reports[name] = _pan_report(chosen, name, max(1, workers), skipped)
         took[name] = time.perf_counter() - t
     if as_json:
         typer.echo(json.dumps({k: asdict(v) for k, v in reports.items()}, indent=2, default=str))
@@ -189,10 +191,39 @@ def pan(
         typer.echo(markdown(report, took[name], limit, sample, seed, fold) + "\n")
 
 
+def _pan_models(model: str | None, semantic: bool | None) -> tuple[str, ...]:
+    """The pair models ``--model`` (else ``--semantic``, else the settings) names."""
+    from service.settings import get_settings
+
+    models = {"lexical": ("lexical",), "semantic": ("semantic",), "both": ("lexical", "semantic")}
+    if model is None:
+        on = get_settings().semantic if semantic is None else semantic
+        model = "semantic" if on else "lexical"
+    if model not in models:
+        _fail(f"--model is lexical, semantic or both, not {model!r}")
+    return models[model]
+
+
+def _pan_report(chosen: list[Any], name: str, workers: int, skipped: int) -> Any:
+    """The PAN report of pair model ``name`` on ``chosen``, with a progress bar."""
+    from rich.progress import Progress
+
+    from service.evaluation import pan as ev
+    from shingling.align import params_for
+
+    with Progress(console=err_console, transient=True) as bar:
+        task = bar.add_task(f"aligning PAN pairs ({name})", total=len(chosen))
+        return ev.evaluate(
+            chosen,
+            params_for(name == "semantic"),
+            workers=workers,
+            progress=lambda n: bar.advance(task, n),
+            skipped=skipped,
+        )
+
+
 def markdown(report, took: float, limit: int, sample: bool, seed: int, fold: str = "all") -> str:  # type: ignore[no-untyped-def]
     """The PAN report as Markdown tables (as pasted into docs/quality.md)."""
-    from service.evaluation.pan import CLASSES
-
     how = (
         f"{'a seeded sample (seed ' + str(seed) + ')' if sample else 'the first'} "
         f"{limit} annotated pairs per subset"
@@ -201,11 +232,20 @@ def markdown(report, took: float, limit: int, sample: bool, seed: int, fold: str
     )
     if fold != "all":
         how += f", those whose suspicious document number is {fold}"
-    want = {"none": "copied", "outside": "added"}
     out = [
         f"PAN 2013 train: {report.pairs} pairs ({how}; {report.skipped} unannotated summary "
         f"pairs skipped); {took:.0f} s on {_machine()}, {datetime.now(UTC):%Y-%m-%d}",
         "",
+    ]
+    return "\n".join(out + _label_rows(report) + _char_rows(report) + _rewritten_rows(report))
+
+
+def _label_rows(report: Any) -> list[str]:
+    """Sentence labels per gold obfuscation class, and the rate of the one it should get."""
+    from service.evaluation.pan import CLASSES
+
+    want = {"none": "copied", "outside": "added"}
+    out = [
         "| gold class | sentences | copied | paraphrased | added | target label rate |",
         "|---|---|---|---|---|---|",
     ]
@@ -221,7 +261,12 @@ def markdown(report, took: float, limit: int, sample: bool, seed: int, fold: str
             f"{report.rate(g, 'paraphrased'):.3f} | {report.rate(g, 'added'):.3f} | "
             f"{target}: **{rate:.3f}** |"
         )
-    out += [
+    return out
+
+
+def _char_rows(report: Any) -> list[str]:
+    """PAN's character measures per subset and overall."""
+    out = [
         "",
         "| subset | pairs flagged (>= 1 reused sentence) | char precision | char recall "
         "| granularity | plagdet |",
@@ -237,7 +282,12 @@ def markdown(report, took: float, limit: int, sample: bool, seed: int, fold: str
     out.append(
         f"| all | | {m.precision:.3f} | {m.recall:.3f} | {m.granularity:.3f} | {m.plagdet:.3f} |"
     )
-    out += [
+    return out
+
+
+def _rewritten_rows(report: Any) -> list[str]:
+    """How many pairs of each subset are a copy, by rewrite degree."""
+    out = [
         "",
         "| subset | pairs | a copy (rewritten set) | verbatim | light | heavy |",
         "|---|---|---|---|---|---|",
@@ -250,7 +300,7 @@ def markdown(report, took: float, limit: int, sample: bool, seed: int, fold: str
             + " | ".join(str(degrees.get(d, 0)) for d in ("verbatim", "light", "heavy"))
             + " |"
         )
-    return "\n".join(out)
+    return out
 
 
 def retrieval(
@@ -276,14 +326,11 @@ def retrieval(
     from service.cli.common import open_index, settings_from
     from service.evaluation import retrieval as ev
 
-    if fold not in ("all", "even", "odd"):
-        err_console.print(f"[red]error:[/red] --fold is all, even or odd, not {fold!r}")
-        raise typer.Exit(2)
+    _check_fold(fold)
     try:
         pairs = ev.pairs_of(path, fold)  # type: ignore[arg-type]
     except (OSError, ValueError) as exc:
-        err_console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
+        _fail(str(exc))
     sources = sorted((path / "src").glob("*.txt"))
     timings: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="copydesk-retrieval-") as tmp:

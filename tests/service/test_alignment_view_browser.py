@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
@@ -20,6 +21,9 @@ import redis
 import uvicorn
 
 from service.devservers import free_port
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 ARGS = [
@@ -57,115 +61,119 @@ def server(settings, redis_client: redis.Redis) -> Iterator[str]:  # type: ignor
         thread.join(timeout=10)
 
 
-def test_view_in_chromium(server: str, seed_texts: dict[str, str], tmp_path: Path) -> None:
+@pytest.fixture
+def browser() -> Iterator[Browser]:
     assert shutil.which(CHROMIUM) or Path(CHROMIUM).exists(), (
         f"{CHROMIUM} not found: apt-get install -y chromium (see .ci/run)"
     )
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import sync_playwright
 
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+def _store_pair(server: str, seed_texts: dict[str, str]) -> dict[str, int]:
+    """Seeds 000 and 001 stored as ani-000 and out-001; the summary of their alignment."""
     for aid, key, title, source in (
         ("ani-000", "000", "Blinken: 10,000 North Korean troops in Russia", "ANI"),
         ("out-001", "001", "Zelenskyy responds to North Korean deployment", "Outlet B"),
     ):
         r = httpx.post(
             f"{server}/articles",
-            json={
-                "id": aid,
-                "text": seed_texts[key],
-                "title": title,
-                "source": source,
-            },
+            json={"id": aid, "text": seed_texts[key], "title": title, "source": source},
         )
         assert r.status_code in (200, 201), r.text
-    summary = httpx.get(f"{server}/alignments/ani-000/out-001").json()["summary"]
+    summary: dict[str, int] = httpx.get(f"{server}/alignments/ani-000/out-001").json()["summary"]
+    return summary
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        try:
-            page = browser.new_page(viewport={"width": 1366, "height": 900})
-            page.goto(f"{server}/alignments/ani-000/out-001/view")
-            expect(page.locator("h1").first).to_contain_text("Blinken")
-            expect(page.get_by_text("Outlet B").first).to_be_visible()
-            for label in ("copied", "paraphrased", "added", "omitted"):
-                expect(page.locator(f".s.{label}").first).to_be_visible()
-                expect(page.locator(f".legend .swatch.{label}")).to_be_visible()
-            counts = page.locator(".summary [data-count=added] .count")
-            expect(counts).to_have_text(str(summary["added"]))
-            expect(page.locator(".summary [data-count=copied] .count")).to_have_text(
-                str(summary["copied"])
-            )
-            expect(page.locator("mark.replace").first).to_be_visible()
-            # Shared passages are marked on both sides, passage k in one colour.
-            first = page.locator('[id^="b-"] .pass').first
-            k = first.get_attribute("data-passage")
-            twin = page.locator(f'[id^="a-"] .pass[data-passage="{k}"]').first
-            colour = "el => getComputedStyle(el).backgroundColor"
-            assert first.evaluate(colour) == twin.evaluate(colour)
 
-            # Clicking a copied sentence in B highlights its counterpart in A.
-            sentence = page.locator(".s.copied[id^=b-]").first
-            partner_id = sentence.get_attribute("data-partner")
-            assert partner_id and partner_id.startswith("a-")
-            sentence.click(position={"x": 200, "y": 10})
-            expect(page.locator(f"#{partner_id}")).to_have_class(re.compile(r"\bactive\b"))
-            expect(sentence).to_have_class(re.compile(r"\bactive\b"))
-            outline = page.locator(f"#{partner_id}").evaluate(
-                "el => getComputedStyle(el).outlineStyle"
-            )
-            assert outline == "solid"
-            # The highlight follows the click: another sentence takes it over.
-            other = page.locator(".s.copied[id^=b-]").nth(1)
-            other.click(position={"x": 200, "y": 10})
-            expect(page.locator(f"#{partner_id}")).not_to_have_class(re.compile(r"\bactive\b"))
-            shot = tmp_path / "alignment.png"
-            page.screenshot(path=str(shot), full_page=True)
-            assert shot.stat().st_size > 10_000
-            if os.environ.get("ALIGNMENT_SCREENSHOT"):
-                shutil.copy(shot, os.environ["ALIGNMENT_SCREENSHOT"])
+def _expect_labels_and_passages(page: Page, summary: dict[str, int]) -> None:
+    from playwright.sync_api import expect
 
-            # Without JavaScript the counterpart is reached by its anchor (:target).
-            nojs = browser.new_context(java_script_enabled=False).new_page()
-            nojs.goto(f"{server}/alignments/ani-000/out-001/view#{partner_id}")
-            style = nojs.locator(f"#{partner_id}").evaluate(
-                "el => getComputedStyle(el).outlineStyle"
-            )
-            assert style == "solid"
-        finally:
-            browser.close()
+    expect(page.locator("h1").first).to_contain_text("Blinken")
+    expect(page.get_by_text("Outlet B").first).to_be_visible()
+    for label in ("copied", "paraphrased", "added", "omitted"):
+        expect(page.locator(f".s.{label}").first).to_be_visible()
+        expect(page.locator(f".legend .swatch.{label}")).to_be_visible()
+    counts = page.locator(".summary [data-count=added] .count")
+    expect(counts).to_have_text(str(summary["added"]))
+    expect(page.locator(".summary [data-count=copied] .count")).to_have_text(str(summary["copied"]))
+    expect(page.locator("mark.replace").first).to_be_visible()
+    # Shared passages are marked on both sides, passage k in one colour.
+    first = page.locator('[id^="b-"] .pass').first
+    k = first.get_attribute("data-passage")
+    twin = page.locator(f'[id^="a-"] .pass[data-passage="{k}"]').first
+    colour = "el => getComputedStyle(el).backgroundColor"
+    assert first.evaluate(colour) == twin.evaluate(colour)
+
+
+def _expect_click_highlights_the_partner(page: Page) -> str:
+    """Clicking a copied sentence in B highlights its counterpart in A; its id."""
+    from playwright.sync_api import expect
+
+    sentence = page.locator(".s.copied[id^=b-]").first
+    partner_id = sentence.get_attribute("data-partner")
+    assert partner_id and partner_id.startswith("a-")
+    sentence.click(position={"x": 200, "y": 10})
+    expect(page.locator(f"#{partner_id}")).to_have_class(re.compile(r"\bactive\b"))
+    expect(sentence).to_have_class(re.compile(r"\bactive\b"))
+    outline = page.locator(f"#{partner_id}").evaluate("el => getComputedStyle(el).outlineStyle")
+    assert outline == "solid"
+    # The highlight follows the click: another sentence takes it over.
+    other = page.locator(".s.copied[id^=b-]").nth(1)
+    other.click(position={"x": 200, "y": 10})
+    expect(page.locator(f"#{partner_id}")).not_to_have_class(re.compile(r"\bactive\b"))
+    return partner_id
+
+
+def test_view_in_chromium(
+    server: str, browser: Browser, seed_texts: dict[str, str], tmp_path: Path
+) -> None:
+    summary = _store_pair(server, seed_texts)
+    page = browser.new_page(viewport={"width": 1366, "height": 900})
+    page.goto(f"{server}/alignments/ani-000/out-001/view")
+    _expect_labels_and_passages(page, summary)
+    partner_id = _expect_click_highlights_the_partner(page)
+    shot = tmp_path / "alignment.png"
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 10_000
+    if os.environ.get("ALIGNMENT_SCREENSHOT"):
+        shutil.copy(shot, os.environ["ALIGNMENT_SCREENSHOT"])
+
+    # Without JavaScript the counterpart is reached by its anchor (:target).
+    nojs = browser.new_context(java_script_enabled=False).new_page()
+    nojs.goto(f"{server}/alignments/ani-000/out-001/view#{partner_id}")
+    style = nojs.locator(f"#{partner_id}").evaluate("el => getComputedStyle(el).outlineStyle")
+    assert style == "solid"
 
 
 def test_view_runs_under_its_content_security_policy(
-    server: str, seed_texts: dict[str, str]
+    server: str, browser: Browser, seed_texts: dict[str, str]
 ) -> None:
     """The page's own style and script run under its policy (no violation reported);
     a script added to the page afterwards does not."""
-    from playwright.sync_api import sync_playwright
-
     for aid, key in (("csp-a", "000"), ("csp-b", "001")):
         r = httpx.post(f"{server}/articles", json={"id": aid, "text": seed_texts[key]})
         assert r.status_code in (200, 201), r.text
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        try:
-            page = browser.new_page()
-            refused: list[str] = []
-            page.on(
-                "console",
-                lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None,
-            )
-            page.goto(f"{server}/alignments/csp-a/csp-b/view")
-            edge = page.locator(".s.copied").first.evaluate(
-                "el => getComputedStyle(el).borderLeftColor"
-            )
-            assert edge == "rgb(192, 57, 43)"  # the inlined stylesheet applied
-            page.locator(".s.copied[id^=b-]").first.click(position={"x": 200, "y": 10})
-            assert page.locator(".s.active").count() >= 2  # the inlined script ran
-            assert refused == []
-            page.evaluate(
-                "() => { const s = document.createElement('script');"
-                " s.textContent = 'window.injected = 1'; document.body.appendChild(s); }"
-            )
-            assert page.evaluate("() => window.injected") is None
-            assert any("Content Security Policy" in m for m in refused)
-        finally:
-            browser.close()
+    page = browser.new_page()
+    refused: list[str] = []
+    page.on(
+        "console",
+        lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None,
+    )
+    page.goto(f"{server}/alignments/csp-a/csp-b/view")
+    edge = page.locator(".s.copied").first.evaluate("el => getComputedStyle(el).borderLeftColor")
+    assert edge == "rgb(192, 57, 43)"  # the inlined stylesheet applied
+    page.locator(".s.copied[id^=b-]").first.click(position={"x": 200, "y": 10})
+    assert page.locator(".s.active").count() >= 2  # the inlined script ran
+    assert refused == []
+    page.evaluate(
+        "() => { const s = document.createElement('script');"
+        " s.textContent = 'window.injected = 1'; document.body.appendChild(s); }"
+    )
+    assert page.evaluate("() => window.injected") is None
+    assert any("Content Security Policy" in m for m in refused)

@@ -76,26 +76,6 @@ def test_evaluate_needs_both_labels(tmp_path: Path) -> None:
         mrpc.evaluate(mrpc.load(f), folds=3)
 
 
-def test_eval_mrpc_on_a_directory_or_a_missing_file_says_what_it_expects(tmp_path: Path) -> None:
-    from typer.testing import CliRunner
-
-    from service.cli import app
-
-    (tmp_path / "msr_paraphrase_train.txt").write_text(
-        "Quality\t#1 ID\t#2 ID\t#1 String\t#2 String\n"
-    )
-    for path, said in (
-        (tmp_path, "got a directory"),
-        (tmp_path / "missing.tsv", "no such file"),
-    ):
-        r = CliRunner().invoke(app, ["eval", "mrpc", str(path)])
-        assert r.exit_code == 2, r.output
-        assert said in r.output and "msr_paraphrase_train.txt layout" in r.output
-        assert "Errno" not in r.output and "Traceback" not in r.output
-    r = CliRunner().invoke(app, ["eval", "mrpc", str(tmp_path)])
-    assert "pass one of those" in r.output  # the folder holds the file: say so
-
-
 def test_semantic_model_is_cross_validated_and_saved_with_provenance(tmp_path: Path) -> None:
     from shingling.align import feature_names
 
@@ -110,24 +90,3 @@ def test_semantic_model_is_cross_validated_and_saved_with_provenance(tmp_path: P
     assert saved["features"] == list(feature_names(True))
     assert saved["cross_validated_accuracy"] == round(report.cv.accuracy, 4)
     assert f"C={report.fitted_c}" in saved["how"] and report.fitted_c in mrpc.C_GRID
-
-
-def test_eval_mrpc_prints_lexical_and_semantic_side_by_side(tmp_path: Path) -> None:
-    import json
-
-    from typer.testing import CliRunner
-
-    from service.cli import app
-
-    f = tmp_path / "mrpc.tsv"
-    write_tsv(f)
-    out = tmp_path / "model.json"
-    r = CliRunner().invoke(app, ["eval", "mrpc", str(f), "--folds", "4", "--save-model", str(out)])
-    assert r.exit_code == 0, r.output
-    assert "| lexical |" in r.output and "| lexical + semantic |" in r.output
-    assert json.loads(out.read_text())["features"][-1] == "seq_ratio"
-    r = CliRunner().invoke(app, ["eval", "mrpc", str(f), "--folds", "4", "--lexical-only"])
-    assert r.exit_code == 0 and "lexical + semantic" not in r.output
-    r = CliRunner().invoke(app, ["eval", "mrpc", str(f), "--folds", "4", "--semantic"])
-    assert r.exit_code == 0, r.output
-    assert "| lexical + semantic |" in r.output and "| lexical |" not in r.output

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from service.evaluation import pan
 
 SOURCE = (
@@ -103,31 +101,3 @@ def test_char_measures_granularity_and_precision() -> None:
     wrong_source = pan.PairResult("s", (), (case,), (pan.Detection(0, 100, 0, 100),))
     m = pan.char_measures([wrong_source])
     assert m.recall == 0.0 and m.precision == 0.0  # overlaps in one document only
-
-
-@pytest.mark.parametrize("command", ["pan", "retrieval"])
-def test_eval_on_a_wrong_path_says_what_it_expects(tmp_path: Path, command: str) -> None:
-    from typer.testing import CliRunner
-
-    from service.cli import app
-
-    a_file = tmp_path / "notes.txt"
-    a_file.write_text("not a corpus")
-    for path, said in (
-        (tmp_path / "missing", "no such folder"),
-        (a_file, "got a file"),
-        (tmp_path, "has no susp/ and src/ folders"),
-    ):
-        r = CliRunner().invoke(app, ["eval", command, str(path)])
-        assert r.exit_code == 2, r.output
-        assert said in r.output and "pan13_train folder" in r.output
-        assert "Errno" not in r.output and "Traceback" not in r.output
-
-
-def test_eval_pan_refuses_an_unknown_pair_model(tmp_path: Path) -> None:
-    from typer.testing import CliRunner
-
-    from service.cli import app
-
-    r = CliRunner().invoke(app, ["eval", "pan", str(tmp_path), "--model", "bert"])
-    assert r.exit_code == 2 and "lexical, semantic or both" in r.output
