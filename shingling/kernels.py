@@ -62,7 +62,8 @@ import numba  # noqa: E402  (after NUMBA_CACHE_DIR is set)
 import numpy as np  # noqa: E402
 
 if CACHE_DIR is not None:
-    numba.config.CACHE_DIR = CACHE_DIR  # numba may have been imported before us
+    # numba may have been imported before us (its config module sets its attributes at run time)
+    numba.config.CACHE_DIR = CACHE_DIR  # type: ignore[attr-defined]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -189,6 +190,45 @@ FOLD_UNSAFE = 255  # shingling.normalise.FOLD_UNSAFE
 
 
 @_kernel
+def _folded_size(codepoints: np.ndarray, fold_lengths: np.ndarray) -> int:
+    """Length of ``codepoints`` once folded, or -1 when some character is beyond
+    the fold table (above the BMP, or unsafe to fold alone)."""
+    size = 0
+    for i in range(len(codepoints)):
+        c = codepoints[i]
+        if c >= len(fold_lengths) or fold_lengths[c] == FOLD_UNSAFE:
+            return -1
+        size += fold_lengths[c]
+    return size
+
+
+@_kernel
+def _fold_into(
+    codepoints: np.ndarray,
+    lo: int,
+    hi: int,
+    table: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    out: tuple[np.ndarray, np.ndarray, np.ndarray],
+    size: int,
+) -> int:
+    """Fold ``codepoints[lo:hi]`` through ``table`` (fold lengths, starts, chars,
+    classes) into ``out`` (folded code points, their classes, their origin)
+    from position ``size``; returns the new size."""
+    fold_lengths, fold_starts, fold_chars, classes = table
+    folded, folded_classes, origin = out
+    for i in range(lo, hi):
+        c = codepoints[i]
+        at = fold_starts[c]
+        for j in range(at, at + fold_lengths[c]):
+            f = fold_chars[j]
+            folded[size] = f
+            folded_classes[size] = classes[f]
+            origin[size] = i
+            size += 1
+    return size
+
+
+@_kernel
 def fold_pieces(
     codepoints: np.ndarray,
     spaces: np.ndarray,
@@ -209,23 +249,19 @@ def fold_pieces(
     break: where its piece starts), so tokens can be mapped back to the text.
     """
     n = len(codepoints)
-    size = 0
-    for i in range(n):  # the folded length, and whether the table covers the text
-        c = codepoints[i]
-        if c >= len(fold_lengths) or fold_lengths[c] == FOLD_UNSAFE:
-            return (
-                np.empty(0, np.uint32), np.empty(0, np.uint8), np.empty(0, np.bool_), False,
-                np.empty(0, np.int64),
-            )  # fmt: skip
-        size += fold_lengths[c]
+    size = _folded_size(codepoints, fold_lengths)
+    if size < 0:
+        return (
+            np.empty(0, np.uint32), np.empty(0, np.uint8), np.empty(0, np.bool_), False,
+            np.empty(0, np.int64),
+        )  # fmt: skip
     spans = quote_spans(codepoints, spaces)
     out = np.empty(size + 2 * len(spans) + 1, np.uint32)
     out_classes = np.empty(len(out), np.uint8)
     origin = np.empty(len(out), np.int64)
     piece_quoted = np.empty(2 * len(spans) + 1, np.bool_)
-    size = 0
-    pieces = 0
-    pos = 0
+    table = (fold_lengths, fold_starts, fold_chars, classes)
+    size = pieces = pos = 0
     for s in range(len(spans) + 1):
         start = spans[s, 0] if s < len(spans) else n
         end = spans[s, 1] if s < len(spans) else n
@@ -241,15 +277,7 @@ def fold_pieces(
                 size += 1
             piece_quoted[pieces] = half == 1
             pieces += 1
-            for i in range(lo, hi):
-                c = codepoints[i]
-                at = fold_starts[c]
-                for j in range(at, at + fold_lengths[c]):
-                    f = fold_chars[j]
-                    out[size] = f
-                    out_classes[size] = classes[f]
-                    origin[size] = i
-                    size += 1
+            size = _fold_into(codepoints, lo, hi, table, (out, out_classes, origin), size)
         pos = end
     return out[:size], out_classes[:size], piece_quoted[:pieces], True, origin[:size]
 
@@ -461,6 +489,53 @@ def _slot(value: np.uint32, shift: int) -> np.int64:
 
 
 @_kernel
+def _query_table(query: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """``overlaps``' lookup structures of the uint32 set ``query``: an
+    open-addressing hash table at most a quarter full (``keys``, and ``where``:
+    each slot's index into ``query``, -1 when empty), the 64 Kib sieve of the
+    values' low 16 bits, and the table's ``_slot`` shift."""
+    bits = 6
+    while (1 << bits) < 4 * len(query):  # a table at most a quarter full
+        bits += 1
+    shift = 32 - bits
+    keys = np.zeros(1 << bits, np.uint32)
+    where = np.full(1 << bits, -1, np.int64)
+    sieve = np.zeros(1 << 10, np.uint64)
+    for i in range(len(query)):
+        q = query[i]
+        sieve[(q >> 6) & 1023] |= np.uint64(1) << np.uint64(q & 63)
+        slot = _slot(q, shift)
+        while where[slot] != -1:
+            slot = (slot + 1) & ((1 << bits) - 1)
+        keys[slot] = q
+        where[slot] = i
+    return keys, where, sieve, shift
+
+
+@_kernel
+def _probe(keys: np.ndarray, where: np.ndarray, v: np.uint32, shift: int) -> np.int64:
+    """Index of ``v`` in the query of ``_query_table`` (-1: not in it)."""
+    slot = _slot(v, shift)
+    while where[slot] != -1 and keys[slot] != v:
+        slot = (slot + 1) & (len(where) - 1)
+    found: np.int64 = where[slot]
+    return found
+
+
+@_kernel
+def _in_sieve(sieve: np.ndarray, v: np.uint32) -> bool:
+    """False when ``v`` is certainly not in the query (its low-16-bit bit is unset)."""
+    return bool((sieve[(v >> 6) & 1023] >> np.uint64(v & 63)) & np.uint64(1))
+
+
+@_kernel
+def _bit_set(bitmaps: np.ndarray, start: int, end: int, bit: int) -> bool:
+    """Bit ``bit`` (most significant first) of ``bitmaps[start:end]``; unset past its end."""
+    byte = start + (bit >> 3)
+    return byte < end and (bitmaps[byte] >> (7 - (bit & 7))) & 1 == 1
+
+
+@_kernel
 def overlaps(
     query: np.ndarray,
     narrative: np.ndarray,
@@ -480,28 +555,12 @@ def overlaps(
     cached load, and the rest probe a hash table of the query (a sorted merge
     mispredicts a branch on about every other value: 2.6x slower here).
     """
-    bits = 6
-    while (1 << bits) < 4 * len(query):  # a table at most a quarter full
-        bits += 1
-    shift = 32 - bits
-    keys = np.zeros(1 << bits, np.uint32)
-    where = np.full(1 << bits, -1, np.int64)
-    sieve = np.zeros(1 << 10, np.uint64)
-    for i in range(len(query)):
-        q = query[i]
-        sieve[(q >> 6) & 1023] |= np.uint64(1) << np.uint64(q & 63)
-        slot = _slot(q, shift)
-        while where[slot] != -1:
-            slot = (slot + 1) & ((1 << bits) - 1)
-        keys[slot] = q
-        where[slot] = i
+    keys, where, sieve, shift = _query_table(query)
     query_narrative = np.zeros(len(query), np.bool_)
     for v in narrative:
-        slot = _slot(v, shift)
-        while where[slot] != -1 and keys[slot] != v:
-            slot = (slot + 1) & ((1 << bits) - 1)
-        if where[slot] != -1:
-            query_narrative[where[slot]] = True
+        i = _probe(keys, where, v, shift)
+        if i != -1:
+            query_narrative[i] = True
     sets = len(ends)
     shared = np.zeros(sets, np.int64)
     shared_narrative = np.zeros(sets, np.int64)
@@ -509,20 +568,14 @@ def overlaps(
     for s in range(sets):
         for j in range(start, ends[s]):
             v = values[j]
-            if not (sieve[(v >> 6) & 1023] >> np.uint64(v & 63)) & np.uint64(1):
+            if not _in_sieve(sieve, v):
                 continue
-            slot = _slot(v, shift)
-            while where[slot] != -1 and keys[slot] != v:
-                slot = (slot + 1) & ((1 << bits) - 1)
-            i = where[slot]
+            i = _probe(keys, where, v, shift)
             if i == -1:
                 continue
             shared[s] += 1
-            if query_narrative[i]:
-                bit = j - start
-                byte = bitmap_start + (bit >> 3)
-                if byte < bitmap_ends[s] and (bitmaps[byte] >> (7 - (bit & 7))) & 1:
-                    shared_narrative[s] += 1
+            if query_narrative[i] and _bit_set(bitmaps, bitmap_start, bitmap_ends[s], j - start):
+                shared_narrative[s] += 1
         start, bitmap_start = ends[s], bitmap_ends[s]
     return shared, shared_narrative
 
