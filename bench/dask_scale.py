@@ -6,7 +6,7 @@
 Builds the index (bench.synth articles through ``service.bulk``, in a scratch
 redis-server on 127.0.0.1; with ``--keep DIR`` its RDB snapshot is saved there
 and reloaded by the next run of the same ``--articles``/``--seed``), then
-times ``service.jobs.batch.run_clusters`` and ``service.jobs.dask_engine.run_dask`` on
+times ``service.jobs.run.cluster`` and ``service.jobs.dask_engine.run_dask`` on
 a LocalCluster of each ``--workers`` count (single-threaded worker processes;
 the cluster's start-up is timed apart). Every Dask run must give exactly the
 in-process clusters (same members, origins, reasons), or the bench fails.
@@ -36,8 +36,10 @@ from bench.machine import busy_cpu_seconds, describe, redis_cpu_seconds
 from bench.redis_server import redis_server
 from bench.synth import generate
 from service.bulk import ingest_batches
-from service.jobs.batch import JobParams, run_clusters
 from service.jobs.dask_engine import dask_client, redis_url_of, run_dask
+from service.jobs.run import cluster
+from service.jobs.sources import IndexSource
+from service.jobs.store import JobParams
 from service.model import ArticleIn
 from service.storage.index import Index
 from shingling import PipelineConfig, Thresholds
@@ -104,7 +106,7 @@ class _Cores:
         }
 
 
-def main(argv: list[str] | None = None) -> int:
+def _args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.dask_scale", description=__doc__)
     parser.add_argument("--articles", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=7)
@@ -113,66 +115,75 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--verify", choices=("auto", "exact", "estimate"), default="auto")
     parser.add_argument("--ingest-workers", type=int, default=2)
     parser.add_argument("--keep", type=Path, help="save/reload the index snapshot here")
-    args = parser.parse_args(argv)
-    snapshot = None
+    return parser.parse_args(argv)
+
+
+def _fill(client: redis.Redis, args: argparse.Namespace, where: Path | None) -> float:
+    """Ingest the synthetic index; with ``where``, save its RDB snapshot there.
+    Returns the ingest seconds."""
+    seconds = _ingest(client, args.articles, args.seed, args.ingest_workers)
+    if where is not None:
+        client.save()
+        where.mkdir(parents=True, exist_ok=True)
+        shutil.copy(Path(str(client.config_get("dir")["dir"])) / "dump.rdb", where / SNAPSHOT)
+    return seconds
+
+
+def _runs(runs: list[tuple[float, list[Cluster], dict[str, Any]]]) -> dict[str, Any]:
+    return {
+        "runs_s": [round(r[0], 2) for r in runs],
+        "median_s": round(statistics.median(r[0] for r in runs), 2),
+        "timings_s": runs[-1][2]["timings"],
+    }
+
+
+def _on_dask(
+    job: tuple[Any, ...], n: int, repeat: int, url: str
+) -> tuple[dict[str, Any], list[list[Cluster]]]:
+    """``repeat`` Dask runs on a LocalCluster of ``n`` workers: (figures, clusters of each)."""
+    t = time.perf_counter()
+    with dask_client(workers=n) as dask:
+        started = time.perf_counter() - t
+        cores = _Cores(job[0].client, dask)
+        runs = [
+            _timed(lambda dask=dask: run_dask(*job, dask=dask, redis_url=url))
+            for _ in range(repeat)
+        ]
+        used = cores.report()
+    return {**used, "start_s": round(started, 2), **_runs(runs)}, [r[1] for r in runs]
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _args(argv)
     tag = f"{args.articles}-{args.seed}"
-    if args.keep and (args.keep / tag / SNAPSHOT).exists():
-        snapshot = args.keep / tag / SNAPSHOT
+    kept = args.keep / tag if args.keep else None
+    snapshot = kept / SNAPSHOT if kept and (kept / SNAPSHOT).exists() else None
     truth = {a.id: a.family for a in generate(args.articles, seed=args.seed)}
-    params = JobParams(verify=args.verify)
     config, thresholds = PipelineConfig(), Thresholds()
     out: dict[str, Any] = {"articles": args.articles, "seed": args.seed, "verify": args.verify}
     with redis_server(timeout=600, restore=snapshot) as client:
         out["machine"] = describe(client)
         if snapshot is None:
-            out["ingest_s"] = round(
-                _ingest(client, args.articles, args.seed, args.ingest_workers), 1
-            )
-            if args.keep:
-                client.save()
-                where = args.keep / tag
-                where.mkdir(parents=True, exist_ok=True)
-                shutil.copy(
-                    Path(str(client.config_get("dir")["dir"])) / "dump.rdb", where / SNAPSHOT
-                )
+            out["ingest_s"] = round(_fill(client, args, kept), 1)
         index = Index(client, config, thresholds)
         index.check_config()
-        job = (client, index.keys, config, thresholds, params)
+        job = (IndexSource(client, index.keys), config, thresholds, JobParams(verify=args.verify))
         cores = _Cores(client)
-        runs = [_timed(lambda: run_clusters(*job)) for _ in range(args.repeat)]
+        runs = [_timed(lambda: cluster(*job)) for _ in range(args.repeat)]
         reference = runs[0][1]
         out["in_process"] = {
             **cores.report(),
-            "runs_s": [round(r[0], 2) for r in runs],
-            "median_s": round(statistics.median(r[0] for r in runs), 2),
-            "timings_s": runs[-1][2]["timings"],
+            **_runs(runs),
             "clusters": len(reference),
             "verify": runs[-1][2]["verify"],
             "ari_vs_truth": round(_ari(reference, truth), 4),
         }
-        url = redis_url_of(client)
         for n in args.workers:
-            t = time.perf_counter()
-            with dask_client(workers=n) as dask:
-                started = time.perf_counter() - t
-                cores = _Cores(client, dask)
-                runs = [
-                    _timed(lambda dask=dask: run_dask(*job, dask=dask, redis_url=url))
-                    for _ in range(args.repeat)
-                ]
-                used = cores.report()
-            for _, clusters, _ in runs:
-                if clusters != reference:
-                    print(f"dask with {n} workers differs from the in-process job", file=sys.stderr)
-                    return 1
-            out[f"dask_{n}_workers"] = {
-                **used,
-                "start_s": round(started, 2),
-                "runs_s": [round(r[0], 2) for r in runs],
-                "median_s": round(statistics.median(r[0] for r in runs), 2),
-                "timings_s": runs[-1][2]["timings"],
-                "same_as_in_process": True,
-            }
+            figures, found = _on_dask(job, n, args.repeat, redis_url_of(client))
+            if any(clusters != reference for clusters in found):
+                print(f"dask with {n} workers differs from the in-process job", file=sys.stderr)
+                return 1
+            out[f"dask_{n}_workers"] = {**figures, "same_as_in_process": True}
         out["load_average_1m_after"] = round(os.getloadavg()[0], 2)
     print(json.dumps(out))
     return 0

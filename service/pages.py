@@ -45,7 +45,7 @@ from service.alignment_view import Meta, PairInfo, environment, render, when
 from service.api.deps import IndexDep, SettingsDep
 from service.api.routes.clusters import get_runner, get_store
 from service.intake import ArticleBody, Rejected, normalise_id, to_article
-from service.jobs.batch import ACTIVE, JobParams, JobStatus, JobStore
+from service.jobs.store import ACTIVE, JobParams, JobStatus, JobStore
 from service.model import EmptyText, Match, StoredArticle
 from service.settings import Settings
 from service.storage.index import Index

@@ -31,7 +31,7 @@ from service.api import offline_docs
 from service.api.deps import JsonIfBody
 from service.api.middleware import BodyLimit, Observe, SecurityHeaders
 from service.api.routes import alignments, articles, clusters, ops
-from service.jobs.batch import JobStore
+from service.jobs.store import JobStore
 from service.model import ConfigMismatch, Contention, MatchesUnavailable
 from service.settings import Settings
 from service.storage import redis_errors
@@ -257,8 +257,6 @@ def _allowed(request: Request) -> list[str]:
 
 
 def _install_handlers(app: FastAPI, settings: Settings) -> None:
-    """Error answers that say what to fix, and the request metrics."""
-
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException) -> Response:
         if exc.status_code == 400 and exc.detail == _UNPARSED:
@@ -280,14 +278,6 @@ def _install_handlers(app: FastAPI, settings: Settings) -> None:
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         status, detail = _validation_detail(exc)
         return _error(request, status, detail)
-
-    _install_store_handlers(app, settings)
-    metrics: Metrics = app.state.metrics
-    app.add_middleware(Observe, requests=metrics.requests, latency=metrics.latency)
-
-
-def _install_store_handlers(app: FastAPI, settings: Settings) -> None:
-    """Answers for what Redis and the index refuse: 503 (409 for contention)."""
 
     # Connection loss, and every refusal a client cannot fix (OOM, MISCONF,
     # READONLY, BUSY, LOADING, NOPERM, ...): 503 saying what the operator should do.
@@ -332,3 +322,6 @@ def _install_store_handlers(app: FastAPI, settings: Settings) -> None:
     @app.exception_handler(StoreUnavailable)
     async def _misconfigured(request: Request, exc: Exception) -> Response:
         return _error(request, 503, str(exc))
+
+    metrics: Metrics = app.state.metrics
+    app.add_middleware(Observe, requests=metrics.requests, latency=metrics.latency)

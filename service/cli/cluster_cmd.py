@@ -15,7 +15,6 @@ from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
-import numpy as np
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -31,19 +30,15 @@ from service.cli.common import (
     print_table,
     settings_from,
 )
-from service.corpus import BadRecord, count_inputs, read_articles
-from service.intake import Rejected, to_article
-from service.jobs.batch import EXACT_LIMIT, JobParams, JobStore, execute
+from service.corpus import count_inputs
+from service.jobs.batch import execute
+from service.jobs.run import EXACT_LIMIT, verify_mode
+from service.jobs.run import cluster as run_cluster
+from service.jobs.sources import read_corpus
+from service.jobs.store import JobParams, JobStore
 from service.settings import Settings
-from service.storage.layout import default_id
-from shingling import PipelineConfig, Thresholds, analyse
-from shingling.families import (
-    Cluster,
-    ClusterParams,
-    ShingleVerifier,
-    SignatureVerifier,
-    cluster_signatures,
-)
+from shingling import PipelineConfig, Thresholds
+from shingling.families import Cluster, ClusterParams
 
 
 class Format(StrEnum):
@@ -138,94 +133,42 @@ def cluster_corpus(
     settings: Settings,
     verify: Verify,
     *,
-    params: ClusterParams | None = None,
+    params: JobParams | None = None,
     quiet: bool = False,
 ) -> tuple[dict[str, Any], list[Cluster]]:
     """Cluster the articles under ``paths`` in memory (no Redis); origins prefer
     the settings' wire sources (``COPYDESK_WIRE_SOURCES``)."""
-    config, thresholds = settings.pipeline(), settings.thresholds()
-    params = replace(params or ClusterParams(), wire_sources=settings.wire_source_names())
-    ids: list[str] = []
-    sigs: list[np.ndarray] = []
-    fingerprints: list[np.ndarray] = []
-    published: list[float] = []
-    sources: list[str | None] = []
-    shingles = []
+    config = settings.pipeline()
+    # Chosen before reading: the shingle sets are kept for exact verification only.
     total = count_inputs(paths)
-    mode = verify.value
-    if mode == "auto":
-        mode = "exact" if total <= EXACT_LIMIT else "estimate"
-    seen: set[str] = set()
+    mode = verify_mode(verify.value, total)
+
+    def skipped(where: str, why: str) -> None:
+        err_console.print(f"[yellow]skipped[/yellow] {where}: {why}")
+
     with _bar("read", quiet) as progress:
-        for i, entry in enumerate(read_articles(paths), 1):
-            progress(i / max(total, 1))
-            if isinstance(entry, BadRecord):
-                err_console.print(f"[yellow]skipped[/yellow] {entry.where}: {entry.message}")
-                continue
-            try:
-                article = to_article(entry.body, max_text_chars=settings.max_text_chars)
-            except Rejected as exc:
-                err_console.print(f"[yellow]skipped[/yellow] {entry.where}: {exc}")
-                continue
-            analysis = analyse(article.text, config)
-            if analysis.empty:
-                err_console.print(f"[yellow]skipped[/yellow] {entry.where}: no words")
-                continue
-            article_id = article.id or default_id(article.text)
-            if article_id in seen:
-                err_console.print(
-                    f"[yellow]skipped[/yellow] {entry.where}: id {article_id!r} "
-                    "already read (ids must be unique)"
-                )
-                continue
-            seen.add(article_id)
-            ids.append(article_id)
-            sigs.append(analysis.signature)
-            fingerprints.append(analysis.fingerprints)
-            stamp = article.published_at
-            published.append(stamp.timestamp() if stamp is not None else np.nan)
-            sources.append(article.source)
-            if mode == "exact":
-                shingles.append(analysis.shingles)
-    matrix = np.stack(sigs) if sigs else np.empty((0, config.num_perm), dtype=np.uint32)
-    verifier: ShingleVerifier | SignatureVerifier
-    if mode == "exact":
-        verifier = ShingleVerifier(lambda rows: [shingles[r] for r in rows], thresholds)
-    else:
-        verifier = SignatureVerifier(matrix, config, thresholds)
+        corpus = read_corpus(
+            paths,
+            config,
+            max_text_chars=settings.max_text_chars,
+            keep_shingles=mode == "exact",
+            total=total,
+            skipped=skipped,
+            progress=progress,
+        )
     # Passage pairs go to the same verifier. In estimate mode (more than
     # EXACT_LIMIT files) a signature can rarely vouch for a short passage in a
     # long text, so those links need the exact mode, or the index's job, which
     # verifies passage pairs on the stored shingle sets whatever its mode.
     with _bar("cluster", quiet) as progress:
-        result = cluster_signatures(
-            matrix,
-            ids,
-            np.array(published, dtype=float),
+        return run_cluster(
+            corpus,
             config,
-            verifier,
-            params=params,
-            progress=progress,
-            fingerprints=fingerprints,
-            sources=sources,
+            settings.thresholds(),
+            replace(params or JobParams(), verify=mode),
+            progress,
+            wire_sources=settings.wire_source_names(),
         )
-    s = result.stats
-    summary = {
-        "articles": len(ids),
-        "clusters": len(result.clusters),
-        "clustered_articles": sum(len(c.members) for c in result.clusters),
-        "largest_cluster": max((len(c.members) for c in result.clusters), default=0),
-        "verify": mode,
-        "candidate_pairs": s.candidate_pairs,
-        "verified_pairs": s.verified_pairs,
-        "linked_pairs": s.linked_pairs,
-        "oversized_buckets": s.oversized_buckets,
-        "passage_pairs": s.passage_pairs,
-        "stock_fingerprints": s.stock_fingerprints,
-        "grey_pairs": getattr(verifier, "grey_pairs", 0),
-        "seconds": round(sum(v for k, v in s.timings.items() if k in ("link", "origins")), 3),
-    }
-    return summary, result.clusters
 
 
 def cluster(
@@ -273,6 +216,7 @@ def cluster(
 ) -> None:
     """Find syndication families (clusters with an origin) over the index or files."""
     settings = settings_from(data_dir, redis_url, index)
+    params = JobParams(verify=verify.value, slot_bands=slot_bands)
     if corpus and engine is Engine.dask:
         err_console.print("[red]error:[/red] --engine dask clusters the index, not --corpus")
         raise typer.Exit(2)
@@ -281,53 +225,60 @@ def cluster(
         if missing:
             err_console.print(f"[red]error:[/red] no such file or folder: {', '.join(missing)}")
             raise typer.Exit(2)
-        summary, found = cluster_corpus(
-            corpus, settings, verify, params=ClusterParams(slot_bands=slot_bands), quiet=quiet
-        )
+        summary, found = cluster_corpus(corpus, settings, verify, params=params, quiet=quiet)
         _summary(summary)
         _emit([asdict(c) for c in found], fmt, output)
         return
+    dask = (workers, scheduler) if engine is Engine.dask else None
+    _emit(_cluster_index(settings, params, dask=dask, quiet=quiet), fmt, output)
+
+
+def _cluster_index(
+    settings: Settings, params: JobParams, *, dask: tuple[int, str | None] | None, quiet: bool
+) -> list[dict[str, Any]]:
+    """A recorded job over the index, run here (on Dask when ``dask`` gives
+    its local workers and scheduler); its clusters."""
     with open_index(settings) as idx:
         store = JobStore(idx.client, idx.keys)
         store.sweep()
-        active = store.active()
-        if active is not None:
-            err_console.print(
-                f"[red]error:[/red] clustering job {active.job_id} is "
-                f"{active.status}; wait for it (GET /clusters/jobs/"
-                f"{active.job_id}) and run again"
-            )
-            raise typer.Exit(1)
         with ExitStack() as stack:
             run = None
-            if engine is Engine.dask:  # the workers first: a queued job would wait on them
+            if dask is not None:  # the workers first: a queued job would wait on them
                 from service.jobs.dask_engine import dask_client, run_dask
 
-                dask = stack.enter_context(dask_client(scheduler, workers))
+                client = stack.enter_context(dask_client(dask[1], dask[0]))
                 url = settings.redis_url.get_secret_value() if settings.redis_url else None
-                run = partial(run_dask, dask=dask, redis_url=url)
-            job_id = store.create(JobParams(verify=verify.value, slot_bands=slot_bands))
+                run = partial(run_dask, dask=client, redis_url=url)
+            job, created = store.create_unless_active(params)
+            if not created:
+                err_console.print(
+                    f"[red]error:[/red] clustering job {job.job_id} is "
+                    f"{job.status}; wait for it (GET /clusters/jobs/"
+                    f"{job.job_id}) and run again"
+                )
+                raise typer.Exit(1)
             progress = stack.enter_context(_bar("cluster", quiet))
-            job = execute(
+            done = execute(
                 idx.client,
                 idx.keys,
                 idx.config,
                 idx.thresholds,
-                job_id,
+                job.job_id,
                 progress=progress,
                 wire_sources=settings.wire_source_names(),
                 run=run,
             )
-        if job is None or job.status != "done":
+        if done is None or done.status != "done":
             err_console.print(
-                f"[red]error:[/red] job {job_id} "
-                f"{job.status if job else 'vanished'}: {job.error if job else ''}"
+                f"[red]error:[/red] job {job.job_id} "
+                f"{done.status if done else 'vanished'}: {done.error if done else ''}"
             )
             raise typer.Exit(1)
-        _summary(job.summary or {})
-        raw = store.result(job_id) or b'{"clusters": []}'
-        err_console.print(f"job {job_id} (also at GET /clusters/jobs/{job_id}/result)")
-        _emit(json.loads(raw)["clusters"], fmt, output)
+        _summary(done.summary or {})
+        raw = store.result(job.job_id) or b'{"clusters": []}'
+        err_console.print(f"job {job.job_id} (also at GET /clusters/jobs/{job.job_id}/result)")
+        clusters: list[dict[str, Any]] = json.loads(raw)["clusters"]
+        return clusters
 
 
 def eval_clusters(

@@ -1,6 +1,6 @@
 """The batch clustering job on Dask (``copydesk cluster --engine dask``).
 
-The same job as ``service.jobs.batch.run_clusters``, with its stages spread
+The same run as ``service.jobs.run.cluster``, with its stages spread
 over the tasks of a ``dask.distributed`` cluster: a ``LocalCluster`` of worker
 processes on 127.0.0.1 by default, or a running scheduler
 (``--scheduler tcp://HOST:PORT``). Every task opens Redis itself from the URL
@@ -44,26 +44,26 @@ import operator
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 import redis
 from redis.cluster import RedisCluster
 
-from service.jobs.batch import (
-    EXACT_LIMIT,
-    JobParams,
-    _published,
-    _shingles_from_redis,
+from service.jobs.run import cluster_params, summarise, thresholds_for, verify_mode
+from service.jobs.sources import IndexSource
+from service.jobs.store import JobParams
+from service.storage.keys import load_keys
+from service.storage.layout import SIG_BLOCK_BITS
+from service.storage.server import connect_url
+from service.storage.snapshot import (
     load_fingerprints,
     read_ids,
+    read_published,
     read_signatures,
-    summarise,
-    thresholds_for,
+    stored_shingles,
 )
-from service.storage.keys import SIG_BLOCK_BITS, IndexKeys, load_keys
-from service.storage.server import connect_url
 from shingling import PipelineConfig, Thresholds
 from shingling.families import (
     DEFAULT_WIRE_SOURCES,
@@ -221,7 +221,7 @@ def verify_part(
     client = _redis(url)
     try:
         keys = load_keys(client, index)
-        exact = ShingleVerifier(_shingles_from_redis(client, keys, config, docs), t)
+        exact = ShingleVerifier(stored_shingles(client, keys, config, docs), t)
         verifier: ShingleVerifier | SignatureVerifier = exact
         if mode == "estimate":
             sigs = read_signatures(client, keys, config.num_perm, docs)
@@ -261,10 +261,10 @@ def name_part(
     client = _redis(url)
     try:
         keys = load_keys(client, index)
-        epochs, sources = _published(client, keys, docs)
+        epochs, sources = read_published(client, keys, docs)
         verifier: ShingleVerifier | SignatureVerifier
         if mode == "exact":
-            verifier = ShingleVerifier(_shingles_from_redis(client, keys, config, docs), t)
+            verifier = ShingleVerifier(stored_shingles(client, keys, config, docs), t)
         else:
             sigs = read_signatures(client, keys, config.num_perm, np.sort(docs))
             verifier = SignatureVerifier(sigs[np.argsort(np.argsort(docs))], config, t)
@@ -323,9 +323,26 @@ def redis_url_of(client: redis.Redis) -> str:
     return f"redis://{auth}{kw.get('host', 'localhost')}:{kw.get('port', 6379)}/{kw.get('db', 0)}"
 
 
+@dataclass(frozen=True)
+class _Run:
+    """What every task of one run is given."""
+
+    dask: Any  # a distributed.Client
+    url: str
+    index: str
+    config_json: str
+    thresholds: dict[str, Any]
+    shuffle: int
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Any:
+        return self.dask.submit(fn, *args)
+
+    def item(self, future: Any, i: int) -> Any:
+        return self.dask.submit(operator.getitem, future, i)
+
+
 def run_dask(
-    client: redis.Redis,
-    keys: IndexKeys,
+    source: IndexSource,
     config: PipelineConfig,
     thresholds: Thresholds,
     params: JobParams,
@@ -337,104 +354,34 @@ def run_dask(
     partition_docs: int = PARTITION_DOCS,
     shuffle: int | None = None,
 ) -> tuple[dict[str, Any], list[Cluster]]:
-    """``run_clusters`` on the Dask cluster of ``dask`` (a ``distributed.Client``);
-    called as ``run_clusters`` is, so ``execute(..., run=partial(run_dask, dask=...))``
-    runs it as a recorded job. ``redis_url``: how the workers reach this Redis
-    (default: from ``client``)."""
-    from distributed import wait
-
+    """``cluster`` over the index ``source`` on the Dask cluster of ``dask`` (a
+    ``distributed.Client``); called as ``cluster`` is, so ``execute(...,
+    run=partial(run_dask, dask=...))`` runs it as a recorded job. ``redis_url``:
+    how the workers reach this Redis (default: from the source's client)."""
     report = progress or (lambda _: None)
-    url = redis_url or redis_url_of(client)
     t0 = time.perf_counter()
-    by_doc = read_ids(client, keys, since=params.since, until=params.until)
-    docs = np.array(sorted(by_doc), dtype=np.int64)
+    by_doc = read_ids(source.client, source.keys, since=params.since, until=params.until)
     nthreads = max(1, sum(dask.nthreads().values()))
-    shuffle = shuffle or max(2, min(64, 2 * nthreads))
     t = thresholds_for(thresholds, params.thresholds)
-    cfg = config.to_json()
-    index = keys.index
+    url = redis_url or redis_url_of(source.client)
+    shuffle = shuffle or max(2, min(64, 2 * nthreads))
+    run = _Run(dask, url, source.keys.index, config.to_json(), asdict(t), shuffle)
     timings: dict[str, float] = {}
-
-    # 1. read: whole sig blocks per partition (block-aligned cuts)
-    step = max(1 << SIG_BLOCK_BITS, partition_docs >> SIG_BLOCK_BITS << SIG_BLOCK_BITS)
-    cuts = np.flatnonzero(np.diff(docs // step)) + 1
-    parts = [p for p in np.split(docs, cuts) if len(p)]
-    read = [
-        dask.submit(read_part, url, index, cfg, p, params.slot_bands, params.passages, shuffle)
-        for p in parts
-    ]
-    live_of = [dask.submit(operator.getitem, f, 0) for f in read]
-    live = np.concatenate([_EMPTY, *dask.gather(live_of)])  # sorted: parts are in order
+    lap = time.perf_counter
+    read, live = _read(run, np.array(sorted(by_doc), dtype=np.int64), params, partition_docs)
     report(0.15)
-    timings["read"] = time.perf_counter() - t0
-    mode = params.verify
-    if mode == "auto":
-        mode = "exact" if len(live) <= EXACT_LIMIT else "estimate"
-
-    # 2. pairs: one task per bucket, its piece of every partition
-    t1 = time.perf_counter()
-    piece_lists = [dask.submit(operator.getitem, f, 1) for f in read]
-    pieces = [[dask.submit(operator.getitem, pl, h) for pl in piece_lists] for h in range(shuffle)]
-    pairs = [dask.submit(bucket_pairs, params.max_bucket, shuffle, *ps) for ps in pieces]
-    wait(pairs)  # type: ignore[no-untyped-call]
-    timings["pairs"] = time.perf_counter() - t1
+    timings["read"] = lap() - t0
+    mode = verify_mode(params.verify, len(live))
+    t1 = lap()
+    pairs = _pairs(run, read, params.max_bucket)
+    timings["pairs"], t2 = lap() - t1, lap()
     report(0.35)
-
-    # 3. verify: one task per pair bucket
-    t2 = time.perf_counter()
-    outs = [dask.submit(operator.getitem, f, 1) for f in pairs]
-    to_verify = [[dask.submit(operator.getitem, o, v) for o in outs] for v in range(shuffle)]
-    checked = [dask.submit(verify_part, url, index, cfg, asdict(t), mode, *vs) for vs in to_verify]
-    counts: dict[str, int] = {}
-    for c in dask.gather([dask.submit(operator.getitem, f, 0) for f in pairs]):
-        for k, v in c.items():
-            counts[k] = counts.get(k, 0) + v
-    linked = []
-    for codes, c in dask.gather(checked):
-        linked.append(codes)
-        for k, v in c.items():
-            counts[k] = counts.get(k, 0) + v
-    timings["verify"] = time.perf_counter() - t2
+    linked, counts, checked = _verify(run, pairs, mode)
+    timings["verify"], t3 = lap() - t2, lap()
     report(0.8)
-
-    # 4. components here, origins in chunks of whole groups
-    t3 = time.perf_counter()
-    a, b = _split_codes(np.concatenate([_CODES, *linked]))
-    uf = UnionFind(len(live))
-    uf.union_many(np.searchsorted(live, a), np.searchsorted(live, b))
-    groups = uf.groups()
-    cparams = ClusterParams(
-        max_bucket=params.max_bucket,
-        slot_bands=params.slot_bands,
-        passages=params.passages,
-        wire_sources=tuple(wire_sources),
-    )
-    chunks: list[list[np.ndarray]] = [[]]
-    size = 0
-    for g in groups:
-        if size >= NAME_CHUNK:
-            chunks.append([])
-            size = 0
-        chunks[-1].append(live[g])
-        size += len(g)
-    named = [
-        dask.submit(
-            name_part,
-            url,
-            index,
-            cfg,
-            asdict(t),
-            mode,
-            ch,
-            [by_doc[int(d)] for g in ch for d in g],
-            asdict(cparams),
-        )
-        for ch in chunks
-        if ch
-    ]
-    clusters = [c for part in dask.gather(named) for c in part]
-    clusters.sort(key=lambda c: c.cluster_id)
-    timings["components"] = time.perf_counter() - t3
+    groups = _components(live, linked)
+    clusters, named = _name(run, groups, live, by_doc, mode, cluster_params(params, wire_sources))
+    timings["components"] = lap() - t3
     report(1.0)
     dask.cancel(read + pairs + checked + named)
     summary = {
@@ -445,10 +392,96 @@ def run_dask(
         "timings": {k: round(v, 3) for k, v in timings.items()},
         "engine": "dask",
         "dask_threads": nthreads,
-        "partitions": len(parts),
-        "shuffle": shuffle,
+        "partitions": len(read),
+        "shuffle": run.shuffle,
     }
     return summary, clusters
+
+
+def _read(
+    run: _Run, docs: np.ndarray, params: JobParams, partition_docs: int
+) -> tuple[list[Any], np.ndarray]:
+    """Stage 1: a read task per partition of whole sig blocks; (their futures, the live docs)."""
+    step = max(1 << SIG_BLOCK_BITS, partition_docs >> SIG_BLOCK_BITS << SIG_BLOCK_BITS)
+    cuts = np.flatnonzero(np.diff(docs // step)) + 1
+    parts = [p for p in np.split(docs, cuts) if len(p)]
+    read = [
+        run.submit(read_part, run.url, run.index, run.config_json, p, params.slot_bands,
+                   params.passages, run.shuffle)
+        for p in parts
+    ]  # fmt: skip
+    live = np.concatenate([_EMPTY, *run.dask.gather([run.item(f, 0) for f in read])])
+    return read, live  # live is sorted: the parts are in order
+
+
+def _pairs(run: _Run, read: list[Any], max_bucket: int) -> list[Any]:
+    """Stage 2: a pairs task per bucket, given its piece of every partition."""
+    from distributed import wait
+
+    piece_lists = [run.item(f, 1) for f in read]
+    pieces = [[run.item(pl, h) for pl in piece_lists] for h in range(run.shuffle)]
+    pairs = [run.submit(bucket_pairs, max_bucket, run.shuffle, *ps) for ps in pieces]
+    wait(pairs)  # type: ignore[no-untyped-call]
+    return pairs
+
+
+def _verify(
+    run: _Run, pairs: list[Any], mode: str
+) -> tuple[list[np.ndarray], dict[str, int], list[Any]]:
+    """Stage 3: a verify task per pair bucket; (linked codes, counts, their futures)."""
+    outs = [run.item(f, 1) for f in pairs]
+    to_verify = [[run.item(o, v) for o in outs] for v in range(run.shuffle)]
+    checked = [
+        run.submit(verify_part, run.url, run.index, run.config_json, run.thresholds, mode, *vs)
+        for vs in to_verify
+    ]
+    counts: dict[str, int] = {}
+    for c in run.dask.gather([run.item(f, 0) for f in pairs]):
+        for k, v in c.items():
+            counts[k] = counts.get(k, 0) + v
+    linked = []
+    for codes, c in run.dask.gather(checked):
+        linked.append(codes)
+        for k, v in c.items():
+            counts[k] = counts.get(k, 0) + v
+    return linked, counts, checked
+
+
+def _components(live: np.ndarray, linked: list[np.ndarray]) -> list[np.ndarray]:
+    """Stage 4, here: the linked pairs' components, as groups of rows of ``live``."""
+    a, b = _split_codes(np.concatenate([_CODES, *linked]))
+    uf = UnionFind(len(live))
+    uf.union_many(np.searchsorted(live, a), np.searchsorted(live, b))
+    return uf.groups()
+
+
+def _name(
+    run: _Run,
+    groups: list[np.ndarray],
+    live: np.ndarray,
+    by_doc: dict[int, str],
+    mode: str,
+    cparams: ClusterParams,
+) -> tuple[list[Cluster], list[Any]]:
+    """Origins in tasks of whole groups, about ``NAME_CHUNK`` members each;
+    (the clusters by id, the futures)."""
+    chunks: list[list[np.ndarray]] = [[]]
+    size = 0
+    for g in groups:
+        if size >= NAME_CHUNK:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(live[g])
+        size += len(g)
+    named = [
+        run.submit(name_part, run.url, run.index, run.config_json, run.thresholds, mode, ch,
+                   [by_doc[int(d)] for g in ch for d in g], asdict(cparams))
+        for ch in chunks
+        if ch
+    ]  # fmt: skip
+    clusters = [c for part in run.dask.gather(named) for c in part]
+    clusters.sort(key=lambda c: c.cluster_id)
+    return clusters, named
 
 
 __all__ = ["dask_client", "redis_url_of", "run_dask"]

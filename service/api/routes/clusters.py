@@ -15,7 +15,8 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 from service.api.deps import ApiKey, IndexDep
 from service.api.schemas import ERRORS, ClustersOut, JobCreated, JobOut
 from service.intake import timestamp_string
-from service.jobs.batch import JobParams, JobRunner, JobStatus, JobStore
+from service.jobs.batch import JobRunner
+from service.jobs.store import JobParams, JobStatus, JobStore
 from service.storage.index import Index
 from shingling.families import ClusterParams
 
@@ -168,16 +169,15 @@ def start_job(
     body: Annotated[JobIn | None, Body()] = None,
 ) -> JobCreated:
     _ready(index)
-    active = store.active()
-    if active is not None:
+    job, created = store.create_unless_active((body or JobIn()).params())
+    if not created:
         raise HTTPException(
             409,
-            f"clustering job '{active.job_id}' is {active.status}; follow it at "
-            f"GET /clusters/jobs/{active.job_id} and start another when it has finished",
+            f"clustering job '{job.job_id}' is {job.status}; follow it at "
+            f"GET /clusters/jobs/{job.job_id} and start another when it has finished",
         )
-    job_id = store.create((body or JobIn()).params())
-    runner.start(job_id)
-    return JobCreated(job_id=job_id)
+    runner.start(job.job_id)
+    return JobCreated(job_id=job.job_id)
 
 
 def _ready(index: Index) -> None:

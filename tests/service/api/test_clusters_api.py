@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from service.api import create_app
-from service.jobs.batch import JobParams, JobStore
+from service.jobs.store import JobParams, JobStore
 from service.storage.keys import Keys
 
 DEADLINE = 60.0

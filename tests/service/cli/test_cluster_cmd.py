@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from service.cli import app
 from service.devservers import RedisProcess
-from service.jobs.batch import JobStore
+from service.jobs.store import JobStore
 from service.model import ArticleIn
 from service.storage.index import Index
 from service.storage.keys import Keys

@@ -1,4 +1,4 @@
-"""service.jobs.batch: bulk reads, job life cycle, crash detection (real Redis)."""
+"""service.jobs.batch: running a job here or in a child process (real Redis)."""
 
 from __future__ import annotations
 
@@ -13,21 +13,13 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-import numpy as np
 import pytest
 import redis
 
-from service.jobs.batch import (
-    JobParams,
-    JobRunner,
-    JobStore,
-    execute,
-    load_signatures,
-    run_clusters,
-)
+from service.jobs.batch import JobRunner, execute
+from service.jobs.store import JobParams, JobStore
 from service.model import ArticleIn
 from service.storage.index import Index
-from shingling import analyse
 
 DEADLINE = 60.0
 
@@ -60,35 +52,6 @@ def _run(index: Index, params: JobParams | None = None):  # type: ignore[no-unty
     return store, job_id, job
 
 
-def test_load_signatures_reads_every_live_article(index: Index, seed_texts) -> None:  # type: ignore[no-untyped-def]
-    _seed(index, seed_texts)
-    index.delete("003")  # its slot is zeroed and its id gone: it must not come back
-    snap = load_signatures(index.client, index.keys, index.config)
-    assert sorted(snap.ids) == ["000", "001", "002", "004"]
-    for article_id, sig in zip(snap.ids, snap.sigs, strict=True):
-        expected = analyse(seed_texts[article_id], index.config).signature
-        assert np.array_equal(sig, expected)
-
-
-def test_load_signatures_spans_blocks_in_few_round_trips(index: Index, seed_texts) -> None:  # type: ignore[no-untyped-def]
-    # Doc numbers in two signature blocks (1024 slots each).
-    index.client.hset(index.keys.meta, "next_doc", 1020)
-    _seed(index, seed_texts)
-    snap = load_signatures(index.client, index.keys, index.config)
-    assert len(snap.ids) == 5 and len({int(d) >> 10 for d in snap.docs}) == 2
-
-
-def test_time_window_limits_the_articles(index: Index, seed_texts) -> None:  # type: ignore[no-untyped-def]
-    _seed(index, seed_texts, dated=True)  # 000 at 12:00 ... 004 at 12:04
-    since = datetime(2024, 5, 1, 12, 1, tzinfo=UTC).timestamp()
-    snap = load_signatures(index.client, index.keys, index.config, since=since)
-    assert sorted(snap.ids) == ["001", "002", "003", "004"]
-    summary, clusters = run_clusters(
-        index.client, index.keys, index.config, index.thresholds, JobParams(since=since)
-    )
-    assert summary["articles"] == 4 and clusters == []  # 000 is outside the window
-
-
 @pytest.mark.parametrize("verify", ["exact", "estimate"])
 def test_job_over_the_seeds(index: Index, seed_texts, verify: str) -> None:  # type: ignore[no-untyped-def]
     _seed(index, seed_texts, dated=True)
@@ -113,59 +76,6 @@ def test_bad_params_fail_the_job_with_the_reason(index: Index, seed_texts) -> No
     _seed(index, seed_texts)
     _, _, job = _run(index, JobParams(thresholds={"nonsense": 1.0}))
     assert job.status == "failed" and "nonsense" in job.error
-
-
-def test_claim_is_exclusive(index: Index) -> None:
-    store = JobStore(index.client, index.keys)
-    job_id = store.create(JobParams())
-    assert store.claim(job_id, "host-a:1")
-    assert not store.claim(job_id, "host-b:2")
-    assert index.client.hget(index.keys.job(job_id), "owner") == b"host-a:1"
-
-
-def test_running_job_with_dead_owner_is_failed_on_read(index: Index) -> None:
-    store = JobStore(index.client, index.keys)
-    job_id = store.create(JobParams())
-    store.claim(job_id, f"{socket.gethostname()}:{_dead_pid()}")
-    job = store.get(job_id)
-    assert job.status == "failed" and "interrupted" in job.error and "gone" in job.error
-
-
-def test_running_job_with_stale_heartbeat_is_failed(index: Index) -> None:
-    store = JobStore(index.client, index.keys, stale_after=30)
-    job_id = store.create(JobParams())
-    store.claim(job_id, "another-host:4242")  # cannot be checked by pid from here
-    assert store.get(job_id).status == "running"
-    index.client.hset(index.keys.job(job_id), "heartbeat", repr(time.time() - 31))
-    job = store.get(job_id)
-    assert job.status == "failed" and "no heartbeat" in job.error
-
-
-def test_queued_job_never_claimed_is_failed(index: Index) -> None:
-    store = JobStore(index.client, index.keys, stale_after=30)
-    job_id = store.create(JobParams())
-    assert store.get(job_id).status == "queued"
-    index.client.hset(index.keys.job(job_id), "heartbeat", repr(time.time() - 31))
-    assert store.get(job_id).status == "failed"
-    assert "never started" in store.get(job_id).error
-
-
-def test_live_running_job_is_left_alone(index: Index) -> None:
-    store = JobStore(index.client, index.keys)
-    job_id = store.create(JobParams())
-    store.claim(job_id, f"{socket.gethostname()}:{os.getpid()}")
-    assert store.get(job_id).status == "running"
-    assert store.active().job_id == job_id
-    assert store.sweep() == []
-
-
-def test_sweep_fails_every_dead_job(index: Index) -> None:
-    store = JobStore(index.client, index.keys)
-    dead = [store.create(JobParams()) for _ in range(3)]
-    for job_id in dead:
-        store.claim(job_id, f"{socket.gethostname()}:{_dead_pid()}")
-    assert sorted(store.sweep()) == sorted(dead)
-    assert store.active() is None
 
 
 def test_finished_job_is_not_touched_by_a_late_reap(index: Index, seed_texts) -> None:  # type: ignore[no-untyped-def]
@@ -213,20 +123,6 @@ def test_runner_runs_the_job_in_a_child_process(index: Index, seed_texts) -> Non
     owner = index.client.hget(index.keys.job(job_id), "owner").decode()
     assert owner.endswith(f":{pid}")  # it ran in the child, not here
     assert [c["members"] for c in json.loads(store.result(job_id))["clusters"]] == [["000", "001"]]
-
-
-def test_exact_verification_reads_the_stored_sets(index: Index, seed_texts) -> None:  # type: ignore[no-untyped-def]
-    _seed(index, seed_texts)
-    # Without its text the stored set must still be enough to link 000 and 001.
-    for key in ("000", "001"):
-        part = index.keys.for_id(key)
-        n = int(index.client.hget(part.ids, key))
-        index.client.hdel(part.doc(n), "text")
-    summary, clusters = run_clusters(
-        index.client, index.keys, index.config, index.thresholds, JobParams(verify="exact")
-    )
-    assert summary["verify"] == "exact"
-    assert [c.members for c in clusters] == [["000", "001"]]
 
 
 def test_service_start_fails_jobs_left_running(index: Index, settings) -> None:  # type: ignore[no-untyped-def]

@@ -15,8 +15,10 @@ from typer.testing import CliRunner
 
 from bench.synth import generate
 from service.cli import app
-from service.jobs.batch import JobParams, run_clusters
 from service.jobs.dask_engine import dask_client, redis_url_of, run_dask
+from service.jobs.run import cluster
+from service.jobs.sources import IndexSource
+from service.jobs.store import JobParams
 from service.model import ArticleIn
 from service.storage.index import Index
 from shingling.families import Cluster
@@ -75,8 +77,8 @@ def test_dask_job_equals_the_in_process_job(corpus: Index, dask: Any, params: Jo
         ]
         assert 0 < len(ids) < ARTICLES
         ids.sort()
-    args = (corpus.client, corpus.keys, corpus.config, corpus.thresholds, params)
-    local_summary, local = run_clusters(*args)
+    args = (IndexSource(corpus.client, corpus.keys), corpus.config, corpus.thresholds, params)
+    local_summary, local = cluster(*args)
     summary, dist = run_dask(*args, dask=dask, partition_docs=1024, shuffle=3)
     _same(local, dist, ids)
     assert summary["articles"] == len(ids)
@@ -103,8 +105,8 @@ def test_partitions_and_buckets_do_not_change_the_result(
     for a in made[10:20]:
         index.delete(a.id)
     ids = sorted(index.ids())
-    args = (index.client, index.keys, index.config, index.thresholds, JobParams())
-    _, local = run_clusters(*args)
+    args = (IndexSource(index.client, index.keys), index.config, index.thresholds, JobParams())
+    _, local = cluster(*args)
     summary, dist = run_dask(*args, dask=dask, partition_docs=1024, shuffle=7)
     assert summary["partitions"] >= 2
     _same(local, dist, ids)
@@ -121,8 +123,8 @@ def test_cli_engine_dask_on_a_running_scheduler(
     )  # fmt: skip
     assert res.exit_code == 0, res.output
     got = json.loads(out.read_text())["clusters"]
-    _, local = run_clusters(
-        corpus.client, corpus.keys, corpus.config, corpus.thresholds, JobParams()
+    _, local = cluster(
+        IndexSource(corpus.client, corpus.keys), corpus.config, corpus.thresholds, JobParams()
     )
     assert got == [
         {"cluster_id": c.cluster_id, "origin": c.origin, "members": c.members,

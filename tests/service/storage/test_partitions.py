@@ -10,7 +10,9 @@ import pytest
 import redis
 
 from bench.synth import generate
-from service.jobs.batch import JobParams, run_clusters
+from service.jobs.run import cluster
+from service.jobs.sources import IndexSource
+from service.jobs.store import JobParams
 from service.model import ArticleIn
 from service.storage.check import check
 from service.storage.index import Index
@@ -96,8 +98,8 @@ def test_the_clustering_job_gives_the_families_of_one_partition(
         idx.put_many(batch)
     families = []
     for idx in (index, one):
-        summary, clusters = run_clusters(
-            redis_client, idx.keys, idx.config, Thresholds(), JobParams(verify="exact")
+        summary, clusters = cluster(
+            IndexSource(redis_client, idx.keys), idx.config, Thresholds(), JobParams(verify="exact")
         )
         assert summary["articles"] == 150
         families.append(sorted((c.origin, tuple(sorted(c.members))) for c in clusters))
