@@ -257,6 +257,8 @@ def _allowed(request: Request) -> list[str]:
 
 
 def _install_handlers(app: FastAPI, settings: Settings) -> None:
+    """Error answers that say what to fix, and the request metrics."""
+
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException) -> Response:
         if exc.status_code == 400 and exc.detail == _UNPARSED:
@@ -278,6 +280,14 @@ def _install_handlers(app: FastAPI, settings: Settings) -> None:
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         status, detail = _validation_detail(exc)
         return _error(request, status, detail)
+
+    _install_store_handlers(app, settings)
+    metrics: Metrics = app.state.metrics
+    app.add_middleware(Observe, requests=metrics.requests, latency=metrics.latency)
+
+
+def _install_store_handlers(app: FastAPI, settings: Settings) -> None:
+    """Answers for what Redis and the index refuse: 503 (409 for contention)."""
 
     # Connection loss, and every refusal a client cannot fix (OOM, MISCONF,
     # READONLY, BUSY, LOADING, NOPERM, ...): 503 saying what the operator should do.
@@ -322,6 +332,3 @@ def _install_handlers(app: FastAPI, settings: Settings) -> None:
     @app.exception_handler(StoreUnavailable)
     async def _misconfigured(request: Request, exc: Exception) -> Response:
         return _error(request, 503, str(exc))
-
-    metrics: Metrics = app.state.metrics
-    app.add_middleware(Observe, requests=metrics.requests, latency=metrics.latency)
