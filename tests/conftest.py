@@ -9,14 +9,20 @@ shared with bench/.
 from __future__ import annotations
 
 import os
+import shutil
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import pytest
 import redis
 
 from service.devservers import LocalCluster, RedisProcess, free_port
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
@@ -111,6 +117,62 @@ def api(settings, redis_client: redis.Redis):  # type: ignore[no-untyped-def]
 
     with TestClient(create_app(settings, client=redis_client)) as client:
         yield client
+
+
+#: The browser tests' Chromium: Debian's package, driven by Playwright.
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def live_server(settings, redis_client: redis.Redis) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """``create_app(settings)`` served by uvicorn on 127.0.0.1 in a thread; its base URL."""
+    import uvicorn
+
+    from service.api import create_app
+
+    port = free_port()
+    config = uvicorn.Config(
+        create_app(settings, client=redis_client), host="127.0.0.1", port=port, log_level="warning"
+    )
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        assert thread.is_alive(), "uvicorn exited"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        srv.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def browser() -> Iterator[Browser]:
+    """A headless Debian Chromium driven by Playwright (never Playwright's download)."""
+    assert shutil.which(CHROMIUM) or Path(CHROMIUM).exists(), (
+        f"{CHROMIUM} not found: apt-get install -y chromium (see scripts/test)"
+    )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        try:
+            yield launched
+        finally:
+            launched.close()
 
 
 @pytest.fixture

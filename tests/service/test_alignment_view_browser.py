@@ -1,4 +1,5 @@
-"""The alignment page in a real headless Chromium, served by uvicorn on 127.0.0.1.
+"""The alignment page in a real headless Chromium, served by uvicorn on 127.0.0.1
+(the ``live_server`` and ``browser`` fixtures of tests/conftest.py).
 
 Needs the Debian ``chromium`` package (/usr/bin/chromium) and the python
 ``playwright`` package; Playwright's own browser download is never used.
@@ -9,85 +10,29 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import threading
-import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import httpx
-import pytest
-import redis
-import uvicorn
-
-from service.devservers import free_port
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
-
-@pytest.fixture
-def server(settings, redis_client: redis.Redis) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    from service.api import create_app
-
-    port = free_port()
-    config = uvicorn.Config(
-        create_app(settings, client=redis_client), host="127.0.0.1", port=port, log_level="warning"
-    )
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        assert thread.is_alive(), "uvicorn exited"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        srv.should_exit = True
-        thread.join(timeout=10)
-
-
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    assert shutil.which(CHROMIUM) or Path(CHROMIUM).exists(), (
-        f"{CHROMIUM} not found: apt-get install -y chromium (see .ci/run)"
-    )
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        try:
-            yield launched
-        finally:
-            launched.close()
-
-
-def _store_pair(server: str, seed_texts: dict[str, str]) -> dict[str, int]:
+def _store_pair(live_server: str, seed_texts: dict[str, str]) -> dict[str, int]:
     """Seeds 000 and 001 stored as ani-000 and out-001; the summary of their alignment."""
     for aid, key, title, source in (
         ("ani-000", "000", "Blinken: 10,000 North Korean troops in Russia", "ANI"),
         ("out-001", "001", "Zelenskyy responds to North Korean deployment", "Outlet B"),
     ):
         r = httpx.post(
-            f"{server}/articles",
+            f"{live_server}/articles",
             json={"id": aid, "text": seed_texts[key], "title": title, "source": source},
         )
         assert r.status_code in (200, 201), r.text
-    summary: dict[str, int] = httpx.get(f"{server}/alignments/ani-000/out-001").json()["summary"]
+    summary: dict[str, int] = httpx.get(f"{live_server}/alignments/ani-000/out-001").json()[
+        "summary"
+    ]
     return summary
 
 
@@ -131,11 +76,11 @@ def _expect_click_highlights_the_partner(page: Page) -> str:
 
 
 def test_view_in_chromium(
-    server: str, browser: Browser, seed_texts: dict[str, str], tmp_path: Path
+    live_server: str, browser: Browser, seed_texts: dict[str, str], tmp_path: Path
 ) -> None:
-    summary = _store_pair(server, seed_texts)
+    summary = _store_pair(live_server, seed_texts)
     page = browser.new_page(viewport={"width": 1366, "height": 900})
-    page.goto(f"{server}/alignments/ani-000/out-001/view")
+    page.goto(f"{live_server}/alignments/ani-000/out-001/view")
     _expect_labels_and_passages(page, summary)
     partner_id = _expect_click_highlights_the_partner(page)
     shot = tmp_path / "alignment.png"
@@ -146,18 +91,18 @@ def test_view_in_chromium(
 
     # Without JavaScript the counterpart is reached by its anchor (:target).
     nojs = browser.new_context(java_script_enabled=False).new_page()
-    nojs.goto(f"{server}/alignments/ani-000/out-001/view#{partner_id}")
+    nojs.goto(f"{live_server}/alignments/ani-000/out-001/view#{partner_id}")
     style = nojs.locator(f"#{partner_id}").evaluate("el => getComputedStyle(el).outlineStyle")
     assert style == "solid"
 
 
 def test_view_runs_under_its_content_security_policy(
-    server: str, browser: Browser, seed_texts: dict[str, str]
+    live_server: str, browser: Browser, seed_texts: dict[str, str]
 ) -> None:
     """The page's own style and script run under its policy (no violation reported);
     a script added to the page afterwards does not."""
     for aid, key in (("csp-a", "000"), ("csp-b", "001")):
-        r = httpx.post(f"{server}/articles", json={"id": aid, "text": seed_texts[key]})
+        r = httpx.post(f"{live_server}/articles", json={"id": aid, "text": seed_texts[key]})
         assert r.status_code in (200, 201), r.text
     page = browser.new_page()
     refused: list[str] = []
@@ -165,7 +110,7 @@ def test_view_runs_under_its_content_security_policy(
         "console",
         lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None,
     )
-    page.goto(f"{server}/alignments/csp-a/csp-b/view")
+    page.goto(f"{live_server}/alignments/csp-a/csp-b/view")
     edge = page.locator(".s.copied").first.evaluate("el => getComputedStyle(el).borderLeftColor")
     assert edge == "rgb(192, 57, 43)"  # the inlined stylesheet applied
     page.locator(".s.copied[id^=b-]").first.click(position={"x": 200, "y": 10})

@@ -1,7 +1,7 @@
 """The editor UI in a real headless Chromium, driven as an editor would.
 
-One test per page, against uvicorn on 127.0.0.1 (the fixture of
-test_alignment_view_browser.py). Needs the Debian ``chromium`` package and the
+One test per page, against uvicorn on 127.0.0.1 (the ``live_server``
+and ``browser`` fixtures of tests/conftest.py). Needs the Debian ``chromium`` package and the
 python ``playwright`` package; Playwright's own browser download is never used.
 
 Every page is photographed at 1400 and 420 px wide; with
@@ -14,15 +14,12 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import expect, sync_playwright
-
-from tests.service.test_alignment_view_browser import ARGS, CHROMIUM, server  # noqa: F401
+from playwright.sync_api import expect
 
 WIDTHS = {"1400": (1400, 900), "420": (420, 860)}
 HOSTILE_TITLE = '<script>window.pwned=1</script><img src=x onerror="window.pwned=2">Hostile'
@@ -56,25 +53,12 @@ SEEDS = {
 
 
 @pytest.fixture
-def seeded(server: str, seed_texts: dict[str, str]) -> str:  # noqa: F811
+def seeded(live_server: str, seed_texts: dict[str, str]) -> str:
     for key, (aid, title, source, when) in SEEDS.items():
         body = {"id": aid, "text": seed_texts[key], "title": title, "source": source}
-        r = httpx.post(f"{server}/articles", json=body | {"published_at": when})
+        r = httpx.post(f"{live_server}/articles", json=body | {"published_at": when})
         assert r.status_code in (200, 201), r.text
-    return server
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    assert shutil.which(CHROMIUM) or Path(CHROMIUM).exists(), (
-        f"{CHROMIUM} not found: apt-get install -y chromium (see .ci/run)"
-    )
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        try:
-            yield b
-        finally:
-            b.close()
+    return live_server
 
 
 def _page(browser: Any, width: str = "1400", **kw: Any) -> Any:
@@ -306,20 +290,20 @@ def test_hostile_title_and_text_never_run(browser: Any, seeded: str, tmp_path: P
     _shot(page, "hostile-1400", tmp_path)
 
 
-def test_docs_page_works_offline(browser: Any, server: str, tmp_path: Path) -> None:  # noqa: F811
-    """Swagger UI renders with every request kept on this server (no CDN)."""
+def test_docs_page_works_offline(browser: Any, live_server: str, tmp_path: Path) -> None:
+    """Swagger UI renders with every request kept on this live_server (no CDN)."""
     page = _page(browser)
     elsewhere: list[str] = []
 
     def only_here(route: Any) -> None:
-        if route.request.url.startswith(server):
+        if route.request.url.startswith(live_server):
             route.continue_()
         else:
             elsewhere.append(route.request.url)
             route.abort()
 
     page.route("**/*", only_here)
-    page.goto(f"{server}/docs")
+    page.goto(f"{live_server}/docs")
     expect(page.locator(".opblock-summary-path", has_text="/articles/match").first).to_be_visible()
     expect(page.locator(".opblock-summary-path[data-path='/articles']").first).to_be_visible()
     assert elsewhere == [] and page.csp_refusals == []
