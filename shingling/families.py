@@ -555,6 +555,10 @@ def _iso(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+#: ``pick_origin``'s sort key of a competitor: smallest first.
+_Key = tuple[float, float, bool, str]
+
+
 def pick_origin(
     ids: Sequence[str],
     published: np.ndarray,
@@ -589,7 +593,32 @@ def pick_origin(
     When wire or dates leave one competitor, they only go into the reason,
     measured over at most ``REASON_SAMPLE`` members.
     """
-    n = len(ids)
+    competing, why = _competitors(len(ids), published, sources, wire)
+    if len(competing) > sample:
+        competing = np.array(sorted(competing.tolist(), key=lambda i: ids[i])[:sample])
+    rows, carried, held = _shares(ids, competing, containment, sample)
+    at = {int(r): i for i, r in enumerate(rows)}
+
+    def key(i: int) -> _Key:
+        c, h = float(carried[at[i]]), float(held[at[i]])
+        return (-round(c + h, 9), -round(h, 9), bool(np.isnan(published[i])), ids[i])
+
+    best = min(competing.tolist(), key=key)
+    if len(competing) > 1:
+        why.append(_tie_reason([key(i) for i in competing.tolist()], key(best)))
+    c, h = float(carried[at[best]]), float(held[at[best]])
+    if len(rows) == 2:
+        why.append(f"the other carries {_pct(c)} of its text, it holds {_pct(h)} of the other's")
+    elif len(rows) > 2:
+        why.append(f"the others carry {_pct(c)} of its text, it holds {_pct(h)} of theirs (mean)")
+    return int(best), "; ".join(why)
+
+
+def _competitors(
+    n: int, published: np.ndarray, sources: Sequence[str | None] | None, wire: Sequence[str]
+) -> tuple[np.ndarray, list[str]]:
+    """``pick_origin``'s steps 1 and 2: the members (of ``n``) still competing
+    after the wire and date rules, and the reasons those rules give."""
     names = [wire_source(s, wire) for s in sources] if sources is not None else [None] * n
     competing = np.flatnonzero([w is not None for w in names])
     why: list[str] = []
@@ -611,9 +640,19 @@ def pick_origin(
             else:
                 why.append(f"no later published_at than {_iso(earliest)}")
         competing = competing[keep]
-    by_id = sorted(range(n), key=lambda i: ids[i])
-    if len(competing) > sample:
-        competing = np.array(sorted(competing.tolist(), key=lambda i: ids[i])[:sample])
+    return competing, why
+
+
+def _shares(
+    ids: Sequence[str],
+    competing: np.ndarray,
+    containment: Callable[[np.ndarray], np.ndarray],
+    sample: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The members the shares are measured over (the competitors with the
+    smallest ids, then the other smallest ids), and each one's ``carried``
+    and ``held`` (mean share of its text in the others, of theirs in it)."""
+    by_id = sorted(range(len(ids)), key=lambda i: ids[i])
     pool = list(dict.fromkeys([*sorted(competing.tolist(), key=lambda i: ids[i]), *by_id]))
     # Decided already (one competitor): the shares only go into the reason, over fewer.
     width = max(sample, len(competing)) if len(competing) > 1 else min(sample, REASON_SAMPLE)
@@ -621,32 +660,19 @@ def pick_origin(
     m = np.array(containment(rows), dtype=np.float64)
     np.fill_diagonal(m, 0.0)
     others = max(len(rows) - 1, 1)
-    carried, held = m.sum(axis=1) / others, m.sum(axis=0) / others
-    at = {int(r): i for i, r in enumerate(rows)}
+    return rows, m.sum(axis=1) / others, m.sum(axis=0) / others
 
-    def key(i: int) -> tuple[float, float, bool, str]:
-        c, h = float(carried[at[i]]), float(held[at[i]])
-        return (-round(c + h, 9), -round(h, 9), bool(np.isnan(published[i])), ids[i])
 
-    best = min(competing.tolist(), key=key)
-    if len(competing) > 1:
-        tied = [i for i in competing.tolist() if key(i)[:3] == key(best)[:3]]
-        same = [i for i in competing.tolist() if key(i)[:2] == key(best)[:2]]
-        sums = [i for i in competing.tolist() if key(i)[0] == key(best)[0]]
-        if len(tied) > 1:
-            why.append(f"smallest id of {len(tied)} with the same text shares")
-        elif len(same) > 1:
-            why.append("dated, where the others with the same text shares are not")
-        elif len(sums) > 1:
-            why.append("tied on shared text: the fuller one, holding more of the others' text")
-        else:
-            why.append(f"the most text shared with the others, of {len(competing)} candidates")
-    c, h = float(carried[at[best]]), float(held[at[best]])
-    if len(rows) == 2:
-        why.append(f"the other carries {_pct(c)} of its text, it holds {_pct(h)} of the other's")
-    elif len(rows) > 2:
-        why.append(f"the others carry {_pct(c)} of its text, it holds {_pct(h)} of theirs (mean)")
-    return int(best), "; ".join(why)
+def _tie_reason(keys: Sequence[_Key], best: _Key) -> str:
+    """Why the best of several competitors won, from their sort keys."""
+    tied = sum(k[:3] == best[:3] for k in keys)
+    if tied > 1:
+        return f"smallest id of {tied} with the same text shares"
+    if sum(k[:2] == best[:2] for k in keys) > 1:
+        return "dated, where the others with the same text shares are not"
+    if sum(k[0] == best[0] for k in keys) > 1:
+        return "tied on shared text: the fuller one, holding more of the others' text"
+    return f"the most text shared with the others, of {len(keys)} candidates"
 
 
 def name_clusters(
