@@ -97,7 +97,8 @@ def _mix(x: np.ndarray) -> np.ndarray:
 
 
 def _codes(a_docs: np.ndarray, b_docs: np.ndarray) -> np.ndarray:
-    """Pair codes ``a << 32 | b`` (doc numbers fit 32 bits: the LSH lists pack them so)."""
+    """Pair codes ``a << 32 | b`` of ranks (a doc's place among the run's sorted
+    doc numbers: fewer than 2**32, where a partition's doc numbers are not)."""
     return (a_docs.astype(np.uint64) << np.uint64(32)) | b_docs.astype(np.uint64)
 
 
@@ -116,20 +117,22 @@ def read_part(
     index: str,
     config_json: str,
     docs: np.ndarray,
+    first: int,
     slot_bands: int,
     passages: bool,
     shuffle: int,
 ) -> tuple[np.ndarray, list[tuple[np.ndarray, ...]]]:
-    """Stage 1 for sorted doc numbers ``docs``: (live docs, one piece per bucket).
+    """Stage 1 for sorted doc numbers ``docs``, the run's from rank ``first``
+    on: (the live ones' ranks, one piece per bucket).
 
-    A piece is ``(band, key, doc, fingerprint, fp_doc)``, each array in doc order."""
+    A piece is ``(band, key, rank, fingerprint, fp_rank)``, each array in doc order."""
     config = PipelineConfig.from_json(config_json)
     client = _redis(url)
     keys = load_keys(client, index)
     try:
         sigs = read_signatures(client, keys, config.num_perm, docs)
         live = sigs.any(axis=1)  # zeros: replaced or deleted while we read
-        docs, sigs = docs[live], sigs[live]
+        docs, sigs, ranks = docs[live], sigs[live], first + np.flatnonzero(live)
         fps = load_fingerprints(client, keys, docs) if passages else []
     finally:
         client.close()
@@ -139,19 +142,19 @@ def read_part(
     width = table.shape[1]
     key = table.ravel()  # doc-major: each doc's bands in order
     band = np.tile(np.arange(width, dtype=np.int64), len(docs))
-    doc = np.repeat(docs, width)
+    doc = np.repeat(ranks, width)
     bucket = (_mix((band.astype(np.uint64) << np.uint64(32)) | key) % np.uint64(shuffle)).astype(
         np.int64
     )
     lengths = np.fromiter((len(f) for f in fps), dtype=np.int64, count=len(fps))
     fp = np.concatenate(fps).astype(np.uint32) if lengths.sum() else np.empty(0, np.uint32)
-    fp_doc = np.repeat(docs, lengths) if len(fps) else _EMPTY
+    fp_doc = np.repeat(ranks, lengths) if len(fps) else _EMPTY
     fp_bucket = (_mix(fp) % np.uint64(shuffle)).astype(np.int64)
     pieces: list[tuple[np.ndarray, ...]] = []
     for h in range(shuffle):
         on, fon = bucket == h, fp_bucket == h
         pieces.append((band[on], key[on], doc[on], fp[fon], fp_doc[fon]))
-    return docs, pieces
+    return ranks, pieces
 
 
 def bucket_pairs(
@@ -205,9 +208,11 @@ def verify_part(
     config_json: str,
     thresholds: dict[str, Any],
     mode: str,
+    numbers: np.ndarray,
     *pieces: tuple[np.ndarray, np.ndarray],
 ) -> tuple[np.ndarray, dict[str, int]]:
-    """Stage 3 for one pair bucket: (linked pair codes, counts)."""
+    """Stage 3 for one pair bucket: (linked pair codes, counts). ``numbers``:
+    the doc number of each rank."""
     config = PipelineConfig.from_json(config_json)
     t = Thresholds(**thresholds)
     band = _unique(np.concatenate([_CODES, *(p[0] for p in pieces)]))
@@ -217,14 +222,14 @@ def verify_part(
     passage = passage[~_contains(band, passage)]
     ba, bb = _split_codes(band)
     pa, pb = _split_codes(passage)
-    docs = _unique(np.concatenate([ba, bb, pa, pb]))
+    docs = _unique(np.concatenate([ba, bb, pa, pb]))  # ranks, sorted: so are their numbers
     client = _redis(url)
     try:
         keys = load_keys(client, index)
-        exact = ShingleVerifier(stored_shingles(client, keys, config, docs), t)
+        exact = ShingleVerifier(stored_shingles(client, keys, config, numbers[docs]), t)
         verifier: ShingleVerifier | SignatureVerifier = exact
         if mode == "estimate":
-            sigs = read_signatures(client, keys, config.num_perm, docs)
+            sigs = read_signatures(client, keys, config.num_perm, numbers[docs])
             verifier = SignatureVerifier(sigs, config, t)
 
         def rows(d: np.ndarray) -> np.ndarray:
@@ -323,7 +328,7 @@ def redis_url_of(client: redis.Redis) -> str:
     return f"redis://{auth}{kw.get('host', 'localhost')}:{kw.get('port', 6379)}/{kw.get('db', 0)}"
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Run:
     """What every task of one run is given."""
 
@@ -333,6 +338,8 @@ class _Run:
     config_json: str
     thresholds: dict[str, Any]
     shuffle: int
+    docs: np.ndarray  # the run's sorted doc numbers: a rank is a place in it
+    numbers: Any = None  # ``docs`` scattered to every worker (a future)
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Any:
         return self.dask.submit(fn, *args)
@@ -365,10 +372,12 @@ def run_dask(
     t = thresholds_for(thresholds, params.thresholds)
     url = redis_url or redis_url_of(source.client)
     shuffle = shuffle or max(2, min(64, 2 * nthreads))
-    run = _Run(dask, url, source.keys.index, config.to_json(), asdict(t), shuffle)
+    docs = np.array(sorted(by_doc), dtype=np.int64)
+    run = _Run(dask, url, source.keys.index, config.to_json(), asdict(t), shuffle, docs)
+    run.numbers = dask.scatter(docs, broadcast=True)
     timings: dict[str, float] = {}
     lap = time.perf_counter
-    read, live = _read(run, np.array(sorted(by_doc), dtype=np.int64), params, partition_docs)
+    read, live = _read(run, params, partition_docs)
     report(0.15)
     timings["read"] = lap() - t0
     mode = verify_mode(params.verify, len(live))
@@ -380,10 +389,11 @@ def run_dask(
     timings["verify"], t3 = lap() - t2, lap()
     report(0.8)
     groups = _components(live, linked)
-    clusters, named = _name(run, groups, live, by_doc, mode, cluster_params(params, wire_sources))
+    cparams = cluster_params(params, wire_sources)
+    clusters, named = _name(run, groups, docs[live], by_doc, mode, cparams)
     timings["components"] = lap() - t3
     report(1.0)
-    dask.cancel(read + pairs + checked + named)
+    dask.cancel([*read, *pairs, *checked, *named, run.numbers])
     summary = {
         **summarise(len(live), clusters),
         "verify": mode,
@@ -398,20 +408,18 @@ def run_dask(
     return summary, clusters
 
 
-def _read(
-    run: _Run, docs: np.ndarray, params: JobParams, partition_docs: int
-) -> tuple[list[Any], np.ndarray]:
-    """Stage 1: a read task per partition of whole sig blocks; (their futures, the live docs)."""
+def _read(run: _Run, params: JobParams, partition_docs: int) -> tuple[list[Any], np.ndarray]:
+    """Stage 1: a read task per partition of whole sig blocks; (their futures,
+    the live docs' ranks, sorted: the parts are in order)."""
     step = max(1 << SIG_BLOCK_BITS, partition_docs >> SIG_BLOCK_BITS << SIG_BLOCK_BITS)
-    cuts = np.flatnonzero(np.diff(docs // step)) + 1
-    parts = [p for p in np.split(docs, cuts) if len(p)]
+    cuts = np.flatnonzero(np.diff(run.docs // step)) + 1
     read = [
-        run.submit(read_part, run.url, run.index, run.config_json, p, params.slot_bands,
-                   params.passages, run.shuffle)
-        for p in parts
+        run.submit(read_part, run.url, run.index, run.config_json, run.docs[lo:hi], lo,
+                   params.slot_bands, params.passages, run.shuffle)
+        for lo, hi in zip([0, *cuts], [*cuts, len(run.docs)], strict=True)
+        if hi > lo
     ]  # fmt: skip
-    live = np.concatenate([_EMPTY, *run.dask.gather([run.item(f, 0) for f in read])])
-    return read, live  # live is sorted: the parts are in order
+    return read, np.concatenate([_EMPTY, *run.dask.gather([run.item(f, 0) for f in read])])
 
 
 def _pairs(run: _Run, read: list[Any], max_bucket: int) -> list[Any]:
@@ -432,7 +440,9 @@ def _verify(
     outs = [run.item(f, 1) for f in pairs]
     to_verify = [[run.item(o, v) for o in outs] for v in range(run.shuffle)]
     checked = [
-        run.submit(verify_part, run.url, run.index, run.config_json, run.thresholds, mode, *vs)
+        run.submit(
+            verify_part, run.url, run.index, run.config_json, run.thresholds, mode, run.numbers, *vs
+        )  # fmt: skip
         for vs in to_verify
     ]
     counts: dict[str, int] = {}
@@ -458,7 +468,7 @@ def _components(live: np.ndarray, linked: list[np.ndarray]) -> list[np.ndarray]:
 def _name(
     run: _Run,
     groups: list[np.ndarray],
-    live: np.ndarray,
+    members: np.ndarray,
     by_doc: dict[int, str],
     mode: str,
     cparams: ClusterParams,
@@ -471,7 +481,7 @@ def _name(
         if size >= NAME_CHUNK:
             chunks.append([])
             size = 0
-        chunks[-1].append(live[g])
+        chunks[-1].append(members[g])
         size += len(g)
     named = [
         run.submit(name_part, run.url, run.index, run.config_json, run.thresholds, mode, ch,

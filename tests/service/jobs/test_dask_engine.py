@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import redis
+from redis.cluster import RedisCluster
 from sklearn.metrics import adjusted_rand_score
 from typer.testing import CliRunner
 
@@ -91,6 +92,24 @@ def test_dask_job_equals_the_in_process_job(corpus: Index, dask: Any, params: Jo
     if params.passages:
         assert summary["passage_pairs"] > 0
     assert summary["partitions"] == 1  # 400 docs: one block
+
+
+@pytest.mark.parametrize("backend", ["cluster"], indirect=True)
+def test_dask_job_on_a_redis_cluster_equals_the_in_process_job(corpus: Index, dask: Any) -> None:
+    """Issue 19: the index on three masters (a partition each); the workers open
+    the cluster from one node's URL and read every partition's blocks."""
+    assert isinstance(corpus.client, RedisCluster) and corpus.partitions == 3
+    owners = {corpus.client.get_node_from_key(p.meta).name for p in corpus.keys.parts}
+    assert len(owners) == 3  # the articles are spread over all three masters
+    ids = sorted(corpus.ids())
+    assert len(ids) == ARTICLES
+    args = (IndexSource(corpus.client, corpus.keys), corpus.config, corpus.thresholds, JobParams())
+    local_summary, local = cluster(*args)
+    summary, dist = run_dask(*args, dask=dask, partition_docs=1024, shuffle=3)
+    _same(local, dist, ids)
+    for k in ("articles", "clusters", "verify", "candidate_pairs", "passage_pairs"):
+        assert summary[k] == local_summary[k], k
+    assert summary["partitions"] >= 3  # a read task per partition at least
 
 
 def test_partitions_and_buckets_do_not_change_the_result(
