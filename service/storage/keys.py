@@ -22,7 +22,7 @@ each value is encoded)::
                              fingerprint, layout version, LSH and fp shard counts,
                              the partitions' tags (JSON list)
     p:ids             hash   article id -> internal doc number (decimal)
-    p:doc:<n>         hash   id, zlib text, text sha, shingle count, metadata
+    p:doc:<n>         hash   id, zlib text, text sha, shingle set, fingerprints, metadata
     p:sig:<n>>>10     string 1024 fixed-size slots of num_perm uint32 signatures
     p:lsh:<shard>     hash   (band, bucket) 5 bytes -> packed uint32 doc numbers
     p:fp:<shard>      hash   passage fingerprint 4 bytes -> packed uint32 doc numbers,

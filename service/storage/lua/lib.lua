@@ -3,7 +3,7 @@
 
 -- Shard key and field of each band's bucket in `packed` (uint32 LE, one per
 -- band in band order), as two lists in band order: the same as
--- service/storage/keys.py Keys.lsh(i, bucket) and band_field(i, bucket). One unpack
+-- service/storage/keys.py Keys.lsh(i, bucket) and layout.py band_field(i, bucket). One unpack
 -- for every band (at most 255: a field holds its band in one byte, and
 -- COPYDESK_BANDS is capped there), and string.format's integer conversion
 -- rather than concatenating a Lua number (which formats it as a float first).
@@ -21,7 +21,7 @@ local function band_entries(prefix, shards, packed)
 end
 
 -- Shard key and field of each passage fingerprint in `packed` (uint32 LE):
--- service/storage/keys.py Keys.fp(f) and fp_field(f) (fingerprints are uniform
+-- service/storage/keys.py Keys.fp(f) and layout.py fp_field(f) (fingerprints are uniform
 -- already; f % shards is exact in Lua's doubles).
 local function fp_entries(prefix, shards, packed)
   local n = #packed / 4

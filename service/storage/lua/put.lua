@@ -16,13 +16,13 @@
 -- ARGV[15] fingerprint key prefix ("{cd:<index>}:fp:")   ARGV[16] number of fp shards
 -- ARGV[17] m, the number of new passage fingerprints (#KEYS - 6)
 -- ARGV[18] most entries a fingerprint's list holds (service/storage/keys.py FINGERPRINT_CAP)
--- ARGV[19 .. 18+m] each new fingerprint's field, uint32 LE (Keys.fp_field)
+-- ARGV[19 .. 18+m] each new fingerprint's field, uint32 LE (layout.py fp_field)
 -- ARGV[19+m ..] doc field/value pairs (with 'fp', the fingerprints packed)
 -- The old version's fingerprints are read from its own doc hash ('fp'), and
 -- their shards computed here (fp_entries): replacing is the rarer path, and
 -- the caller computes the new ones' shards so that this loop stays short.
 -- The LSH shard and field of band i, bucket k are service/storage/keys.py's
--- Keys.lsh(i, k) and band_field(i, k), computed here from the packed buckets
+-- Keys.lsh(i, k) and layout.py band_field(i, k), computed here from the packed buckets
 -- (the shards share the index's hash tag, so they live in KEYS[1]'s slot).
 -- Returns 'OK', or 'CONFLICT' when the id changed since the caller read it
 -- (the caller re-reads and retries). Every check precedes the first write.

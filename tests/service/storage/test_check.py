@@ -38,7 +38,7 @@ def test_a_whole_index_is_ok_and_counted(index: Index, redis_client: redis.Redis
     assert report.fp_entries > 0 and report.partitions == 1
 
 
-CORRUPTIONS: list[tuple[str, Callable[[redis.Redis], None]]] = [
+CORRUPTIONS: list[tuple[str, Callable[[redis.Redis], object]]] = [
     ("bad_id_entry", lambda c: c.hset(KEYS.ids, "x", "not-a-number")),
     ("shared_doc", lambda c: c.hset(KEYS.ids, "copy", _n(c, "a0"))),
     ("incomplete_doc", lambda c: c.hdel(KEYS.doc(_n(c, "a0")), "sha")),
@@ -59,7 +59,7 @@ CORRUPTIONS: list[tuple[str, Callable[[redis.Redis], None]]] = [
 
 @pytest.mark.parametrize(("kind", "corrupt"), CORRUPTIONS, ids=[k for k, _ in CORRUPTIONS])
 def test_check_reports_the_damage(
-    index: Index, redis_client: redis.Redis, kind: str, corrupt: Callable[[redis.Redis], None]
+    index: Index, redis_client: redis.Redis, kind: str, corrupt: Callable[[redis.Redis], object]
 ) -> None:
     for i, text in enumerate(TEXTS):
         index.put(ArticleIn(text, id=f"a{i}"))

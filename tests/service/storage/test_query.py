@@ -37,8 +37,8 @@ def test_parse_candidates_reads_the_flat_reply() -> None:
     flat = [layout.pack_u32(7), b"3", b"1", layout.pack_u32(9), b"0", b"2"]
     rows = parse_candidates(flat, False, lambda n: n + 100)
     assert rows == [Candidate(107, 3, 1), Candidate(109, 0, 2)]
-    flat = [layout.pack_u32(1), 2, 0, b"id", b"t", None, b"2024", b"sh", b"nq"]
-    (row,) = parse_candidates(flat, True, lambda n: n)
+    with_docs: list[object] = [layout.pack_u32(1), 2, 0, b"id", b"t", None, b"2024", b"sh", b"nq"]
+    (row,) = parse_candidates(with_docs, True, lambda n: n)
     assert (row.id, row.title, row.source, row.published_at, row.hashes) == (
         b"id", b"t", None, b"2024", b"sh",
     )  # fmt: skip
