@@ -562,13 +562,10 @@ async def start_job(request: Request) -> Response:
 
     def work() -> str:
         index.check_config()
-        store = get_store(request, index)
-        active = store.active()
-        if active is not None:
-            return active.job_id
-        job_id = store.create(JobParams())
-        get_runner(request, index).start(job_id)
-        return job_id
+        job, created = get_store(request, index).create_unless_active(JobParams())
+        if created:  # else the active job: its page follows it
+            get_runner(request, index).start(job.job_id)
+        return job.job_id
 
     job_id = await run_in_threadpool(work)
     return RedirectResponse(f"/families/jobs/{quote(job_id)}", status_code=303)
