@@ -44,8 +44,10 @@ Progress = Callable[[float], None]
 class Source(Protocol):
     """An index (``IndexSource``) or a corpus in memory (``Corpus``)."""
 
-    #: The share of a run's progress that reading the source takes.
-    read_share: float
+    @property
+    def read_share(self) -> float:
+        """The share of a run's progress that reading the source takes."""
+        ...
 
     def articles(
         self, config: PipelineConfig, params: JobParams, progress: Progress

@@ -143,7 +143,7 @@ class JobStore:
     def _active_in(self, pipe: redis.client.Pipeline) -> str | None:
         """The id of a job listed as queued or running, read on the watching ``pipe``."""
         for raw_id in cast("list[bytes]", pipe.zrange(self.keys.jobs, 0, -1)):
-            status = pipe.hget(self.keys.job(raw_id.decode()), "status")
+            status = cast("bytes | None", pipe.hget(self.keys.job(raw_id.decode()), "status"))
             if status is not None and status.decode() in ACTIVE:
                 return raw_id.decode()
         return None
