@@ -12,7 +12,6 @@ import re
 import time
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 
 from service.pages import ui_policy
@@ -277,55 +276,3 @@ def test_substring_search_is_bounded(redis_client: Any, index: Any) -> None:
     assert not page.complete and [a.id for a in page.articles] == ["s1", "s11", "s10"]
     full = list_articles(redis_client, index.keys, "s1", limit=5)
     assert full.complete and {a.id for a in full.articles} == {"s1", "s10", "s11"}
-
-
-@pytest.mark.parametrize("name", ["swagger-ui-bundle.js", "swagger-ui.css"])
-def test_docs_load_swagger_ui_from_this_server(api: TestClient, name: str) -> None:
-    docs = api.get("/docs")
-    assert docs.status_code == 200
-    assert "cdn" not in docs.text.lower() and f"/docs/assets/{name}" in docs.text
-    policy = docs.headers["content-security-policy"]
-    assert "script-src 'self'" in policy and "http" not in policy
-    asset = api.get(f"/docs/assets/{name}")
-    assert asset.status_code == 200 and len(asset.content) > 50_000
-    assert api.get("/docs/assets/..%2Fcore.py").status_code == 404
-
-
-# -- the side-by-side renderer (service/alignment_view.py) -----------------------------------
-def test_pieces_cut_at_changed_words_and_passages() -> None:
-    from service.alignment_view import pieces
-    from shingling.align import Sentence, WordOp
-
-    text = "one two three four five"
-    s = Sentence(
-        index=0,
-        text=text,
-        start=10,
-        end=10 + len(text),
-        label="copied",
-        match=0,
-        score=0.9,
-        diff=(WordOp("equal", 10, 17, "one two"), WordOp("replace", 18, 23, "three")),
-    )
-    got = pieces(s, [(14, 28)])  # passage 0 covers "two three four"
-    assert "".join(p.text for p in got) == text
-    assert [(p.text, p.op, p.passage) for p in got] == [
-        ("one ", None, None),
-        ("two ", None, 0),
-        ("three", "replace", 0),
-        (" four", None, 0),
-        (" five", None, None),
-    ]
-    assert got[1].colour == "p0"
-
-
-def test_a_page_written_to_a_file_marks_passages_and_links_nowhere(
-    seed_texts: dict[str, str],
-) -> None:
-    from service.alignment_view import Meta, render
-    from shingling.align import align
-
-    page = render(align(seed_texts["000"], seed_texts["001"]), Meta("A", "a"), Meta("B", "b"))
-    assert 'class="pass p0" data-passage="0"' in page
-    assert 'href="/' not in page  # no link to pages a file does not have
-    assert 'class="verdict' not in page  # scores come from an index: none here
