@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 Figures = dict[str, Any]
@@ -32,12 +33,15 @@ def _ratio(a: float | None, b: float | None) -> float | None:
     return a / b if a is not None and b else None
 
 
-def rows(r: Figures) -> list[tuple[str, str, str, str, str, str]]:
-    """(figure, copydesk, baseline, ratio, target, met) rows."""
-    g = _get
-    out: list[tuple[str, str, str, str, str, str]] = []
+Row = tuple[str, str, str, str, str, str]
+_RowAdder = Callable[..., None]
 
-    def row(
+
+class _Rows(list[Row]):
+    """Rows of the table, each added with its raw figures and formatted here."""
+
+    def add(
+        self,
         name: str,
         ours: float | None,
         base: float | None,
@@ -47,7 +51,7 @@ def rows(r: Figures) -> list[tuple[str, str, str, str, str, str]]:
         unit: str = "",
     ) -> None:
         ok = met if ours is not None else None
-        out.append(
+        self.append(
             (
                 name,
                 _fmt(ours, unit),
@@ -58,6 +62,18 @@ def rows(r: Figures) -> list[tuple[str, str, str, str, str, str]]:
             )
         )
 
+
+def rows(r: Figures) -> list[Row]:
+    """(figure, copydesk, baseline, ratio, target, met) rows."""
+    out = _Rows()
+    for section in (_signature_rows, _ingest_rows, _query_rows, _store_rows):
+        section(r, out.add)
+    return list(out)
+
+
+def _signature_rows(r: Figures, row: _RowAdder) -> None:
+    """Signatures per second against datasketch and the hashing floor."""
+    g = _get
     sig, floor = g(r, "signatures.copydesk_per_s"), g(r, "signatures.floor_per_s")
     upd, batch = (
         g(r, "signatures.datasketch_update_per_s"),
@@ -84,6 +100,11 @@ def rows(r: Figures) -> list[tuple[str, str, str, str, str, str]]:
         ">= 0.7x",
         _at_least(r_floor, 0.7),
     )
+
+
+def _ingest_rows(r: Figures, row: _RowAdder) -> None:
+    """Ingest rates and CPU, in one process, in several and over HTTP."""
+    g = _get
     ing, ds_ing = g(r, "ingest.per_s"), g(r, "datasketch.per_s")
     row(
         "ingest articles/s (library, one process)"
@@ -139,6 +160,11 @@ def rows(r: Figures) -> list[tuple[str, str, str, str, str, str]]:
         "-",
         None,
     )
+
+
+def _query_rows(r: Figures, row: _RowAdder) -> None:
+    """Query latencies, their parts, and the CPU around them."""
+    g = _get
     p50, p99 = g(r, "query.total_p50_ms"), g(r, "query.total_p99_ms")
     lp50, lp99 = g(r, "query.lookup_p50_ms"), g(r, "query.lookup_p99_ms")
     dp50, dp99 = g(r, "datasketch.lookup_p50_ms"), g(r, "datasketch.lookup_p99_ms")
@@ -175,6 +201,11 @@ def rows(r: Figures) -> list[tuple[str, str, str, str, str, str]]:
         )
     row("LSH lookup p50 ms (candidates only)", lp50, dp50, _ratio(dp50, lp50), "-", None)
     row("LSH lookup p99 ms (candidates only)", lp99, dp99, _ratio(dp99, lp99), "-", None)
+
+
+def _store_rows(r: Figures, row: _RowAdder) -> None:
+    """Memory per article, recall, false positives and retention."""
+    g = _get
     mem, ds_mem = g(r, "ingest.index_bytes"), g(r, "datasketch.used_memory_per_article")
     row(
         "index bytes/article (sig+LSH+ids+bytime)",
@@ -218,7 +249,6 @@ def rows(r: Figures) -> list[tuple[str, str, str, str, str, str]]:
         "flat",
         growth is not None and abs(growth) < 0.1,
     )
-    return out
 
 
 def passage_rows(r: Figures) -> list[tuple[str, str, str, str, str, str]]:
