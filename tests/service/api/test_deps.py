@@ -47,3 +47,8 @@ def test_a_set_api_key_is_needed_to_write_in_either_header(
         bearer = {"Authorization": b"Bearer " + raw}
         assert client.post("/articles", json=body | {"id": "k2"}, headers=bearer).status_code == 201
         assert client.get("/articles/k1").status_code == 200  # reads need no key
+
+
+def test_a_body_that_is_not_json_is_415(api: TestClient) -> None:
+    r = api.post("/articles", content=b"text=hello", headers={"content-type": "text/plain"})
+    assert r.status_code == 415
