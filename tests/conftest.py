@@ -44,6 +44,9 @@ ALL_BACKENDS = ("single", "partitioned", "cluster")
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     wanted = getattr(metafunc.module, "BACKENDS", None)
+    only = metafunc.definition.get_closest_marker("backends")  # a test's own narrower list
+    if only is not None:
+        wanted = only.args
     if wanted and "backend" in metafunc.fixturenames:
         metafunc.parametrize("backend", wanted, indirect=True)
 

@@ -43,11 +43,10 @@ def test_load_signatures_reads_every_live_article(index: Index, seed_texts) -> N
         assert np.array_equal(sig, expected)
 
 
+@pytest.mark.backends("single")  # sets the doc numbering of one partition
 def test_load_signatures_spans_blocks_in_few_round_trips(
     index: Index, seed_texts, backend: str
 ) -> None:  # type: ignore[no-untyped-def]
-    if backend != "single":
-        pytest.skip("the doc numbers of one partition")
     # Doc numbers in two signature blocks (1024 slots each).
     index.client.hset(index.keys.meta, "next_doc", 1020)
     _seed(index, seed_texts)
