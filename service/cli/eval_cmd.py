@@ -130,7 +130,7 @@ def _mrpc_markdown(
     if "lexical" in reports:
         f = reports["lexical"].fitted
         lines += [
-            "Lexical fit on all pairs (paste into shingling.align.AlignParams to ship):",
+            "Lexical fit on all pairs (to ship it, put it in shingling/data/lexical_model.json):",
             f"    weights={f.weights}",
             f"    bias={f.bias}, threshold={f.threshold}",
         ]
