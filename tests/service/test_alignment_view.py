@@ -1,5 +1,5 @@
 """service.alignment_view: the side-by-side renderer (the page served at
-/alignments/{a}/{b}/view: tests/service/api/test_alignments.py)."""
+/alignments/{a}/{b}/view: tests/service/api/routes/test_alignments.py)."""
 
 from __future__ import annotations
 

@@ -77,7 +77,7 @@ def test_align_over_the_sentence_limit_exits_2_saying_why(tmp_path: Path) -> Non
 
 
 def test_align_semantic_flag_and_setting_reach_the_aligner(tmp_path: Path) -> None:
-    from tests.service.api.test_alignments import STORM_A, STORM_B
+    from tests.service.api.routes.test_alignments import STORM_A, STORM_B
 
     a, b = tmp_path / "a.txt", tmp_path / "b.txt"
     a.write_text(STORM_A, encoding="utf-8")
