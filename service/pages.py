@@ -218,7 +218,7 @@ def _fields(index: Index, ids: list[str], names: tuple[str, ...]) -> dict[str, d
 
 def origin_reason(family: Family, meta: dict[str, dict[str, str]]) -> str:
     """Why the family's origin is its origin: the job's own reason when it gave one,
-    else what the dates say (``shingling.families.choose_origin``'s rule)."""
+    else what the dates say (``shingling.families.pick_origin``'s rule)."""
     if family.origin_reason:
         return family.origin_reason
     dated = [m for m in family.members if meta.get(m, {}).get("published_at")]

@@ -33,7 +33,7 @@ Verification comes in two flavours with the same interface:
   stay apart (or go to an exact ``refine`` verifier). docs/clustering.md
   measures both flavours against known families.
 
-Origins (``choose_origin``, documented in docs/clustering.md) weigh three
+Origins (``pick_origin``, documented in docs/clustering.md) weigh three
 things, in this order: a member from a wire/agency source (``wire`` names,
 e.g. ANI, PTI, Reuters) beats one from an outlet; among those still in the
 running, a dated member later than another dated one drops out, while an
@@ -532,19 +532,6 @@ def cluster_id(origin_id: str) -> str:
     """A stable id for the cluster whose origin is ``origin_id``."""
     digest = hashlib.blake2b(origin_id.encode("utf-8", "surrogatepass"), digest_size=8)
     return "c" + digest.hexdigest()
-
-
-def choose_origin(
-    ids: Sequence[str],
-    published: np.ndarray,
-    containment: Callable[[np.ndarray], np.ndarray],
-    sample: int = 200,
-    *,
-    sources: Sequence[str | None] | None = None,
-    wire: Sequence[str] = (),
-) -> int:
-    """Index (into ``ids``) of the likely origin of one cluster (``pick_origin``)."""
-    return pick_origin(ids, published, containment, sample, sources=sources, wire=wire)[0]
 
 
 def _pct(x: float) -> str:

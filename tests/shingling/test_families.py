@@ -18,7 +18,6 @@ from shingling.families import (
     Stats,
     UnionFind,
     candidate_pairs,
-    choose_origin,
     cluster_id,
     cluster_signatures,
     estimate_cardinality,
@@ -219,23 +218,23 @@ def _containment(m: list[list[float]]):  # type: ignore[no-untyped-def]
 def test_origin_is_earliest_published_where_known() -> None:
     ids = ["b", "a", "c"]
     published = np.array([NAN, 200.0, 100.0])
-    assert choose_origin(ids, published, _containment([[1, 1, 1]] * 3)) == 2
+    assert pick_origin(ids, published, _containment([[1, 1, 1]] * 3))[0] == 2
 
 
 def test_origin_without_dates_is_most_contained_then_smallest_id() -> None:
     # Row 1's text is found in both others (a wire story they cut and extend).
     m = [[1, 0.3, 0.2], [0.9, 1, 0.8], [0.1, 0.2, 1]]
-    assert choose_origin(["x", "y", "z"], np.full(3, NAN), _containment(m)) == 1
+    assert pick_origin(["x", "y", "z"], np.full(3, NAN), _containment(m))[0] == 1
     flat = [[1, 0.5], [0.5, 1]]
-    assert choose_origin(["q", "p"], np.full(2, NAN), _containment(flat)) == 1
+    assert pick_origin(["q", "p"], np.full(2, NAN), _containment(flat))[0] == 1
 
 
 def test_origin_tie_on_time_uses_containment() -> None:
     m = [[1, 0.1, 0.1], [0.9, 1, 0.9], [0.5, 0.5, 1]]
     published = np.array([50.0, 50.0, 10.0])
-    assert choose_origin(["a", "b", "c"], published, _containment(m)) == 2
+    assert pick_origin(["a", "b", "c"], published, _containment(m))[0] == 2
     published[2] = 60.0
-    assert choose_origin(["a", "b", "c"], published, _containment(m)) == 1
+    assert pick_origin(["a", "b", "c"], published, _containment(m))[0] == 1
 
 
 def test_cluster_id_is_stable_and_distinct() -> None:
@@ -268,7 +267,7 @@ def test_origin_in_a_huge_undated_cluster_compares_a_bounded_sample() -> None:
         m[list(rows).index(7)] = 0.9 if 7 in rows else 0.1  # id0007 is the wire story
         return m
 
-    assert choose_origin(ids, np.full(n, NAN), containment, sample=50) == 7
+    assert pick_origin(ids, np.full(n, NAN), containment, sample=50)[0] == 7
     assert asked == [50]
 
 
@@ -416,9 +415,9 @@ def test_wire_list_is_configurable_and_matches_whole_words() -> None:
     m = [[1, 0.9, 0.9], [0.2, 1, 0.2], [0.2, 0.2, 1]]  # by text, "a" is the origin
     ids, undated = ["a", "b", "c"], np.full(3, NAN)
     sources = [None, "Reuters", "Apple Daily"]
-    assert choose_origin(ids, undated, _containment(m), sources=sources, wire=()) == 0
-    assert choose_origin(ids, undated, _containment(m), sources=sources, wire=("AP",)) == 0
-    assert choose_origin(ids, undated, _containment(m), sources=sources, wire=("reuters",)) == 1
+    assert pick_origin(ids, undated, _containment(m), sources=sources, wire=())[0] == 0
+    assert pick_origin(ids, undated, _containment(m), sources=sources, wire=("AP",))[0] == 0
+    assert pick_origin(ids, undated, _containment(m), sources=sources, wire=("reuters",))[0] == 1
     assert wire_source("ANI News", DEFAULT_WIRE_SOURCES) == "ANI"
     assert wire_source("Agence France-Presse (AFP)", ("agence france-presse",)) is not None
     assert wire_source("Apple Daily", DEFAULT_WIRE_SOURCES) is None
