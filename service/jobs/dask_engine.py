@@ -393,7 +393,7 @@ def run_dask(
     clusters, named = _name(run, groups, docs[live], by_doc, mode, cparams)
     timings["components"] = lap() - t3
     report(1.0)
-    dask.cancel([*read, *pairs, *checked, *named, run.numbers])
+    _forget([*read, *pairs, *checked, *named, run.numbers])
     summary = {
         **summarise(len(live), clusters),
         "verify": mode,
@@ -406,6 +406,15 @@ def run_dask(
         "shuffle": run.shuffle,
     }
     return summary, clusters
+
+
+def _forget(futures: Sequence[Any]) -> None:
+    """Let the scheduler drop a finished run's results. Released, not
+    cancelled: a cancel walks each key's dependents, and for a dependent this
+    client already let go it trips the scheduler (``assert ts.who_wants`` in
+    ``stimulus_cancel``, logged as an ERROR)."""
+    for f in futures:
+        f.release()
 
 
 def _read(run: _Run, params: JobParams, partition_docs: int) -> tuple[list[Any], np.ndarray]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+import operator
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -92,6 +94,21 @@ def test_dask_job_equals_the_in_process_job(corpus: Index, dask: Any, params: Jo
     if params.passages:
         assert summary["passage_pairs"] > 0
     assert summary["partitions"] == 1  # 400 docs: one block
+
+
+def test_a_run_leaves_the_scheduler_without_errors(
+    corpus: Index, dask: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A finished run lets go of its results without the scheduler logging an
+    error (cancelling them did: ``assert ts.who_wants`` in ``stimulus_cancel``)."""
+    caplog.set_level(logging.ERROR)
+    args = (IndexSource(corpus.client, corpus.keys), corpus.config, corpus.thresholds)
+    run_dask(*args, JobParams(), dask=dask, partition_docs=1024, shuffle=3)
+    # The release went down the client's ordered stream: once a later task
+    # answers, the scheduler has handled it.
+    assert dask.submit(operator.add, 1, 1).result() == 2
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert not errors, [r.getMessage() for r in errors]
 
 
 @pytest.mark.parametrize("backend", ["cluster"], indirect=True)
