@@ -130,6 +130,11 @@ class SentenceOut(BaseModel):
     quote: bool = Field(
         default=False, description="The shared words are mostly inside direct quotation marks."
     )
+    context: bool = Field(
+        default=False,
+        description="Reused by context: inside or at the edge of a passage the pair model "
+        "found, and like it, though not enough alone. Not counted in the summary's reused.",
+    )
     diff: list[WordOpOut] = Field(
         default_factory=list, description="Word-level differences with the counterpart."
     )

@@ -6,7 +6,7 @@ import json
 import os
 import platform
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -165,6 +165,14 @@ def pan(
             "(a half held out from anything chosen on the other)."
         ),
     ] = "all",
+    context: Annotated[
+        bool,
+        typer.Option(
+            "--context/--no-context",
+            help="Take in sentences inside and beside a reused passage that resemble "
+            "it (as shipped), or judge every sentence pair alone, to compare.",
+        ),
+    ] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Sentence labels per obfuscation type and PAN character measures of the aligner."""
@@ -181,7 +189,7 @@ def pan(
     reports, took = {}, {}
     for name in names:
         t = time.perf_counter()
-        reports[name] = _pan_report(chosen, name, max(1, workers), skipped)
+        reports[name] = _pan_report(chosen, name, max(1, workers), skipped, context)
         took[name] = time.perf_counter() - t
     if as_json:
         typer.echo(json.dumps({k: asdict(v) for k, v in reports.items()}, indent=2, default=str))
@@ -204,7 +212,9 @@ def _pan_models(model: str | None, semantic: bool | None) -> tuple[str, ...]:
     return models[model]
 
 
-def _pan_report(chosen: list[Any], name: str, workers: int, skipped: int) -> Any:
+def _pan_report(
+    chosen: list[Any], name: str, workers: int, skipped: int, context: bool = True
+) -> Any:
     """The PAN report of pair model ``name`` on ``chosen``, with a progress bar."""
     from rich.progress import Progress
 
@@ -215,11 +225,16 @@ def _pan_report(chosen: list[Any], name: str, workers: int, skipped: int) -> Any
         task = bar.add_task(f"aligning PAN pairs ({name})", total=len(chosen))
         return ev.evaluate(
             chosen,
-            params_for(name == "semantic"),
+            _with_context(params_for(name == "semantic"), context),
             workers=workers,
             progress=lambda n: bar.advance(task, n),
             skipped=skipped,
         )
+
+
+def _with_context(params: Any, on: bool) -> Any:
+    """``params`` as shipped, or with the aligner's context pass off."""
+    return params if on else replace(params, context_threshold=0.0, context_edge=0.0)
 
 
 def markdown(report, took: float, limit: int, sample: bool, seed: int, fold: str = "all") -> str:  # type: ignore[no-untyped-def]

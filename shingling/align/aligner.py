@@ -48,6 +48,6 @@ def align(
     scores = score(sa, sb, params) if na and nb else Scores.empty(na, nb)
     pairs = pair_up(scores, sa, sb, params)
     labels = label_pairs(pairs, sa, sb, params)
-    side_a = side_sentences(sa, labels.a, labels.diff_a, "omitted", scores.best_a)
-    side_b = side_sentences(sb, labels.b, labels.diff_b, "added", scores.best_b)
+    side_a = side_sentences(sa, labels.a, labels.diff_a, "omitted", scores.best_a, labels.context_a)
+    side_b = side_sentences(sb, labels.b, labels.diff_b, "added", scores.best_b, labels.context_b)
     return Alignment(side_a, side_b, summarise(side_a, side_b, params))

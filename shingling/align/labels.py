@@ -51,6 +51,9 @@ class Sentence:
     score: float
     quote: bool = False
     diff: tuple[WordOp, ...] = ()
+    #: Taken in by the context pass (inside or at the edge of a reused
+    #: passage, ``pairing.context_partners``), not by the pair decision alone.
+    context: bool = False
 
 
 @dataclass(frozen=True)
@@ -149,20 +152,47 @@ class Labels:
     b: dict[int, Labelled] = field(default_factory=dict)
     diff_a: dict[int, list[WordOp]] = field(default_factory=dict)
     diff_b: dict[int, list[WordOp]] = field(default_factory=dict)
+    context_a: set[int] = field(default_factory=set)
+    context_b: set[int] = field(default_factory=set)
+
+
+def _compare_groups(
+    sa: Side, group_a: list[int], sb: Side, group_b: list[int], params: AlignParams
+) -> tuple[Label, bool, list[Opcode], list[tuple[int, int]], list[tuple[int, int]]]:
+    """The label of two groups of sentences, whether they are a shared
+    quotation, and their word opcodes over the tokens of each group."""
+    ta, tb = sa.group_tokens(group_a), sb.group_tokens(group_b)
+    va = [sa.tokens.values[t] for _, t in ta]
+    vb = [sb.tokens.values[t] for _, t in tb]
+    matcher = difflib.SequenceMatcher(None, va, vb, autojunk=False)
+    codes = matcher.get_opcodes()
+    label: Label = "copied" if copied(matcher, len(va), len(vb), params) else "paraphrased"
+    quote = is_quote(codes, sa.tokens, ta, sb.tokens, tb, params.quote_share)
+    return label, quote, codes, ta, tb
+
+
+def _label_shared(pairs: Pairs, sa: Side, sb: Side, params: AlignParams, out: Labels) -> None:
+    """Label each sentence that shares a taken partner against that partner
+    alone, and diff only its own words (the partner keeps its main diff)."""
+    for x, j in pairs.shared_a.items():
+        label, quote, codes, ta, _ = _compare_groups(sa, [x], sb, [j], params)
+        group_diffs(codes, sa, ta, 0, out.diff_a)
+        out.a[x] = (label, j, pairs.evidence[x, j], quote)
+        out.context_a.add(x)
+    for y, i in pairs.shared_b.items():
+        label, quote, codes, _, tb = _compare_groups(sa, [i], sb, [y], params)
+        group_diffs(codes, sb, tb, 1, out.diff_b)
+        out.b[y] = (label, i, pairs.evidence[i, y], quote)
+        out.context_b.add(y)
 
 
 def label_pairs(pairs: Pairs, sa: Side, sb: Side, params: AlignParams) -> Labels:
     """Label each group of paired sentences as a whole (``copied`` or
-    ``paraphrased``, a shared quotation or not) and diff its words."""
+    ``paraphrased``, a shared quotation or not) and diff its words; then
+    each sentence sharing a taken partner (``Pairs.shared_a``/``shared_b``)."""
     out = Labels()
     for i, j, group_a, group_b in pairs.groups():
-        ta, tb = sa.group_tokens(group_a), sb.group_tokens(group_b)
-        va = [sa.tokens.values[t] for _, t in ta]
-        vb = [sb.tokens.values[t] for _, t in tb]
-        matcher = difflib.SequenceMatcher(None, va, vb, autojunk=False)
-        codes = matcher.get_opcodes()
-        label: Label = "copied" if copied(matcher, len(va), len(vb), params) else "paraphrased"
-        quote = is_quote(codes, sa.tokens, ta, sb.tokens, tb, params.quote_share)
+        label, quote, codes, ta, tb = _compare_groups(sa, group_a, sb, group_b, params)
         group_diffs(codes, sa, ta, 0, out.diff_a)
         group_diffs(codes, sb, tb, 1, out.diff_b)
         for x in group_a:
@@ -171,6 +201,7 @@ def label_pairs(pairs: Pairs, sa: Side, sb: Side, params: AlignParams) -> Labels
         for y in group_b:
             score = pairs.evidence[i, j] if y == j else pairs.cont_b[y, i]
             out.b[y] = (label, i, score, quote)
+    _label_shared(pairs, sa, sb, params, out)
     return out
 
 
@@ -181,13 +212,16 @@ def sentence(
     unmatched: Label,
     best: float,
     diff: Sequence[WordOp],
+    context: bool = False,
 ) -> Sentence:
     """Sentence ``k`` of a side: labelled, or ``unmatched`` with its best probability."""
     if labelled is None:
         return Sentence(k, span.text, span.start, span.end, unmatched, None, round4(best))
     label, match, score, quote = labelled
     ops = tuple(sorted(diff, key=lambda op: op.start))
-    return Sentence(k, span.text, span.start, span.end, label, match, round4(score), quote, ops)
+    return Sentence(
+        k, span.text, span.start, span.end, label, match, round4(score), quote, ops, context
+    )
 
 
 def side_sentences(
@@ -196,10 +230,11 @@ def side_sentences(
     diffs: dict[int, list[WordOp]],
     unmatched: Label,
     best: np.ndarray,
+    context: set[int] | frozenset[int] = frozenset(),
 ) -> tuple[Sentence, ...]:
-    """Every sentence of ``side``, in order."""
+    """Every sentence of ``side``, in order (``context``: those the context pass took in)."""
     return tuple(
-        sentence(k, span, labelled.get(k), unmatched, best[k], diffs.get(k, []))
+        sentence(k, span, labelled.get(k), unmatched, best[k], diffs.get(k, []), k in context)
         for k, span in enumerate(side.spans)
     )
 
@@ -210,8 +245,11 @@ def rewrite_degree(
     """Whether ``b`` is a copy of ``a`` and how much it was reworded, from ``b``'s labels.
 
     Counted: sentences of ``b`` copied or paraphrased, of at least
-    ``params.min_words`` words and not a shared quotation (two independent
-    reports quoting one speaker are not a copy). ``b`` is a copy when at least
+    ``params.min_words`` words, not a shared quotation (two independent
+    reports quoting one speaker are not a copy) and not taken in by the
+    context pass alone (``Sentence.context``: it extends a passage the pair
+    decision found, and must not make one out of two same-topic sentences).
+    ``b`` is a copy when at least
     ``params.copy_sentences`` such sentences are found; then ``paraphrase_share``
     (the paraphrased part of them) below ``params.light_share`` is ``verbatim``,
     below ``params.heavy_share`` ``light``, else ``heavy``. Returns (sentences
@@ -225,6 +263,7 @@ def rewrite_degree(
         for s in b
         if s.label in ("copied", "paraphrased")
         and not s.quote
+        and not s.context
         and len(words(s.text)) >= params.min_words
     ]
     if not counted:

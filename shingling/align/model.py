@@ -67,6 +67,15 @@ class AlignParams:
     and kept (the most probable first); only repeated boilerplate has more.
     ``semantic``: the model also takes the static-embedding features
     (``feature_names(True)``); ``semantic_params()`` gives the shipped fit.
+    ``context_threshold``/``context_gap``/``context_span``: a sentence left
+    over in a gap of at most ``context_gap`` sentences inside a reused
+    passage (partners at most ``context_span`` apart) is reused when its
+    probability against the passage reaches ``context_threshold`` (0 = off);
+    ``context_edge``/``context_edge_span``: up to ``context_gap`` sentences
+    just before or after a reused one are reused when their probability
+    against a sentence within ``context_edge_span`` of its partner reaches
+    ``context_edge`` (0 = off; ``pairing.context_partners``). Chosen on the
+    even-numbered PAN 2013 train documents (docs/quality.md).
     ``copy_sentences``/``light_share``/``heavy_share``: the document-level
     ``rewrite_degree`` (how many reused sentences make ``b`` a copy, and the
     paraphrase shares between verbatim, light and heavy rewording).
@@ -85,6 +94,11 @@ class AlignParams:
     excerpt_share: float = 0.9
     max_partners: int = 20
     semantic: bool = False
+    context_threshold: float = 0.1
+    context_gap: int = 2
+    context_span: int = 40
+    context_edge: float = 0.2
+    context_edge_span: int = 10
     # Chosen on the even-numbered half of a PAN 2013 train sample (docs/quality.md).
     copy_sentences: int = 2
     light_share: float = 0.25
@@ -114,6 +128,13 @@ def params_for(semantic: bool) -> AlignParams:
     lexical only (``AlignParams()``, the default) or with the semantic signal
     (``semantic_params()``)."""
     return semantic_params() if semantic else AlignParams()
+
+
+def context_floor(params: AlignParams) -> float:
+    """The lowest probability the context pass can take (0 when it is off):
+    the pairs scoring keeps for ``pairing.context_partners``."""
+    on = [x for x in (params.context_threshold, params.context_edge) if x > 0]
+    return min(on, default=0.0)
 
 
 def design(features: np.ndarray) -> np.ndarray:

@@ -6,7 +6,10 @@ order-free, so reordered paragraphs align); then unpaired sentences mostly
 contained one in the other (a long sentence cut in two); then a many-to-one
 pass: a sentence left over whose words are mostly (IDF-weighted) contained in
 a neighbour's partner is the other half of a split or merged sentence, and
-joins that group.
+joins that group; last (``AlignParams.context_threshold``), a sentence left
+over between reused sentences whose partners lie close together is reused
+too when it resembles a sentence of that source passage (``context_partners``:
+a summary rewords a passage, not one sentence at a time).
 """
 
 from __future__ import annotations
@@ -14,14 +17,14 @@ from __future__ import annotations
 import difflib
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 from scipy.sparse import coo_matrix, csr_matrix
 from scipy.sparse.csgraph import connected_components, min_weight_full_bipartite_matching
 
-from shingling.align.model import AlignParams
+from shingling.align.model import AlignParams, context_floor
 from shingling.align.scoring import Scores
 from shingling.align.sides import Side
 
@@ -162,6 +165,63 @@ def orphan_pairs(
     return out
 
 
+def context_partners(
+    reused: Mapping[int, int], scores: Scores, own_first: bool, params: AlignParams
+) -> dict[int, int]:
+    """Sentences of one side inside a reused passage, each with its partner.
+
+    ``reused`` maps this side's reused sentences to their partners. A gap of
+    at most ``params.context_gap`` sentences between two reused ones whose
+    partners are at most ``params.context_span`` sentences apart lies inside
+    one reused passage: a sentence of the gap joins the partner it is most
+    probably the same as, among the passage's sentences (one either side
+    too), when that probability reaches ``params.context_threshold`` (below
+    the pair decision's own threshold: the passage is the evidence). With
+    ``params.context_edge``, up to ``context_gap`` sentences just before or
+    after a reused one extend its passage, one at a time while each reaches
+    that probability against a sentence within ``context_edge_span`` of the
+    partner. A partner may already be taken. Approximate: a sentence of the
+    writer's own that happens to resemble the passage is taken in too.
+    ``own_first``: this side is ``a`` (pairs read ``(i, j)``), else ``b``.
+    """
+    own, other = (scores.i, scores.j) if own_first else (scores.j, scores.i)
+    keep = scores.prob >= context_floor(params)
+    own, other, prob = own[keep], other[keep], scores.prob[keep]
+
+    def best(y: int, lo: int, hi: int, floor: float) -> int | None:
+        near = np.flatnonzero((own == y) & (other >= lo) & (other <= hi) & (prob >= floor))
+        return int(other[near[np.argmax(prob[near])]]) if len(near) else None
+
+    out: dict[int, int] = {}
+    marks = sorted(reused)
+    for p, n in zip(marks, marks[1:], strict=False):
+        lo, hi = sorted((reused[p], reused[n]))
+        if not 1 < n - p <= params.context_gap + 1 or hi - lo > params.context_span:
+            continue
+        for y in range(p + 1, n):
+            if (
+                params.context_threshold
+                and (x := best(y, lo - 1, hi + 1, params.context_threshold)) is not None
+            ):
+                out[y] = x
+    if params.context_edge:
+        for m in marks:
+            for step in (-1, 1):
+                for y in range(m + step, m + step * (params.context_gap + 1), step):
+                    if y in reused or y in out:
+                        break
+                    x = best(
+                        y,
+                        reused[m] - params.context_edge_span,
+                        reused[m] + params.context_edge_span,
+                        params.context_edge,
+                    )
+                    if x is None:
+                        break
+                    out[y] = x
+    return out
+
+
 @dataclass(frozen=True)
 class Pairs:
     """The pairing of two texts.
@@ -171,7 +231,10 @@ class Pairs:
     inside the other), that containment; ``extra_a``/``extra_b``: leftover
     sentences of a (of b) joined to the pair of their partner in b (in a);
     ``cont_a[i, j]``/``cont_b[j, i]``: the share of a's (b's) words found in
-    the other, for the kept pairs.
+    the other, for the kept pairs; ``shared_a``/``shared_b``: sentences of a
+    (of b) left over inside a reused passage (``context_partners``), each with
+    a partner that may be taken too, labelled on its own against it (its
+    probability is in ``evidence`` under ``(i, j)``).
     """
 
     main: dict[int, int]
@@ -180,6 +243,8 @@ class Pairs:
     extra_b: dict[int, int]
     cont_a: dict[tuple[int, int], float]
     cont_b: dict[tuple[int, int], float]
+    shared_a: dict[int, int] = field(default_factory=dict)
+    shared_b: dict[int, int] = field(default_factory=dict)
 
     def groups(self) -> Iterator[tuple[int, int, list[int], list[int]]]:
         """Each pair (i, j) with its group of sentences of a and of b (main one first)."""
@@ -191,7 +256,8 @@ class Pairs:
 
 def pair_up(scores: Scores, sa: Side, sb: Side, params: AlignParams) -> Pairs:
     """Pair the sentences of two texts: one-to-one (``assign``), then the
-    orphans contained in one another, then the extras of split/merged groups."""
+    orphans contained in one another, then the extras of split/merged groups,
+    then (``params.context_threshold``) the sentences inside reused passages."""
     main = assign(scores, len(sa.spans), len(sb.spans), params)
     prob = scores.by_pair(scores.prob)
     cont_a = scores.by_pair(scores.cont_a)
@@ -203,4 +269,10 @@ def pair_up(scores: Scores, sa: Side, sb: Side, params: AlignParams) -> Pairs:
     inverse = {j: i for i, j in main.items()}
     extra_a = extras(main, cont_a, sa, sb, params)  # a extra -> b partner
     extra_b = extras(inverse, cont_b, sb, sa, params)  # b extra -> a partner
-    return Pairs(main, evidence, extra_a, extra_b, cont_a, cont_b)
+    if not context_floor(params):
+        return Pairs(main, evidence, extra_a, extra_b, cont_a, cont_b)
+    shared_a = context_partners({**main, **extra_a}, scores, True, params)
+    shared_b = context_partners({**inverse, **extra_b}, scores, False, params)
+    evidence.update({(i, j): prob[i, j] for i, j in shared_a.items()})
+    evidence.update({(i, j): prob[i, j] for j, i in shared_b.items()})
+    return Pairs(main, evidence, extra_a, extra_b, cont_a, cont_b, shared_a, shared_b)

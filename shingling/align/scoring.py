@@ -13,7 +13,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from shingling.align.features import Fitted, tokens_ratio, with_semantic
-from shingling.align.model import AlignParams, decide, probability, seq_ratio_bounds_probability
+from shingling.align.model import (
+    AlignParams,
+    context_floor,
+    decide,
+    probability,
+    seq_ratio_bounds_probability,
+)
 from shingling.align.sides import Side
 from shingling.tokenise import words
 
@@ -131,6 +137,8 @@ def _score_block(
     keep = ok | top_per_row(
         contained >= params.extra_containment, contained + near, params.max_partners
     )
+    if floor := context_floor(params):  # what ``pairing.context_partners`` may take
+        keep |= exact & (prob >= floor)
     ii, jj = np.nonzero(keep)
     return prob, ii + rows.start, jj, prob[ii, jj], ok[ii, jj], cont_a[ii, jj], cont_b[ii, jj]
 

@@ -90,6 +90,7 @@ def _sentence(s: Sentence) -> SentenceOut:
         match=s.match,
         score=s.score,
         quote=s.quote,
+        context=s.context,
         diff=[_op(op) for op in s.diff],
     )
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shingling.align import FEATURES, Alignment, Sentence, align, rewrite_degree
+from shingling.align import FEATURES, Alignment, AlignParams, Sentence, align, rewrite_degree
 
 P1 = (
     "Blinken said about 10,000 North Korean soldiers are currently in Russia, "
@@ -296,3 +296,27 @@ def test_summary_carries_the_rewrite_degree(seeds: Alignment) -> None:
         round(v, 4) if isinstance(v, float) else v for v in rewrite_degree(seeds.b)
     )
     assert sm.rewritten is not None  # 001 is the syndicated copy of 000
+
+
+def test_a_restatement_beside_a_copy_is_paraphrased_not_added() -> None:
+    a = (
+        "The city council voted on Tuesday to close the old river bridge for six months "
+        "of repairs. The mayor said the work was overdue."
+    )
+    b = (
+        "The city council voted on Tuesday to close the old river bridge for six months "
+        "of repairs. The old river bridge will be closed for six months while it is "
+        "repaired, the council decided. Shops near the bridge fear losing customers."
+    )
+    result = align(a, b)
+    assert [(s.label, s.match) for s in result.b] == [
+        ("copied", 0),
+        ("paraphrased", 0),
+        ("added", None),
+    ]
+    assert result.a[0].label == "copied" and result.a[0].match == 0  # keeps its main partner
+    restated = result.b[1]
+    assert {op.op for op in restated.diff} >= {"equal", "insert"}  # its own diff against a0
+    assert all(b[op.start : op.end] == op.text for op in restated.diff)
+    pair_by_pair = align(a, b, AlignParams(context_threshold=0.0, context_edge=0.0))
+    assert pair_by_pair.b[1].label == "added"

@@ -1,12 +1,21 @@
-"""shingling.align.pairing: one-to-one assignment, orphans and split/merged extras."""
+"""shingling.align.pairing: one-to-one assignment, orphans, split/merged extras and
+the context pass over reused passages."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
 from shingling.align import AlignParams, pairing
-from shingling.align.pairing import assign, orphan_pairs, pair_up, share_in_rest
+from shingling.align.pairing import (
+    assign,
+    context_partners,
+    orphan_pairs,
+    pair_up,
+    share_in_rest,
+)
 from shingling.align.scoring import Scores, score
 from shingling.align.sides import Side
 from shingling.sentences import split_sentences
@@ -67,3 +76,45 @@ def test_a_split_sentence_joins_its_neighbours_pair() -> None:
     ((i, j),) = pairs.main.items()
     assert pairs.extra_b == {1 - j: i}
     assert list(pairs.groups()) == [(i, j, [i], [j, 1 - j])]
+
+
+def test_a_gap_inside_a_reused_passage_is_taken_in_by_resemblance() -> None:
+    # b0 -> a0 and b3 -> a2 are reused; b1 and b2 sit between them.
+    s = scores({(0, 0): 0.9, (2, 3): 0.9, (1, 1): 0.15, (0, 2): 0.12, (1, 2): 0.05}, 3, 4)
+    reused = {0: 0, 3: 2}
+    gap_only = AlignParams(context_threshold=0.1, context_edge=0.0)
+    assert context_partners(reused, s, False, gap_only) == {1: 1, 2: 0}
+    assert context_partners(reused, s, False, AlignParams(context_threshold=0.13)) == {1: 1}
+    # A gap wider than context_gap, or partners too far apart, is not one passage.
+    assert context_partners(reused, s, False, AlignParams(context_gap=1)) == {}
+    assert context_partners(reused, s, False, AlignParams(context_span=1)) == {}
+
+
+def test_the_edges_of_a_reused_passage_extend_while_they_resemble_it() -> None:
+    # b2 -> a5 is reused; b1 resembles a4, b0 resembles nothing near; b3 resembles a6.
+    s = scores({(5, 2): 0.9, (4, 1): 0.3, (0, 0): 0.3, (6, 3): 0.25, (6, 4): 0.25}, 7, 5)
+    edges = AlignParams(context_threshold=0.1, context_edge=0.2, context_edge_span=2)
+    assert context_partners({2: 5}, s, False, edges) == {1: 4, 3: 6, 4: 6}
+    assert context_partners({2: 5}, s, False, replace(edges, context_gap=1)) == {1: 4, 3: 6}
+    assert context_partners({2: 5}, s, False, replace(edges, context_edge=0.0)) == {}
+    # The a side reads the same pairs the other way round.
+    assert context_partners({5: 2}, s, True, edges) == {4: 1, 6: 3}
+
+
+def test_a_restatement_next_to_a_copy_is_taken_in() -> None:
+    a = (
+        "The city council voted on Tuesday to close the old river bridge for six months "
+        "of repairs. Traffic will be diverted through the northern ring road."
+    )
+    b = (
+        "The city council voted on Tuesday to close the old river bridge for six months "
+        "of repairs. The old river bridge will be closed for six months while it is "
+        "repaired, the council decided. Shops near the bridge fear losing customers."
+    )
+    sa, sb = (Side.of(t, tuple(split_sentences(t))) for t in (a, b))
+    off = AlignParams(context_threshold=0.0, context_edge=0.0)
+    for params, shared in ((AlignParams(), {1: 0}), (off, {})):
+        pairs = pair_up(score(sa, sb, params), sa, sb, params)
+        assert pairs.main == {0: 0}
+        assert pairs.shared_b == shared
+        assert pairs.shared_a == {}
