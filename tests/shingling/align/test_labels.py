@@ -83,3 +83,12 @@ def test_sentence_is_labelled_or_unmatched() -> None:
 
 def test_round4_reads_nan_as_zero() -> None:
     assert round4(float("nan")) == 0.0 and round4(0.123456) == 0.1235
+
+
+def test_context_sentences_do_not_make_a_copy() -> None:
+    def s(k: int, label: str, context: bool) -> Sentence:
+        return Sentence(k, "one two three four five", 0, 23, label, 0, 0.5, context=context)  # type: ignore[arg-type]
+
+    found = [s(0, "paraphrased", False), s(1, "paraphrased", True)]
+    assert rewrite_degree(found) == (1, 1.0, None)  # one sentence found by the model alone
+    assert rewrite_degree([s(0, "paraphrased", False), s(1, "copied", False)])[2] == "light"
