@@ -158,7 +158,7 @@ class Labels:
 
 def _compare_groups(
     sa: Side, group_a: list[int], sb: Side, group_b: list[int], params: AlignParams
-) -> tuple[Label, bool, list[Opcode], list[tuple[int, int]], list[tuple[int, int]]]:
+) -> tuple[Label, bool, Sequence[Opcode], list[tuple[int, int]], list[tuple[int, int]]]:
     """The label of two groups of sentences, whether they are a shared
     quotation, and their word opcodes over the tokens of each group."""
     ta, tb = sa.group_tokens(group_a), sb.group_tokens(group_b)

@@ -32,8 +32,9 @@ PAIRS_PER_BLOCK = 1 << 17
 class Scores:
     """What the alignment needs of the ``n_a x n_b`` pair scores, kept sparse.
 
-    The pairs kept (``i``, ``j``) are those that say the same thing (``ok``)
-    and those where one sentence's words are mostly contained in the other's,
+    The pairs kept (``i``, ``j``) are those that say the same thing (``ok``),
+    those where one sentence's words are mostly contained in the other's, and
+    those the context pass may take (probability at least ``context_floor``),
     with their probability and both containments; ``best_a``/``best_b``: each
     sentence's best probability against any sentence of the other text.
     """
