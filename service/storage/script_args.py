@@ -14,7 +14,7 @@ import numpy as np
 
 from service.storage import layout
 from service.storage.keys import FINGERPRINT_CAP, Keys
-from service.storage.layout import PreparedDoc, pack_u32, pack_u32s, sig_offset, unpack_u32s
+from service.storage.layout import PreparedDoc, pack_u32, pack_u32s, sig_offset
 from shingling import PipelineConfig, band_keys
 
 #: The old version of a replaced doc: its number inside the partition, its signature.
@@ -53,17 +53,7 @@ def put_args(
         old_bands = b""
         old_doc, old_block = part.doc(n), part.sig_block(n)
         old_packed, old_off = b"", 0
-    fps = unpack_u32s(doc.fingerprints)
-    prefix, shards = part.fp_prefix, part.fp_shards
-    keys = [
-        part.ids,
-        part.bytime,
-        part.doc(n),
-        part.sig_block(n),
-        old_doc,
-        old_block,
-        *(f"{prefix}{s}" for s in (fps % shards).tolist()),  # Keys.fp, for every one
-    ]
+    keys = [part.ids, part.bytime, part.doc(n), part.sig_block(n), old_doc, old_block]
     args: list[bytes | str | int | float] = [
         doc.id,
         cur or b"",
@@ -79,9 +69,8 @@ def put_args(
         doc.bands,
         old_bands,
         *fp_args(part),
-        len(fps),
+        doc.fingerprints,  # packed: the script computes each one's shard (Keys.fp)
         FINGERPRINT_CAP,
-        *layout.fp_fields(doc.fingerprints),
         *(x for kv in doc.fields.items() for x in kv),
     ]
     return keys, args

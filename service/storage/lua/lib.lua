@@ -23,13 +23,19 @@ end
 -- Shard key and field of each passage fingerprint in `packed` (uint32 LE):
 -- service/storage/keys.py Keys.fp(f) and layout.py fp_field(f) (fingerprints are uniform
 -- already; f % shards is exact in Lua's doubles).
+-- Unpacked 128 at a time: a long document has thousands, more than one
+-- struct.unpack may return.
 local function fp_entries(prefix, shards, packed)
   local n = #packed / 4
   local keys, fields = {}, {}
-  for i = 1, n do
-    local f = struct.unpack('<I4', packed, 4 * i - 3)
-    keys[i] = string.format('%s%d', prefix, f % shards)
-    fields[i] = string.sub(packed, 4 * i - 3, 4 * i)
+  for j = 0, n - 1, 128 do
+    local m = math.min(128, n - j)
+    local chunk = {struct.unpack('<' .. string.rep('I4', m), packed, 4 * j + 1)}
+    for t = 1, m do
+      local i = j + t
+      keys[i] = string.format('%s%d', prefix, chunk[t] % shards)
+      fields[i] = string.sub(packed, 4 * i - 3, 4 * i)
+    end
   end
   return keys, fields
 end

@@ -3,8 +3,6 @@
 -- KEYS[1] ids hash            KEYS[2] bytime zset
 -- KEYS[3] new doc hash        KEYS[4] new signature block
 -- KEYS[5] old doc hash        KEYS[6] old signature block (KEYS[3], KEYS[4] when no old)
--- KEYS[7 ..] the fp shard of each new passage fingerprint (service/storage/keys.py Keys.fp),
---         in the order of ARGV[19 ..]
 -- ARGV[1] article id          ARGV[2] expected current doc number ('' = absent)
 -- ARGV[3] new doc number      ARGV[4] new doc number packed (uint32 LE)
 -- ARGV[5] old doc number packed ('' when no old)
@@ -14,21 +12,21 @@
 -- ARGV[13] new band buckets, packed uint32 LE, one per band in band order
 -- ARGV[14] old band buckets, the same ('' when no old)
 -- ARGV[15] fingerprint key prefix ("{cd:<index>}:fp:")   ARGV[16] number of fp shards
--- ARGV[17] m, the number of new passage fingerprints (#KEYS - 6)
+-- ARGV[17] the new passage fingerprints, packed uint32 LE (the doc's 'fp' field)
 -- ARGV[18] most entries a fingerprint's list holds (service/storage/keys.py FINGERPRINT_CAP)
--- ARGV[19 .. 18+m] each new fingerprint's field, uint32 LE (layout.py fp_field)
--- ARGV[19+m ..] doc field/value pairs (with 'fp', the fingerprints packed)
--- The old version's fingerprints are read from its own doc hash ('fp'), and
--- their shards computed here (fp_entries): replacing is the rarer path, and
--- the caller computes the new ones' shards so that this loop stays short.
+-- ARGV[19 ..] doc field/value pairs (with 'fp', the fingerprints packed)
+-- Each fingerprint's shard and field are service/storage/keys.py Keys.fp(f)
+-- and layout.py fp_field(f), computed here (fp_entries), as the bands' are:
+-- sent as ~135 keys and ~135 fields an article, they cost the client 0.22 ms
+-- of packing an article, more than the analysis (docs/benchmarks.md). The
+-- old version's fingerprints are read from its own doc hash ('fp').
 -- The LSH shard and field of band i, bucket k are service/storage/keys.py's
 -- Keys.lsh(i, k) and layout.py band_field(i, k), computed here from the packed buckets
--- (the shards share the index's hash tag, so they live in KEYS[1]'s slot).
+-- (the LSH and fp shards share the index's hash tag, so they live in KEYS[1]'s slot).
 -- Returns 'OK', or 'CONFLICT' when the id changed since the caller read it
 -- (the caller re-reads and retries). Every check precedes the first write.
-local m = tonumber(ARGV[17]) or -1
-if #KEYS ~= 6 + m or #ARGV < 20 + m or (#ARGV - 18 - m) % 2 ~= 0 or #ARGV[13] % 4 ~= 0
-    or #ARGV[14] % 4 ~= 0 then
+if #KEYS ~= 6 or #ARGV < 20 or (#ARGV - 18) % 2 ~= 0 or #ARGV[13] % 4 ~= 0
+    or #ARGV[14] % 4 ~= 0 or #ARGV[17] % 4 ~= 0 then
   return redis.error_reply('put.lua: malformed call (see the KEYS/ARGV list in its header)')
 end
 local cur = redis.call('HGET', KEYS[1], ARGV[1])
@@ -49,7 +47,7 @@ end
 
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
 local doc = {}
-for i = 19 + m, #ARGV do doc[#doc + 1] = ARGV[i] end
+for i = 19, #ARGV do doc[#doc + 1] = ARGV[i] end
 redis.call('HSET', KEYS[3], unpack(doc))
 redis.call('SETRANGE', KEYS[4], tonumber(ARGV[7]), ARGV[6])
 -- SETRANGE grows a string with up to 2x spare room; when a block reaches its
@@ -70,5 +68,6 @@ for i = 1, #keys do
   end
 end
 local cap = tonumber(ARGV[18])
-for i = 1, m do enlist(KEYS[6 + i], ARGV[18 + i], packed, cap) end
+keys, fields = fp_entries(fp_prefix, fp_shards, ARGV[17])
+for i = 1, #keys do enlist(keys[i], fields[i], packed, cap) end
 return 'OK'

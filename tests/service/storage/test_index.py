@@ -212,6 +212,23 @@ def test_scripts_place_band_entries_where_keys_says(
         assert raw is not None and n in np.frombuffer(raw, dtype="<u4").tolist()
 
 
+def test_scripts_place_fingerprint_entries_where_keys_says(
+    index: Index, redis_client: redis.Redis, seed_texts: dict[str, str]
+) -> None:
+    # put.lua gets the fingerprints packed and finds each one's shard itself.
+    from service.storage.layout import fp_field
+
+    text = "\n\n".join(seed_texts.values())  # long: more than one chunk of the script's unpacking
+    index.put(ArticleIn(text=text, id="k"))
+    part = index.keys.for_id("k")
+    n = int(redis_client.hget(part.ids, "k"))
+    fps = analyse(text, index.config).fingerprints.tolist()
+    assert len(fps) > 128
+    for f in fps:
+        raw = redis_client.hget(part.fp(f), fp_field(f))
+        assert raw is not None and n in np.frombuffer(raw, dtype="<u4").tolist()
+
+
 def test_a_new_index_is_sized_for_its_capacity_and_keeps_it(
     redis_client: redis.Redis, seed_texts: dict[str, str]
 ) -> None:

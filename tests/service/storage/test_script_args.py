@@ -24,21 +24,18 @@ DOC = layout.encode_doc(ArticleIn(TEXT, id="a"), analyse(TEXT, CONFIG), datetime
 
 def test_put_args_of_a_new_article() -> None:
     keys, args = put_args(PART, CONFIG, DOC, None, 5, None)
-    fps = layout.unpack_u32s(DOC.fingerprints)
-    m = len(fps)
-    assert len(keys) == 6 + m
     new = [PART.doc(5), PART.sig_block(5)]
-    assert keys[:6] == [PART.ids, PART.bytime, *new, *new]  # no old version: the new keys again
-    assert keys[6:] == [PART.fp(int(f)) for f in fps]
+    assert keys == [PART.ids, PART.bytime, *new, *new]  # no old version: the new keys again
     assert args[:9] == [
         "a", b"", 5, layout.pack_u32(5), b"", DOC.signature,
         layout.sig_offset(5, CONFIG.num_perm), 0, DOC.time_score,
     ]  # fmt: skip
     assert args[9] == layout.sig_block_bytes(CONFIG.num_perm)
-    assert args[10:17] == [PART.lsh_prefix, 1024, DOC.bands, b"", PART.fp_prefix, 512, m]
+    assert args[10:16] == [PART.lsh_prefix, 1024, DOC.bands, b"", PART.fp_prefix, 512]
+    # the fingerprints go packed, as the doc stores them: the script finds their shards
+    assert args[16] == DOC.fingerprints == DOC.fields["fp"] and len(DOC.fingerprints) > 0
     assert args[17] == FINGERPRINT_CAP
-    assert args[18 : 18 + m] == [layout.fp_field(int(f)) for f in fps]
-    pairs = args[18 + m :]
+    pairs = args[18:]
     assert dict(zip(pairs[0::2], pairs[1::2], strict=True)) == DOC.fields
 
 
