@@ -148,3 +148,34 @@ def test_no_import_cycle() -> None:
 
 def test_cycle_finder_finds_a_cycle() -> None:
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+#: Longest function (lines from ``def`` to its last line, docstring included)
+#: outside bench: a longer one is several stages, and each gets a name.
+MAX_FUNCTION_LINES = 60
+
+
+def _long_functions(source: str, limit: int) -> list[tuple[str, int]]:
+    return [
+        (node.name, node.end_lineno - node.lineno + 1)
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.end_lineno is not None
+        and node.end_lineno - node.lineno + 1 > limit
+    ]
+
+
+def test_no_function_is_longer_than_the_limit() -> None:
+    long = {
+        m: found
+        for m, p in MODULES.items()
+        if (found := _long_functions(p.read_text(encoding="utf-8"), MAX_FUNCTION_LINES))
+    }
+    assert long == {}, f"split these into named stages: {long}"
+
+
+def test_the_length_check_sees_a_long_function() -> None:
+    body = "".join(f"    x{i} = {i}\n" for i in range(MAX_FUNCTION_LINES))
+    assert _long_functions(f"def f():\n{body}", MAX_FUNCTION_LINES) == [
+        ("f", MAX_FUNCTION_LINES + 1)
+    ]
