@@ -78,6 +78,8 @@ class RedisProcess:
     started again (on the same port and files); a context manager too.
 
     Persistence is off unless ``appendonly``: the server never saves an RDB,
+    and with ``appendonly`` it fsyncs as ``appendfsync`` says (``everysec``
+    may lose the last second of writes to a SIGKILL; ``always`` loses none),
     but loads ``workdir / dbfilename`` when it starts if that file exists (a
     saved snapshot: a million articles take ~40 s, so give ``start`` a
     ``timeout`` to match).
@@ -86,6 +88,7 @@ class RedisProcess:
     workdir: Path
     port: int = field(default_factory=free_port)
     appendonly: bool = False
+    appendfsync: str = "everysec"
     dbfilename: str = "dump.rdb"
     proc: subprocess.Popen[bytes] | None = None
 
@@ -98,7 +101,8 @@ class RedisProcess:
         self.proc = subprocess.Popen(
             [redis_binary(), "--bind", "127.0.0.1", "--port", str(self.port),
              "--dir", str(self.workdir), "--dbfilename", self.dbfilename, "--save", "",
-             "--appendonly", "yes" if self.appendonly else "no", "--protected-mode", "yes"],
+             "--appendonly", "yes" if self.appendonly else "no", "--appendfsync", self.appendfsync,
+             "--protected-mode", "yes"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )  # fmt: skip
