@@ -213,6 +213,12 @@ class Verifier(Protocol):
     def __call__(self, a: np.ndarray, b: np.ndarray) -> np.ndarray: ...
 
 
+class NamingVerifier(Verifier, Protocol):
+    """A verifier that also gives the containments origins are chosen by."""
+
+    def containment_matrix(self, rows: np.ndarray) -> np.ndarray: ...
+
+
 def link_mask(
     jaccard: np.ndarray,
     containment: np.ndarray,
@@ -332,16 +338,15 @@ class ShingleVerifier:
         self._get(np.array([a, b]))
         return compare(self._cache[a], self._cache[b])
 
-    def __call__(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    def scores(self, a: np.ndarray, b: np.ndarray) -> list[Scores]:
+        """Exact scores of the pairs ``(a[i], b[i])``."""
         self._get(np.concatenate([a, b]))
-        return np.array(
-            [
-                compare(self._cache[int(x)], self._cache[int(y)]).verdict(self.thresholds)
-                in LINKING
-                for x, y in zip(a, b, strict=True)
-            ],
-            dtype=bool,
-        )
+        cache = self._cache
+        return [compare(cache[x], cache[y]) for x, y in zip(a.tolist(), b.tolist(), strict=True)]
+
+    def __call__(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        t = self.thresholds
+        return np.array([s.verdict(t) in LINKING for s in self.scores(a, b)], dtype=bool)
 
     def containment_matrix(self, rows: np.ndarray) -> np.ndarray:
         self._get(rows)
@@ -711,7 +716,7 @@ def cluster_signatures(
     ids: Sequence[str],
     published: np.ndarray,
     config: PipelineConfig,
-    verify: SignatureVerifier | ShingleVerifier,
+    verify: NamingVerifier,
     *,
     params: ClusterParams | None = None,
     progress: Progress | None = None,

@@ -9,6 +9,7 @@ shared with bench/.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import threading
 import time
@@ -26,6 +27,21 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
+
+
+def reword(text: str, every: int = 4) -> str:
+    """``text`` with every ``every``-th word of four letters or more replaced:
+    few 5-word runs survive (the shingles call it ``partial`` at most), and
+    every sentence still reads as the same sentence to the aligner. A
+    rewritten copy, for the tests of ``shingling.rewrites`` and its callers."""
+    n = 0
+
+    def sub(m: re.Match[str]) -> str:
+        nonlocal n
+        n += 1
+        return "indeed" if n % every == 0 else m.group(0)
+
+    return re.sub(r"[A-Za-z]{4,}", sub, text)
 
 
 @pytest.fixture(scope="session")
