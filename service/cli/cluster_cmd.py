@@ -38,6 +38,7 @@ from service.jobs.sources import read_corpus
 from service.jobs.store import JobParams, JobStore
 from service.settings import Settings
 from shingling import PipelineConfig, Thresholds
+from shingling.align import AlignParams, semantic_params
 from shingling.families import Cluster, ClusterParams
 
 
@@ -52,9 +53,38 @@ class Verify(StrEnum):
     estimate = "estimate"
 
 
+class Rewritten(StrEnum):
+    off = "off"
+    lexical = "lexical"
+    semantic = "semantic"
+
+
 class Engine(StrEnum):
     local = "local"
     dask = "dask"
+
+
+PanRoot = Annotated[
+    Path,
+    typer.Argument(
+        help="A PAN 2013 text-alignment corpus folder (src/, susp/, 01-..05-).",
+        exists=True,
+        file_okay=False,
+    ),
+]
+FoldOpt = Annotated[str, typer.Option(help="all, or even / odd suspicious-document numbers only.")]
+RewriteModelOpt = Annotated[
+    Rewritten,
+    typer.Option(help="Also link pairs the aligner finds rewritten copies, with this model."),
+]
+RewrittenOpt = Annotated[
+    bool,
+    typer.Option(
+        help="Also link pairs the sentence aligner finds rewritten copies (30 % of "
+        "the shorter one's sentences reused; COPYDESK_SEMANTIC picks the pair model). "
+        "Exact verification only; slower."
+    ),
+]
 
 
 @contextmanager
@@ -152,6 +182,7 @@ def cluster_corpus(
             config,
             max_text_chars=settings.max_text_chars,
             keep_shingles=mode == "exact",
+            keep_texts=(params or JobParams()).rewritten,
             total=total,
             skipped=skipped,
             progress=progress,
@@ -197,6 +228,7 @@ def cluster(
             "ones (more candidates, slower).",
         ),
     ] = 0,
+    rewritten: RewrittenOpt = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
     engine: Annotated[
         Engine,
@@ -216,21 +248,36 @@ def cluster(
 ) -> None:
     """Find syndication families (clusters with an origin) over the index or files."""
     settings = settings_from(data_dir, redis_url, index)
-    params = JobParams(verify=verify.value, slot_bands=slot_bands)
-    if corpus and engine is Engine.dask:
-        err_console.print("[red]error:[/red] --engine dask clusters the index, not --corpus")
-        raise typer.Exit(2)
+    params = JobParams(
+        verify=verify.value, slot_bands=slot_bands, rewritten=rewritten, semantic=settings.semantic
+    )
+    _check_cluster_options(corpus, engine, verify, rewritten)
     if corpus:
-        missing = [str(p) for p in corpus if not p.exists()]
-        if missing:
-            err_console.print(f"[red]error:[/red] no such file or folder: {', '.join(missing)}")
-            raise typer.Exit(2)
         summary, found = cluster_corpus(corpus, settings, verify, params=params, quiet=quiet)
         _summary(summary)
         _emit([asdict(c) for c in found], fmt, output)
         return
     dask = (workers, scheduler) if engine is Engine.dask else None
     _emit(_cluster_index(settings, params, dask=dask, quiet=quiet), fmt, output)
+
+
+def _check_cluster_options(
+    corpus: list[Path] | None, engine: Engine, verify: Verify, rewritten: bool
+) -> None:
+    """Exit 2, saying what to change, on options that do not go together."""
+    if corpus and engine is Engine.dask:
+        err_console.print("[red]error:[/red] --engine dask clusters the index, not --corpus")
+        raise typer.Exit(2)
+    if rewritten and (engine is Engine.dask or verify is Verify.estimate):
+        err_console.print(
+            "[red]error:[/red] --rewritten runs in this process with exact verification: "
+            "leave out --engine dask and --verify estimate"
+        )
+        raise typer.Exit(2)
+    missing = [str(p) for p in corpus or [] if not p.exists()]
+    if missing:
+        err_console.print(f"[red]error:[/red] no such file or folder: {', '.join(missing)}")
+        raise typer.Exit(2)
 
 
 def _cluster_index(
@@ -313,31 +360,46 @@ def eval_clusters(
     console.print_json(json.dumps(scores))
 
 
+def _rewrite_model(fold: str, rewritten: Rewritten) -> AlignParams | None:
+    """The pair model of ``--rewritten`` (None: off), once ``--fold`` is checked."""
+    if fold not in ("all", "even", "odd"):
+        err_console.print(f"[red]error:[/red] --fold must be all, even or odd, not {fold!r}")
+        raise typer.Exit(2)
+    models: dict[Rewritten, Callable[[], AlignParams]] = {
+        Rewritten.lexical: AlignParams,
+        Rewritten.semantic: semantic_params,
+    }
+    return models[rewritten]() if rewritten in models else None
+
+
 def eval_pan_clusters(
-    root: Annotated[
-        Path,
-        typer.Argument(
-            help="A PAN 2013 text-alignment corpus folder (src/, susp/, 01-..05-).",
-            exists=True,
-            file_okay=False,
-        ),
-    ],
+    root: PanRoot,
     limit: Annotated[int | None, typer.Option(help="At most N pairs per subset.")] = None,
     slot_bands: Annotated[int, typer.Option(min=0, help="Extra one-row LSH bands.")] = 0,
+    only: Annotated[
+        list[str] | None,
+        typer.Option("--subset", help="Only these subset folders (repeatable)."),
+    ] = None,
+    fold: FoldOpt = "all",
+    rewritten: RewriteModelOpt = Rewritten.off,
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
 ) -> None:
     """Pair level on PAN: reused pairs in one family (or partial), negatives apart."""
     from service.evaluation.families import evaluate_pan
 
+    align = _rewrite_model(fold, rewritten)
     try:
         with _bar("pan", quiet) as progress:
             report = evaluate_pan(
                 root,
                 PipelineConfig(),
                 Thresholds(),
+                subsets=only,
                 limit=limit,
                 params=ClusterParams(slot_bands=slot_bands),
                 progress=progress,
+                fold=fold,
+                rewritten=align,
             )
     except FileNotFoundError as exc:
         err_console.print(f"[red]error:[/red] {exc}")
@@ -360,10 +422,42 @@ def eval_pan_clusters(
     console.print_json(json.dumps(data))
 
 
+def eval_graded(
+    root: PanRoot,
+    limit: Annotated[int | None, typer.Option(help="At most N families per subset.")] = None,
+    fold: FoldOpt = "all",
+    rewritten: RewriteModelOpt = Rewritten.off,
+) -> None:
+    """Graded reuse from PAN cases: a source passage and its copy (verbatim,
+    machine-rewritten, summarised) are one family, independent texts none;
+    ARI of the batch job's clusters, and how many families it kept together."""
+    from service.evaluation.graded import evaluate_graded, graded_items
+
+    align = _rewrite_model(fold, rewritten)
+    try:
+        items = graded_items(root, fold=fold, limit=limit)
+    except FileNotFoundError as exc:
+        err_console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    report = evaluate_graded(items, PipelineConfig(), Thresholds(), rewritten=align)
+    table = Table(title=f"graded reuse ({report.items} texts, {report.families} families)")
+    for col in ("subset", "families / texts", "kept together / linked"):
+        table.add_column(col)
+    for subset, c in sorted(report.together.items()):
+        if "families" in c:
+            table.add_row(subset, str(c["families"]), str(c["together"]))
+        else:
+            table.add_row(subset, str(c["texts"]), str(c["linked"]))
+    table.add_row("ARI", f"{report.scores['ari']:.3f}", "")
+    print_table(table, err_console)
+    console.print_json(json.dumps(report.to_dict()))
+
+
 def register(app: typer.Typer, eval_app: typer.Typer) -> None:
     app.command()(cluster)
     eval_app.command("clusters")(eval_clusters)
     eval_app.command("pan-clusters")(eval_pan_clusters)
+    eval_app.command("graded")(eval_graded)
 
 
 __all__ = ["cluster", "cluster_corpus", "register", "render"]

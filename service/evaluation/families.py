@@ -32,8 +32,16 @@ import numpy as np
 from sklearn.metrics import adjusted_rand_score
 from sklearn.metrics.cluster import contingency_matrix
 
-from shingling import PipelineConfig, Thresholds, Verdict, analyse, compare
-from shingling.families import LINKING, ClusterParams, ShingleVerifier, cluster_signatures
+from shingling import Analysis, PipelineConfig, Thresholds, Verdict, analyse, compare
+from shingling.align import AlignParams
+from shingling.families import (
+    LINKING,
+    ClusterParams,
+    ClusterResult,
+    ShingleVerifier,
+    cluster_signatures,
+)
+from shingling.rewrites import MIN_SHARE, RewriteVerifier
 
 
 def _pairs(counts: np.ndarray) -> int:
@@ -103,6 +111,53 @@ def compare_clusterings(pred: dict[str, int], truth: dict[str, int]) -> dict[str
     }
 
 
+# -- clustering an evaluation corpus as the job does ----------------------------------
+def job_verifier(
+    analyses: Sequence[Analysis],
+    texts: Sequence[str],
+    thresholds: Thresholds,
+    rewritten: AlignParams | None,
+    min_share: float = MIN_SHARE,
+) -> ShingleVerifier | RewriteVerifier:
+    """Exact verification of the analysed texts, with the rewrite pass when
+    ``rewritten`` gives its pair model (``shingling.rewrites``)."""
+    exact = ShingleVerifier(lambda rows: [analyses[r].shingles for r in rows], thresholds)
+    if rewritten is None:
+        return exact
+    return RewriteVerifier(
+        exact, lambda rows: [texts[r] for r in rows], thresholds, rewritten, min_share=min_share
+    )
+
+
+def cluster_like_the_job(
+    analyses: Sequence[Analysis],
+    ids: list[str],
+    config: PipelineConfig,
+    verifier: ShingleVerifier | RewriteVerifier,
+    params: ClusterParams | None = None,
+) -> ClusterResult:
+    """The job's candidates (bands, then passage fingerprints) and links; no dates."""
+    return cluster_signatures(
+        np.stack([a.signature for a in analyses]),
+        ids,
+        np.full(len(ids), np.nan),
+        config,
+        verifier,
+        params=params,
+        fingerprints=[a.fingerprints for a in analyses],
+    )
+
+
+def run_stats(
+    result: ClusterResult, verifier: ShingleVerifier | RewriteVerifier
+) -> dict[str, object]:
+    """The run's counts, with the rewrite pass's when it ran."""
+    stats: dict[str, object] = asdict(result.stats)
+    if isinstance(verifier, RewriteVerifier):
+        stats["rewritten"] = asdict(verifier.stats)
+    return stats
+
+
 # -- PAN ------------------------------------------------------------------------------
 @dataclass
 class PanReport:
@@ -144,31 +199,35 @@ def evaluate_pan(
     limit: int | None = None,
     params: ClusterParams | None = None,
     progress: Callable[[float], None] | None = None,
+    fold: str = "all",
+    rewritten: AlignParams | None = None,
 ) -> PanReport:
     """Cluster the documents of PAN pairs and score each pair (see the module doc).
 
-    ``limit``: at most that many annotated pairs per subset (the first ones).
+    The candidates are the job's: LSH bands, then shared passage fingerprints
+    (``params.passages``). ``limit``: at most that many annotated pairs per
+    subset (the first ones); ``fold``: only pairs whose suspicious document
+    number is even / odd (``pan.in_fold``); ``rewritten``: also link partial
+    pairs the aligner, with these parameters, finds rewritten
+    (``shingling.rewrites``), as a job with ``rewritten`` does.
     """
     from service.evaluation import pan
 
-    pairs = pan.select(pan.load(root, subsets or pan.SUBSETS), limit, sample=False)
+    chosen = [p for p in pan.load(root, subsets or pan.SUBSETS) if pan.in_fold(p, fold)]
+    pairs = pan.select(chosen, limit, sample=False)
     paths = sorted({p for pair in pairs for p in (pair.susp, pair.src)})
     row = {p: i for i, p in enumerate(paths)}
-    analyses = []
+    texts, analyses = [], []
     for i, path in enumerate(paths):
-        text = path.read_text(encoding="utf-8", errors="replace")
-        analyses.append(analyse(text, config))
+        texts.append(path.read_text(encoding="utf-8", errors="replace"))
+        analyses.append(analyse(texts[-1], config))
         if progress is not None and i % 100 == 0:
             progress(0.8 * i / len(paths))
-    ids = [p.name for p in paths]
-    sigs = np.stack([a.signature for a in analyses])
-    verifier = ShingleVerifier(lambda rows: [analyses[r].shingles for r in rows], thresholds)
-    result = cluster_signatures(
-        sigs, ids, np.full(len(ids), np.nan), config, verifier, params=params
-    )
+    verifier = job_verifier(analyses, texts, thresholds, rewritten)
+    result = cluster_like_the_job(analyses, [p.name for p in paths], config, verifier, params)
     label = {m: n for n, c in enumerate(result.clusters) for m in c.members}
     report = PanReport(
-        documents=len(paths), clusters=len(result.clusters), stats=asdict(result.stats)
+        documents=len(paths), clusters=len(result.clusters), stats=run_stats(result, verifier)
     )
     for pair in pairs:
         a, b = pair.susp.name, pair.src.name

@@ -348,6 +348,14 @@ class _Run:
         return self.dask.submit(operator.getitem, future, i)
 
 
+def _refuse_in_process_only(params: JobParams) -> None:
+    if params.rewritten:
+        raise ValueError(
+            "rewritten links (the sentence aligner) run on the in-process engine only: "
+            "start the job without the Dask engine"
+        )
+
+
 def run_dask(
     source: IndexSource,
     config: PipelineConfig,
@@ -365,6 +373,7 @@ def run_dask(
     ``distributed.Client``); called as ``cluster`` is, so ``execute(...,
     run=partial(run_dask, dask=...))`` runs it as a recorded job. ``redis_url``:
     how the workers reach this Redis (default: from the source's client)."""
+    _refuse_in_process_only(params)
     report = progress or (lambda _: None)
     t0 = time.perf_counter()
     by_doc = read_ids(source.client, source.keys, since=params.since, until=params.until)

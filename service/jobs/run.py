@@ -23,6 +23,7 @@ import numpy as np
 from service.jobs.sources import Articles
 from service.jobs.store import JobParams, VerifyMode
 from shingling import PipelineConfig, Thresholds
+from shingling.align import AlignParams, semantic_params
 from shingling.families import (
     DEFAULT_WIRE_SOURCES,
     Cluster,
@@ -33,6 +34,7 @@ from shingling.families import (
     link,
     name_clusters,
 )
+from shingling.rewrites import RewriteVerifier
 
 #: ``auto`` verification is exact (the stored shingle sets, read in bulk)
 #: up to this many articles, then estimated from signatures.
@@ -105,14 +107,7 @@ def cluster(
     arts = source.articles(config, params, lambda f: report(share * f))
     mode = verify_mode(params.verify, len(arts.ids))
     t = thresholds_for(thresholds, params.thresholds)
-    exact = ShingleVerifier(arts.shingles, t) if arts.shingles is not None else None
-    verifier: ShingleVerifier | SignatureVerifier
-    if mode == "estimate":
-        verifier = SignatureVerifier(arts.sigs, config, t)
-    elif exact is None:
-        raise ValueError("exact verification needs the articles' shingle sets")
-    else:
-        verifier = exact
+    verifier, exact = _verifiers(arts, mode, config, t, params)
     cparams = cluster_params(params, wire_sources)
     stats = Stats()
     fingerprints = arts.fingerprints() if params.passages else None
@@ -143,16 +138,48 @@ def cluster(
         "passage_pairs": stats.passage_pairs,
         "stock_fingerprints": stats.stock_fingerprints,
         "grey_pairs": getattr(verifier, "grey_pairs", 0),
+        **({"rewritten": asdict(verifier.stats)} if isinstance(verifier, RewriteVerifier) else {}),
         "seconds": round(time.perf_counter() - t0, 3),
         "timings": {k: round(v, 3) for k, v in stats.timings.items()},
     }
     return summary, clusters
 
 
+Verify = ShingleVerifier | SignatureVerifier | RewriteVerifier
+
+
+def _verifiers(
+    arts: Articles,
+    mode: Literal["exact", "estimate"],
+    config: PipelineConfig,
+    t: Thresholds,
+    params: JobParams,
+) -> tuple[Verify, ShingleVerifier | RewriteVerifier | None]:
+    """(the run's verifier, the exact one for passage pairs, or None when the
+    shingle sets were not kept). With ``params.rewritten`` both are a
+    ``RewriteVerifier`` over the exact one."""
+    exact = ShingleVerifier(arts.shingles, t) if arts.shingles is not None else None
+    if params.rewritten and (mode == "estimate" or exact is None or arts.texts is None):
+        raise ValueError(
+            "rewritten links need exact verification and the articles' texts: "
+            "run the job with verify 'exact' (or 'auto' on at most "
+            f"{EXACT_LIMIT:,} articles)"
+        )
+    if mode == "estimate":
+        return SignatureVerifier(arts.sigs, config, t), exact
+    if exact is None:
+        raise ValueError("exact verification needs the articles' shingle sets")
+    if not params.rewritten or arts.texts is None:
+        return exact, exact
+    align_params = semantic_params() if params.semantic else AlignParams()
+    rewrites = RewriteVerifier(exact, arts.texts, t, align_params)
+    return rewrites, rewrites
+
+
 def _named(
     groups: list[np.ndarray],
     arts: Articles,
-    verifier: ShingleVerifier | SignatureVerifier,
+    verifier: Verify,
     cparams: ClusterParams,
     progress: Progress,
 ) -> list[Cluster]:

@@ -24,6 +24,7 @@ from service.storage.snapshot import (
     load_signatures,
     read_published,
     stored_shingles,
+    stored_texts,
 )
 from shingling import PipelineConfig, Shingles, analyse
 
@@ -43,6 +44,8 @@ class Articles:
     #: ``published_at`` (epoch seconds, NaN when unknown) and source (None when
     #: unknown) of rows.
     dates: Callable[[np.ndarray], tuple[np.ndarray, list[str | None]]]
+    #: The texts of rows, for the aligner (``JobParams.rewritten``); None where not kept.
+    texts: Callable[[Sequence[int]], list[str]] | None = None
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,7 @@ class IndexSource:
             stored_shingles(client, keys, config, snap.docs),
             lambda: load_fingerprints(client, keys, snap.docs),
             lambda rows: read_published(client, keys, snap.docs[rows]),
+            stored_texts(client, keys, snap.docs),
         )
 
 
@@ -78,10 +82,11 @@ class Corpus:
     sources: list[str | None] | None = None
     fingerprints: list[np.ndarray] | None = None
     shingles: list[Shingles] | None = None  # kept for exact verification only
+    texts: list[str] | None = None  # kept for rewritten links only
     read_share: float = 0.0
 
     def articles(self, config: PipelineConfig, params: JobParams, progress: Progress) -> Articles:
-        shingles = self.shingles
+        shingles, texts = self.shingles, self.texts
         sources = self.sources or [None] * len(self.ids)
         return Articles(
             self.ids,
@@ -89,6 +94,7 @@ class Corpus:
             (lambda rows: [shingles[r] for r in rows]) if shingles is not None else None,
             lambda: self.fingerprints,
             lambda rows: (self.published[rows], [sources[int(r)] for r in rows]),
+            (lambda rows: [texts[r] for r in rows]) if texts is not None else None,
         )
 
 
@@ -98,6 +104,7 @@ def read_corpus(
     *,
     max_text_chars: int,
     keep_shingles: bool,
+    keep_texts: bool = False,
     total: int,
     skipped: Callable[[str, str], None] = lambda where, why: None,
     progress: Progress = lambda f: None,
@@ -105,13 +112,15 @@ def read_corpus(
     """The articles under ``paths`` (files, folders, JSONL), analysed as the
     index would store them. One that cannot be (unreadable, rejected, no
     words, an id already read) is left out and reported to ``skipped(where,
-    why)``; ``total`` is the number of inputs, for ``progress``."""
+    why)``; ``total`` is the number of inputs, for ``progress``. Shingle sets
+    and texts are kept only when asked for (exact verification; rewritten links)."""
     ids: list[str] = []
     sigs: list[np.ndarray] = []
     published: list[float] = []
     sources: list[str | None] = []
     fingerprints: list[np.ndarray] = []
     shingles: list[Shingles] | None = [] if keep_shingles else None
+    texts: list[str] | None = [] if keep_texts else None
     seen: set[str] = set()
     for i, entry in enumerate(read_articles(paths), 1):
         progress(i / max(total, 1))
@@ -140,5 +149,8 @@ def read_corpus(
         fingerprints.append(analysis.fingerprints)
         if shingles is not None:
             shingles.append(analysis.shingles)
+        if texts is not None:
+            texts.append(article.text)
     matrix = np.stack(sigs) if sigs else np.empty((0, config.num_perm), dtype=np.uint32)
-    return Corpus(ids, matrix, np.array(published, dtype=float), sources, fingerprints, shingles)
+    dates = np.array(published, dtype=float)
+    return Corpus(ids, matrix, dates, sources, fingerprints, shingles, texts)

@@ -65,6 +65,10 @@ class JobParams:
     max_bucket: int = ClusterParams.max_bucket
     slot_bands: int = ClusterParams.slot_bands
     passages: bool = ClusterParams.passages
+    #: Also link ``partial`` pairs the aligner finds rewritten (``shingling.rewrites``).
+    rewritten: bool = False
+    #: The aligner's pair model for those: lexical + semantic (else lexical).
+    semantic: bool = False
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)

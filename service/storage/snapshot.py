@@ -160,3 +160,21 @@ def stored_shingles(
         return out
 
     return fetch
+
+
+def stored_texts(
+    client: redis.Redis, keys: IndexKeys, docs: np.ndarray
+) -> Callable[[Sequence[int]], list[str]]:
+    """The stored texts of doc rows, pipelined ('' for a doc deleted since the
+    snapshot: it aligns with nothing)."""
+
+    def fetch(rows: Sequence[int]) -> list[str]:
+        out: list[str] = []
+        for i in range(0, len(rows), _DOCS_PER_ROUND_TRIP):
+            pipe = client.pipeline(transaction=False)
+            for r in rows[i : i + _DOCS_PER_ROUND_TRIP]:
+                pipe.hget(keys.doc(int(docs[r])), layout.TEXT)
+            out.extend(layout.decode_text(raw) if raw else "" for raw in pipe.execute())
+        return out
+
+    return fetch

@@ -6,13 +6,14 @@ in the request: POST returns 202 at once.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Request, Response
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-from service.api.deps import ApiKey, IndexDep
+from service.api.deps import ApiKey, IndexDep, SettingsDep
 from service.api.schemas import ERRORS, ClustersOut, JobCreated, JobOut
 from service.intake import timestamp_string
 from service.jobs.batch import JobRunner
@@ -57,6 +58,15 @@ class JobIn(BaseModel):
         description="Extra one-row bands (signature slots): finds short texts reused inside "
         "long ones (low Jaccard, high containment) at the cost of more candidates.",
     )
+    rewritten: bool = Field(
+        default=False,
+        strict=True,
+        description="Also link pairs that share a passage but too few word runs to be "
+        "syndicated (partial) when the sentence aligner finds the shorter one a "
+        "rewritten copy: at least 30 % of its sentences copied or paraphrased. Uses "
+        "the server's pair model (COPYDESK_SEMANTIC); needs exact verification "
+        "(docs/clustering.md, 'Rewritten copies').",
+    )
 
     @field_validator("since", "until", mode="before")
     @classmethod
@@ -75,6 +85,8 @@ class JobIn(BaseModel):
     def _window(self) -> JobIn:
         if self.since and self.until and self.since > self.until:
             raise ValueError("since must not be after until")
+        if self.rewritten and self.verify == "estimate":
+            raise ValueError("rewritten links need verify 'exact' or 'auto', not 'estimate'")
         return self
 
     def params(self) -> JobParams:
@@ -87,6 +99,7 @@ class JobIn(BaseModel):
             thresholds=overrides,
             max_bucket=self.max_bucket,
             slot_bands=self.slot_bands,
+            rewritten=self.rewritten,
         )
 
 
@@ -166,10 +179,12 @@ def start_job(
     store: StoreDep,
     runner: RunnerDep,
     index: IndexDep,
+    settings: SettingsDep,
     body: Annotated[JobIn | None, Body()] = None,
 ) -> JobCreated:
     _ready(index)
-    job, created = store.create_unless_active((body or JobIn()).params())
+    params = replace((body or JobIn()).params(), semantic=settings.semantic)
+    job, created = store.create_unless_active(params)
     if not created:
         raise HTTPException(
             409,

@@ -15,7 +15,7 @@ from service.jobs.store import JobStore
 from service.model import ArticleIn
 from service.storage.index import Index
 from service.storage.keys import Keys
-from tests.conftest import SEEDS
+from tests.conftest import SEEDS, reword
 
 runner = CliRunner()
 SEED_PAIR = ["000_3a13d4dc9571d926", "001_d7f4fccf9dbf45e7"]
@@ -37,6 +37,23 @@ def test_corpus_of_seed_files_gives_one_cluster(tmp_path: Path) -> None:
     assert clusters[0]["origin_reason"].startswith("wire source (ANI)")
     # The families table on stderr says the same, ids whole (not a TTY: plain lines).
     assert f"{SEED_PAIR[0]}\t2\twire source (ANI)" in res.stderr
+
+
+def test_rewritten_links_a_reworded_file_and_need_exact_verification(tmp_path: Path) -> None:
+    src = tmp_path / "in"
+    src.mkdir()
+    for p in SEEDS.glob("*.txt"):
+        (src / p.name).write_text(p.read_text(encoding="utf-8"), encoding="utf-8")
+    (src / "005_rewrite.txt").write_text(reword((SEEDS / f"{SEED_PAIR[0]}.txt").read_text()))
+    plain = runner.invoke(app, ["cluster", "--corpus", str(src), "-q"])
+    assert json.loads(plain.stdout)["clusters"][0]["members"] == SEED_PAIR
+    res = runner.invoke(app, ["cluster", "--corpus", str(src), "-q", "--rewritten"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["clusters"][0]["members"] == [*SEED_PAIR, "005_rewrite"]
+    bad = runner.invoke(
+        app, ["cluster", "--corpus", str(src), "--rewritten", "--verify", "estimate"]
+    )
+    assert bad.exit_code == 2 and "exact verification" in bad.output
 
 
 def test_wire_sources_setting_changes_the_origin(

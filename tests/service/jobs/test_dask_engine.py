@@ -181,3 +181,11 @@ def test_redis_url_of_reopens_the_same_server(redis_client: redis.Redis) -> None
         assert again.get("probe") == b"1"
     finally:
         again.close()
+
+
+def test_rewritten_links_are_refused_before_any_work() -> None:
+    from service.jobs.dask_engine import run_dask
+    from service.jobs.store import JobParams
+
+    with pytest.raises(ValueError, match="in-process engine only"):
+        run_dask(None, None, None, JobParams(rewritten=True), dask=None)  # type: ignore[arg-type]

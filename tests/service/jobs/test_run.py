@@ -13,6 +13,7 @@ from service.jobs.store import JobParams
 from service.model import ArticleIn
 from service.storage.index import Index
 from shingling import PipelineConfig, Thresholds, analyse
+from tests.conftest import reword
 
 
 def _seed(index: Index, seed_texts: dict[str, str], dated: bool = False) -> None:
@@ -106,3 +107,33 @@ def test_an_empty_source_gives_no_clusters() -> None:
     empty = Corpus([], np.empty((0, config.num_perm), dtype=np.uint32), np.empty(0))
     summary, clusters = cluster(empty, config, Thresholds(), JobParams(verify="estimate"))
     assert clusters == [] and summary["articles"] == 0 and summary["largest_cluster"] == 0
+
+
+@pytest.mark.parametrize("on_index", [True, False])
+def test_rewritten_links_join_a_reworded_copy_to_its_family(
+    index: Index, seed_texts: dict[str, str], on_index: bool
+) -> None:
+    texts = {**seed_texts, "005": reword(seed_texts["000"])}
+    params = JobParams(verify="exact", rewritten=True)
+    if on_index:
+        _seed(index, texts)
+        source: IndexSource | Corpus = IndexSource(index.client, index.keys)
+    else:
+        source = _corpus(texts, index.config, shingles=True)
+        source.texts = [texts[k] for k in sorted(texts)]
+    summary, clusters = cluster(source, index.config, index.thresholds, params)
+    assert [c.members for c in clusters] == [["000", "001", "005"]]
+    assert summary["rewritten"]["linked"] >= 1 and summary["rewritten"]["over_budget"] == 0
+    plain, _ = cluster(source, index.config, index.thresholds, JobParams(verify="exact"))
+    assert "rewritten" not in plain  # and without it, 005 stays apart:
+    assert [c.members for c in _] == [["000", "001"]]
+
+
+def test_rewritten_links_need_exact_verification_and_texts(seed_texts: dict[str, str]) -> None:
+    corpus = _corpus(seed_texts, PipelineConfig(), shingles=True)  # no texts kept
+    for params in (
+        JobParams(verify="exact", rewritten=True),
+        JobParams(verify="estimate", rewritten=True),
+    ):
+        with pytest.raises(ValueError, match="rewritten links need exact verification"):
+            cluster(corpus, PipelineConfig(), Thresholds(), params)

@@ -14,6 +14,7 @@ from pydantic import SecretStr
 from service.api import create_app
 from service.jobs.store import JobParams, JobStore
 from service.storage.keys import Keys
+from tests.conftest import reword
 
 DEADLINE = 60.0
 
@@ -53,6 +54,20 @@ def test_job_over_the_seeds_finds_one_cluster(seeded: TestClient) -> None:
     assert clusters[0]["cluster_id"]
     listed = seeded.get("/clusters/jobs").json()
     assert listed[0]["job_id"] == job_id
+
+
+def test_a_rewritten_job_joins_a_reworded_copy(seeded: TestClient, seed_texts) -> None:  # type: ignore[no-untyped-def]
+    text = reword(seed_texts["000"])
+    assert seeded.post("/articles", json={"id": "005", "text": text}).status_code == 201
+    bad = seeded.post("/clusters/jobs", json={"rewritten": True, "verify": "estimate"})
+    assert bad.status_code == 422 and "rewritten links need verify" in bad.json()["detail"]
+    r = seeded.post("/clusters/jobs", json={"rewritten": True})
+    assert r.status_code == 202
+    status = _finish(seeded, r.json()["job_id"])
+    assert status["status"] == "done", status["error"]
+    assert status["summary"]["rewritten"]["linked"] >= 1
+    clusters = seeded.get(f"/clusters/jobs/{r.json()['job_id']}/result").json()["clusters"]
+    assert [sorted(c["members"]) for c in clusters] == [["000", "001", "005"]]
 
 
 def test_body_is_optional_and_validated(seeded: TestClient) -> None:
