@@ -49,6 +49,13 @@ LEGEND = (
     ("added", "Added", "only in B: no counterpart in A"),
 )
 
+#: What a ``context`` tag means (``Sentence.context``).
+CONTEXT_HELP = (
+    "reused by the context pass: it stands in a passage beside sentences paired as reused "
+    "and resembles that passage; labelled as usual, but not counted in the "
+    "document-level copy (rewritten) verdict"
+)
+
 
 @dataclass(frozen=True)
 class Meta:
@@ -243,12 +250,14 @@ def render(
     *,
     pair: PairInfo | None = None,
     links: bool = False,
+    semantic: bool = False,
 ) -> str:
     """The HTML page of ``alignment`` between the texts described by ``a`` and ``b``.
 
     ``pair``: the verdict and scores to show (and the passages to mark); ``links``:
     the page is served by the editor UI, so it links back to its pages (a page
-    written to a file has nowhere to link to).
+    written to a file has nowhere to link to); ``semantic``: the alignment was
+    made with the semantic pair model (the page says what paired its sentences).
     """
     passages = pair.passages if pair is not None else passages_of(alignment)
     template = environment().get_template("alignment.html")
@@ -261,6 +270,8 @@ def render(
         passages=len(passages),
         links=links,
         legend=LEGEND,
+        context_help=CONTEXT_HELP,
+        semantic=semantic,
         summary=alignment.summary,
         # Both stylesheets: the UI's (header, verdict, scores) and the page's own; the
         # page policy allows every file of service/static by hash, and this page uses each.

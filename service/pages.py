@@ -448,6 +448,7 @@ async def check_side_by_side(request: Request) -> Response:
             b,
             pair=pair_info(index, stored, text),
             links=True,
+            semantic=settings.semantic,
         )
 
     return HTMLResponse(
@@ -514,6 +515,7 @@ def side_by_side(index: IndexDep, settings: SettingsDep, a_id: PageId, b_id: Pag
         _meta("B", b),
         pair=pair_info(index, a, b),
         links=True,
+        semantic=settings.semantic,
     )
     return HTMLResponse(html, headers={"content-security-policy": ui_policy()})
 

@@ -14,6 +14,7 @@ import shutil
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
@@ -152,17 +153,13 @@ ARGS = [
 ]
 
 
-@pytest.fixture
-def live_server(settings, redis_client: redis.Redis) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    """``create_app(settings)`` served by uvicorn on 127.0.0.1 in a thread; its base URL."""
+@contextmanager
+def serve(app: object) -> Iterator[str]:
+    """``app`` served by uvicorn on 127.0.0.1 in a thread; its base URL."""
     import uvicorn
 
-    from service.api import create_app
-
     port = free_port()
-    config = uvicorn.Config(
-        create_app(settings, client=redis_client), host="127.0.0.1", port=port, log_level="warning"
-    )
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")  # type: ignore[arg-type]
     srv = uvicorn.Server(config)
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
@@ -176,6 +173,15 @@ def live_server(settings, redis_client: redis.Redis) -> Iterator[str]:  # type: 
     finally:
         srv.should_exit = True
         thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_server(settings, redis_client: redis.Redis) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """``create_app(settings)`` served by uvicorn on 127.0.0.1 in a thread; its base URL."""
+    from service.api import create_app
+
+    with serve(create_app(settings, client=redis_client)) as url:
+        yield url
 
 
 @pytest.fixture

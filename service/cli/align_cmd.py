@@ -107,14 +107,15 @@ def align_cmd(
     loaded = _load([a, b], data_dir, redis_url, index)
     (a_text, a_meta), (b_text, b_meta) = loaded
     settings = settings_from(data_dir, redis_url, index)
-    params = params_for(settings.semantic if semantic is None else semantic)
+    use_semantic = settings.semantic if semantic is None else semantic
+    params = params_for(use_semantic)
     try:
         result = align(a_text, b_text, params, max_sentences=settings.max_align_sentences)
     except TooManySentences as exc:
         err_console.print(f"[red]error:[/red] {too_many(exc)}")
         raise typer.Exit(2) from None
     if html is not None:
-        html.write_text(render(result, a_meta, b_meta), encoding="utf-8")
+        html.write_text(render(result, a_meta, b_meta, semantic=use_semantic), encoding="utf-8")
     if as_json:
         payload = {
             "a": [asdict(s) for s in result.a],

@@ -14,6 +14,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import httpx
+import redis
+
+from service.settings import Settings
+from tests.conftest import serve
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -122,3 +126,53 @@ def test_view_runs_under_its_content_security_policy(
     )
     assert page.evaluate("() => window.injected") is None
     assert any("Content Security Policy" in m for m in refused)
+
+
+def test_context_sentences_are_marked_with_the_semantic_model(
+    settings: Settings,
+    redis_client: redis.Redis,
+    browser: Browser,
+    seed_texts: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    """With COPYDESK_SEMANTIC, the context pass takes two sentences of 000 in
+    beside its reused ones: the page tags them ``context``, says so in the
+    legend, and says which evidence paired the sentences."""
+    from playwright.sync_api import expect
+
+    from service.api import create_app
+
+    semantic = settings.model_copy(update={"semantic": True})
+    with serve(create_app(semantic, client=redis_client)) as url:
+        _store_pair(url, seed_texts)
+        api = httpx.get(f"{url}/alignments/ani-000/out-001").json()
+        expected = [s["index"] for s in api["a"] if s.get("context")]
+        assert expected  # the case this test is about
+        for width, size in (("1400", (1400, 900)), ("420", (420, 860))):
+            page = browser.new_page(viewport={"width": size[0], "height": size[1]})
+            page.goto(f"{url}/alignments/ani-000/out-001/view")
+            tagged = page.locator(".s[data-context=true]")
+            expect(tagged).to_have_count(len(expected))
+            ids = {tagged.nth(i).get_attribute("id") for i in range(len(expected))}
+            assert ids == {f"a-{i}" for i in expected}  # rows follow B's order, not A's
+            expect(tagged.first.locator(".tag.context")).to_be_visible()
+            expect(page.locator(".legend .tag.context")).to_be_visible()
+            expect(page.locator("footer")).to_contain_text("static word embeddings")
+            shot = tmp_path / f"ui-alignment-context-{width}.png"
+            page.screenshot(path=str(shot), full_page=True)
+            if os.environ.get("UI_SCREENSHOTS"):
+                shutil.copy(shot, Path(os.environ["UI_SCREENSHOTS"]) / shot.name)
+
+
+def test_the_lexical_page_says_lexical_evidence_only(
+    live_server: str, browser: Browser, seed_texts: dict[str, str]
+) -> None:
+    from playwright.sync_api import expect
+
+    _store_pair(live_server, seed_texts)
+    page = browser.new_page()
+    page.goto(f"{live_server}/alignments/ani-000/out-001/view")
+    expect(page.locator("footer")).to_contain_text("lexical evidence only")
+    expect(page.locator(".s[data-context=true]")).to_have_count(
+        0
+    )  # the lexical model takes none in

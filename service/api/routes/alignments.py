@@ -170,5 +170,12 @@ def view_stored(
     a, b = _stored(index, a_id, b_id)
     alignment = limited(settings, a.text, b.text)  # refuses what is over the limits first
     return HTMLResponse(
-        render(alignment, _meta("A", a), _meta("B", b), pair=pair_info(index, a, b), links=True)
+        render(
+            alignment,
+            _meta("A", a),
+            _meta("B", b),
+            pair=pair_info(index, a, b),
+            links=True,
+            semantic=settings.semantic,
+        )
     )
