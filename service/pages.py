@@ -564,7 +564,9 @@ async def start_job(request: Request) -> Response:
 
     def work() -> str:
         index.check_config()
-        job, created = get_store(request, index).create_unless_active(JobParams())
+        # The form's one option; the pair model is the server's, as for the API's jobs.
+        params = JobParams(rewritten=form.get("rewritten") == "1", semantic=settings.semantic)
+        job, created = get_store(request, index).create_unless_active(params)
         if created:  # else the active job: its page follows it
             get_runner(request, index).start(job.job_id)
         return job.job_id

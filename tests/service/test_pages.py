@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 
 from service.pages import ui_policy
 from service.storage.listing import list_articles
+from tests.conftest import reword
 
 HOSTILE = '<script>alert("t")</script><img src=x onerror=alert(1)>'
 
@@ -247,6 +248,21 @@ def test_families_job_and_family_pages(api: TestClient, seed_texts: dict[str, st
     assert 'href="/article/ani-000/vs/out-001"' in family
     assert re.search(r'class="reason">[^<\s][^<]*<', family)  # the job's reason, shown
     assert f'href="/families/{match.group(1)}"' in _html(api.get("/article/out-001"))
+
+
+def test_families_form_starts_a_rewritten_job(api: TestClient, seed_texts: dict[str, str]) -> None:
+    _seed(api, seed_texts)
+    _post(api, "reworded", reword(seed_texts["000"]))
+    assert 'name="rewritten"' in _html(api.get("/families"))
+    r = _form(api, "/families/jobs", {"rewritten": "1"}, follow_redirects=False)
+    job_id = r.headers["location"].rsplit("/", 1)[1]
+    deadline = time.monotonic() + 120
+    while (status := api.get(f"/clusters/jobs/{job_id}").json())["status"] in ("queued", "running"):
+        assert time.monotonic() < deadline, "the clustering job did not finish in 120 s"
+        time.sleep(0.2)
+    assert status["params"]["rewritten"] is True and status["status"] == "done", status
+    clusters = api.get(f"/clusters/jobs/{job_id}/result").json()["clusters"]
+    assert [sorted(c["members"]) for c in clusters] == [["ani-000", "out-001", "reworded"]]
 
 
 def test_list_route_json(api: TestClient, seed_texts: dict[str, str]) -> None:

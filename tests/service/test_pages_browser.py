@@ -222,6 +222,7 @@ def test_families_page(browser: Any, seeded: str, tmp_path: Path) -> None:
     page = _page(browser)
     page.goto(f"{seeded}/families")
     expect(page.locator("main")).to_contain_text("No clustering job has finished yet")
+    expect(page.get_by_label("also join reworded copies")).not_to_be_checked()
     page.get_by_role("button", name="Start a clustering job").click()
     expect(page).to_have_url(re.compile(r"/families/jobs/[0-9a-f]+$"))
     job_url = page.url
