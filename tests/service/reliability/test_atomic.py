@@ -301,7 +301,10 @@ def test_redis_killed_mid_stream_restarts_consistent(tmp_path: Path, settings: S
             threading.Thread(
                 target=_stream,
                 args=(
-                    Index(redis.Redis.from_url(server.url, socket_timeout=5), settings.pipeline()),
+                    # A generous timeout: the kill ends each writer with a
+                    # ConnectionError at once, while a busy machine must not end
+                    # one early with a TimeoutError before the kill.
+                    Index(redis.Redis.from_url(server.url, socket_timeout=60), settings.pipeline()),
                     w,
                     stop,
                 ),
@@ -315,6 +318,7 @@ def test_redis_killed_mid_stream_restarts_consistent(tmp_path: Path, settings: S
         # machine writes slowly, and what matters is that they are mid-stream).
         deadline = time.monotonic() + 120
         while client.hlen(KEYS.ids) < 40 and time.monotonic() < deadline:
+            assert any(t.is_alive() for t in threads), "every writer stopped before the kill"
             time.sleep(0.01)
         assert client.hlen(KEYS.ids) >= 40
         server.stop(kill=True)  # SIGKILL while 4 writers are mid-stream
