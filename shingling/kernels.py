@@ -621,27 +621,44 @@ def winnow(values: np.ndarray, w: int) -> np.ndarray:
     return chosen[:kept]
 
 
-@_kernel
 def shared_runs(a: np.ndarray, b: np.ndarray, gap: int) -> np.ndarray:
     """Runs of equal values ``a[i..i2] == b[j..j2]`` position by position,
     joined across gaps of at most ``gap`` positions in both arrays: rows
     ``(i, i2, j, j2)`` (inclusive), in ``a``'s order. Each value of ``a`` is
     placed at its first occurrence in ``b`` (``shingling.passages`` locates
-    shared passages with it; one compiled pass instead of ~15 numpy calls).
-    """
-    na, nb = len(a), len(b)
+    shared passages with it). ``shared_runs_sorted`` with ``a`` sorted here;
+    a caller that compares one ``a`` with many ``b`` sorts it once."""
+    order = np.argsort(a, kind="mergesort")
+    return shared_runs_sorted(a[order], order, b, gap)
+
+
+@_kernel
+def shared_runs_sorted(
+    sorted_a: np.ndarray, order_a: np.ndarray, b: np.ndarray, gap: int
+) -> np.ndarray:
+    """``shared_runs(a, b, gap)`` given ``a`` sorted (``sorted_a = a[order_a]``,
+    ``order_a`` a stable argsort): one pass over ``b`` finds each value's first
+    position in it (binary search in ``sorted_a``), one pass over ``a``'s
+    positions joins them into runs. No sort of ``b``: a query located once is
+    compared with each of its matches at the cost of the match alone."""
+    na, nb = len(sorted_a), len(b)
     out = np.empty((na, 4), np.int64)
     if na == 0 or nb == 0:
         return out[:0]
-    order = np.argsort(b, kind="mergesort")  # stable: equal values keep b's order
-    sorted_b = b[order]
+    first = np.full(na, -1, np.int64)  # by position in a: first j with b[j] == a[i]
+    for j in range(nb):
+        at = np.searchsorted(sorted_a, b[j])
+        if at >= na or sorted_a[at] != b[j] or first[order_a[at]] >= 0:
+            continue  # not in a, or an earlier j took this value (all its copies in a)
+        while at < na and sorted_a[at] == b[j]:
+            first[order_a[at]] = j
+            at += 1
     rows = 0
     prev_i = prev_j = -1
     for i in range(na):
-        at = np.searchsorted(sorted_b, a[i])
-        if at >= nb or sorted_b[at] != a[i]:
+        j = first[i]
+        if j < 0:
             continue
-        j = order[at]
         di, dj = i - prev_i, j - prev_j
         if rows > 0 and 0 < di <= gap + 1 and 0 < dj <= gap + 1:
             out[rows - 1, 1] = i

@@ -17,6 +17,7 @@ candidate generation.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -83,6 +84,17 @@ class Located:
     def __len__(self) -> int:
         return len(self.starts)
 
+    @cached_property
+    def order(self) -> np.ndarray:
+        """A stable argsort of ``windows`` (made once, for a text compared with many)."""
+        order: np.ndarray = np.argsort(self.windows, kind="mergesort")
+        return order
+
+    @cached_property
+    def sorted_windows(self) -> np.ndarray:
+        ordered: np.ndarray = self.windows[self.order]
+        return ordered
+
 
 def locate(text: str, config: PipelineConfig) -> Located:
     """``text``'s tokens with their offsets and window hashes.
@@ -113,13 +125,14 @@ def locate(text: str, config: PipelineConfig) -> Located:
     return Located(token_starts, token_ends, every)
 
 
-def _runs(a: np.ndarray, b: np.ndarray, gap: int) -> list[tuple[int, int, int, int]]:
+def _runs(a: Located, b: Located, gap: int) -> list[tuple[int, int, int, int]]:
     """Runs of windows ``a[i..i2] == b[j..j2]`` position by position, joined
     across gaps of at most ``gap`` windows in both texts (one changed word
     breaks ``k`` windows): ``(i, i2, j, j2)`` inclusive, in ``a``'s order.
     Each window of ``a`` is placed at its first occurrence in ``b``
-    (``kernels.shared_runs``)."""
-    return [tuple(r) for r in kernels.shared_runs(a, b, gap).tolist()]
+    (``kernels.shared_runs_sorted``, with ``a``'s windows sorted once)."""
+    runs = kernels.shared_runs_sorted(a.sorted_windows, a.order, b.windows, gap)
+    return [tuple(r) for r in runs.tolist()]
 
 
 def _merge(spans: list[list[int]]) -> list[list[int]]:
@@ -160,7 +173,7 @@ def shared_passages(
     last = config.k - 1
     # Token spans of each run; runs that touch or overlap in both texts join,
     # before and after the short ones (a phrase repeated elsewhere) drop out.
-    raw = [[i, i2 + last, j, j2 + last] for i, i2, j, j2 in _runs(la.windows, lb.windows, config.k)]
+    raw = [[i, i2 + last, j, j2 + last] for i, i2, j, j2 in _runs(la, lb, config.k)]
     spans = _merge([s for s in _merge(raw) if s[1] - s[0] + 1 >= min_words])
     passages: list[Passage] = []
     covered_a = covered_b = 0
