@@ -59,10 +59,10 @@ MAX_SENTENCES = 400
 class RewriteStats:
     """What the rewrite pass did in one run."""
 
-    aligned: int = 0  # partial pairs aligned
+    aligned: int = 0  # pairs aligned (left apart by the shingles, ``min_shared`` shared)
     linked: int = 0  # of those, linked as rewritten copies
-    over_budget: int = 0  # partial pairs left apart: ``max_pairs`` was spent
-    too_long: int = 0  # partial pairs left apart: a text over ``max_sentences``
+    over_budget: int = 0  # such pairs left apart: ``max_pairs`` was spent
+    too_long: int = 0  # such pairs left apart: a text over ``max_sentences``
 
 
 def reused_share(a_text: str, b_text: str, params: AlignParams) -> tuple[float, bool]:
@@ -83,7 +83,8 @@ def reused_share(a_text: str, b_text: str, params: AlignParams) -> tuple[float, 
 
 
 class RewriteVerifier:
-    """``exact``'s links, plus the ``partial`` pairs the aligner finds rewritten.
+    """``exact``'s links, plus the pairs it leaves apart that share at least
+    ``min_shared`` word shingles and that the aligner finds rewritten.
 
     ``texts_of(rows)``: the articles' texts (the caller reads them: files,
     Redis); ``exact``: the run's exact verifier, whose scores give each

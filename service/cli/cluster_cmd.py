@@ -38,7 +38,7 @@ from service.jobs.sources import read_corpus
 from service.jobs.store import JobParams, JobStore
 from service.settings import Settings
 from shingling import PipelineConfig, Thresholds
-from shingling.align import AlignParams, semantic_params
+from shingling.align import AlignParams, params_for
 from shingling.families import Cluster, ClusterParams
 
 
@@ -365,11 +365,7 @@ def _rewrite_model(fold: str, rewritten: Rewritten) -> AlignParams | None:
     if fold not in ("all", "even", "odd"):
         err_console.print(f"[red]error:[/red] --fold must be all, even or odd, not {fold!r}")
         raise typer.Exit(2)
-    models: dict[Rewritten, Callable[[], AlignParams]] = {
-        Rewritten.lexical: AlignParams,
-        Rewritten.semantic: semantic_params,
-    }
-    return models[rewritten]() if rewritten in models else None
+    return None if rewritten is Rewritten.off else params_for(rewritten is Rewritten.semantic)
 
 
 def eval_pan_clusters(

@@ -23,7 +23,7 @@ import numpy as np
 from service.jobs.sources import Articles
 from service.jobs.store import JobParams, VerifyMode
 from shingling import PipelineConfig, Thresholds
-from shingling.align import AlignParams, semantic_params
+from shingling.align import params_for
 from shingling.families import (
     DEFAULT_WIRE_SOURCES,
     Cluster,
@@ -169,10 +169,9 @@ def _verifiers(
         return SignatureVerifier(arts.sigs, config, t), exact
     if exact is None:
         raise ValueError("exact verification needs the articles' shingle sets")
-    if not params.rewritten or arts.texts is None:
+    if not params.rewritten or arts.texts is None:  # (texts: checked above, for mypy)
         return exact, exact
-    align_params = semantic_params() if params.semantic else AlignParams()
-    rewrites = RewriteVerifier(exact, arts.texts, t, align_params)
+    rewrites = RewriteVerifier(exact, arts.texts, t, params_for(params.semantic))
     return rewrites, rewrites
 
 

@@ -61,9 +61,9 @@ class JobIn(BaseModel):
     rewritten: bool = Field(
         default=False,
         strict=True,
-        description="Also link pairs that share a passage but too few word runs to be "
-        "syndicated (partial) when the sentence aligner finds the shorter one a "
-        "rewritten copy: at least 30 % of its sentences copied or paraphrased. Uses "
+        description="Also link candidate pairs that share some running text (3+ word "
+        "5-shingles) but too little to be syndicated when the sentence aligner finds the "
+        "shorter one a rewritten copy: at least 30 % of its sentences copied or paraphrased. Uses "
         "the server's pair model (COPYDESK_SEMANTIC); needs exact verification "
         "(docs/clustering.md, 'Rewritten copies').",
     )
