@@ -13,6 +13,12 @@ was kept). Texts: ``bench.synth`` articles (families of reworked copies);
 the first article is the query, the others its matches. Reported: the
 median over ``--repeat`` runs of the microseconds per pair, both ways, and
 their ratio; also ``locate`` of one text, the part both share.
+
+Then a whole reply's passage step, as ``with_passages`` runs it: the query
+located and 10 match texts located and compared in one compiled call
+(``shingling.passages.shared_passages_many``, shipped) against the same
+texts one ``shared_passages`` call each (baseline). Median microseconds per
+reply of 10 matches, over the same replies, and their ratio.
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ from bench.machine import cpu_model
 from bench.scenarios import Corpus
 from bench.synth import DEFAULT_MATERIAL, load_material
 from shingling import PipelineConfig, kernels
-from shingling.passages import Located, locate
+from shingling.passages import Located, locate, shared_passages, shared_passages_many
 
 
 def _per_pair_us(fn: object, texts: list[Located], repeat: int) -> float:
@@ -77,7 +83,33 @@ def main(argv: list[str] | None = None) -> int:
     print(f"| runs, sorted per pair (baseline) | {sorted_each:.1f} |")
     print(f"| ratio shipped / baseline | {sorted_once / sorted_each:.2f}x |")
     print(f"| locate one text (both ways) | {statistics.median(runs):.1f} |")
+    many, each = _reply_us(texts, config, args.repeat)
+    print("\n| a reply's passages, 10 matches | us per reply |")
+    print("|---|---:|")
+    print(f"| one compiled call (shipped) | {many:.0f} |")
+    print(f"| one call per match (baseline) | {each:.0f} |")
+    print(f"| ratio shipped / baseline | {many / each:.2f}x |")
     return 0
+
+
+def _reply_us(texts: list[str], config: PipelineConfig, repeat: int) -> tuple[float, float]:
+    """Median microseconds of a reply's passage step both ways: each text in
+    turn is the query, the 10 after it its matches (the replies interleaved,
+    so a slow phase of the machine hits both ways alike)."""
+    replies = [(texts[i], texts[i + 1 : i + 11]) for i in range(0, max(1, len(texts) - 10))]
+    many: list[float] = []
+    each: list[float] = []
+    for _ in range(repeat):
+        for query, matches in replies:
+            start = time.perf_counter()
+            shared_passages_many(locate(query, config), matches, config)
+            mid = time.perf_counter()
+            q = locate(query, config)
+            for m in matches:
+                shared_passages(q, m, config)
+            many.append((mid - start) * 1e6)
+            each.append((time.perf_counter() - mid) * 1e6)
+    return statistics.median(many), statistics.median(each)
 
 
 if __name__ == "__main__":

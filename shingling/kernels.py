@@ -671,3 +671,81 @@ def shared_runs_sorted(
             rows += 1
         prev_i, prev_j = i, j
     return out[:rows]
+
+
+@_kernel
+def _located_tokens(
+    text: np.ndarray,
+    short_line: tuple[np.ndarray, int, int],
+    fold_args: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    seeded: np.uint64,
+    k: int,
+) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
+    """``shingling.passages.locate`` of one text of code points: its status
+    (``SKETCHED``, or ``SHORT_LINE`` / ``UNFOLDABLE`` as ``sketch`` says them,
+    with nothing else), token spans (offsets into ``text``) and windows (none
+    under ``k`` tokens)."""
+    none, no_windows = np.empty(0, np.int64), np.empty(0, np.uint64)
+    kinds, chars, words = short_line
+    if has_short_line(text, kinds, chars, words):
+        return SHORT_LINE, none, none, no_windows
+    spaces, fold_lengths, fold_starts, fold_chars, classes = fold_args
+    folded, folded_classes, _, ok, origin = fold_pieces(
+        text, spaces, fold_lengths, fold_starts, fold_chars, classes
+    )
+    if not ok:
+        return UNFOLDABLE, none, none, no_windows
+    starts, ends, _, hashes = word_hashes(folded_classes, folded, seeded)
+    token_starts, token_ends = origin[starts], origin[ends - 1] + 1
+    if len(hashes) < k:
+        return SKETCHED, token_starts, token_ends, no_windows
+    every, _ = windows(hashes, np.zeros(len(hashes), np.bool_), k)
+    return SKETCHED, token_starts, token_ends, every
+
+
+@_kernel
+def match_runs(
+    codepoints: np.ndarray,
+    bounds: np.ndarray,
+    short_line: tuple[np.ndarray, int, int],
+    fold_args: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    seeded: np.uint64,
+    k: int,
+    query: tuple[np.ndarray, np.ndarray],
+    gap: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``shingling.passages.locate`` of many texts and ``shared_runs_sorted``
+    of one query (``query``: its windows sorted, and their stable argsort)
+    against each, in one call: what a reply's matches need, without a
+    dispatch and the Python glue per stage and per match (docs/benchmarks.md).
+
+    Text ``t`` is ``codepoints[bounds[t]:bounds[t+1]]``. Returns, per text,
+    its status (``_located_tokens``: a text not ``SKETCHED`` is the caller's
+    to locate in Python) and token count; the token spans of the located
+    texts, concatenated; the runs ``(i, i2, j, j2)`` of every text,
+    concatenated, ``i`` in the query's windows and ``j`` in the text's; and
+    the number of runs of each text.
+    """
+    n = len(bounds) - 1
+    status, tokens, runs_of = np.zeros(n, np.int64), np.zeros(n, np.int64), np.zeros(n, np.int64)
+    starts_out = np.empty(len(codepoints) // 2 + n + 1, np.int64)
+    ends_out = np.empty(len(starts_out), np.int64)
+    runs_out = np.empty((0, 4), np.int64)
+    t_total = r_total = 0
+    for t in range(n):
+        text = codepoints[bounds[t] : bounds[t + 1]]
+        status[t], starts, ends, every = _located_tokens(text, short_line, fold_args, seeded, k)
+        m = len(starts)
+        starts_out[t_total : t_total + m] = starts
+        ends_out[t_total : t_total + m] = ends
+        t_total += m
+        tokens[t] = m
+        runs = shared_runs_sorted(query[0], query[1], every, gap)
+        if r_total + len(runs) > len(runs_out):
+            grown = np.empty((max(2 * len(runs_out), r_total + len(runs)), 4), np.int64)
+            grown[:r_total] = runs_out[:r_total]
+            runs_out = grown
+        runs_out[r_total : r_total + len(runs)] = runs
+        r_total += len(runs)
+        runs_of[t] = len(runs)
+    return status, tokens, starts_out[:t_total], ends_out[:t_total], runs_out[:r_total], runs_of

@@ -16,13 +16,14 @@ candidate generation.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
 
 from shingling import kernels
-from shingling.chrome import mask_chrome, may_have_chrome
+from shingling.chrome import mask_chrome, may_have_chrome, short_line_args
 from shingling.config import PipelineConfig
 from shingling.shingles import PACKED, Shingles, seeded, sorted_unique, token_hashes
 from shingling.tokenise import PIECE_BREAK, fold_args, tokenise
@@ -125,14 +126,14 @@ def locate(text: str, config: PipelineConfig) -> Located:
     return Located(token_starts, token_ends, every)
 
 
-def _runs(a: Located, b: Located, gap: int) -> list[tuple[int, int, int, int]]:
+def _runs(a: Located, b: Located, gap: int) -> np.ndarray:
     """Runs of windows ``a[i..i2] == b[j..j2]`` position by position, joined
     across gaps of at most ``gap`` windows in both texts (one changed word
-    breaks ``k`` windows): ``(i, i2, j, j2)`` inclusive, in ``a``'s order.
+    breaks ``k`` windows): rows ``(i, i2, j, j2)`` inclusive, in ``a``'s order.
     Each window of ``a`` is placed at its first occurrence in ``b``
     (``kernels.shared_runs_sorted``, with ``a``'s windows sorted once)."""
-    runs = kernels.shared_runs_sorted(a.sorted_windows, a.order, b.windows, gap)
-    return [tuple(r) for r in runs.tolist()]
+    runs: np.ndarray = kernels.shared_runs_sorted(a.sorted_windows, a.order, b.windows, gap)
+    return runs
 
 
 def _merge(spans: list[list[int]]) -> list[list[int]]:
@@ -168,12 +169,65 @@ def shared_passages(
     min_words = 2 * config.k if min_words is None else min_words
     la = a_text if isinstance(a_text, Located) else locate(a_text, config)
     lb = b_text if isinstance(b_text, Located) else locate(b_text, config)
-    if not len(la) or not len(lb):
+    return _shared_text(la, lb.starts, lb.ends, _runs(la, lb, config.k), config.k, min_words)
+
+
+def shared_passages_many(
+    query: Located, texts: Sequence[str], config: PipelineConfig, *, min_words: int | None = None
+) -> list[SharedText]:
+    """``shared_passages(query, text, config)`` of each of ``texts``: the same
+    results, with every text located and compared in one compiled call
+    (``kernels.match_runs``) instead of a few calls and their glue per text.
+    A text that may hold page chrome, holds a piece break or that the fold
+    table cannot fold alone goes through ``shared_passages`` on its own."""
+    min_words = 2 * config.k if min_words is None else min_words
+    if not len(query):
+        return [SharedText([], 0.0, 0.0) for _ in texts]
+    out: list[SharedText | None] = [None] * len(texts)
+    fast = [t for t, text in enumerate(texts) if PIECE_BREAK not in text]
+    if fast:
+        bounds = np.zeros(len(fast) + 1, np.int64)
+        np.cumsum([len(texts[t]) for t in fast], out=bounds[1:])
+        joined = "".join(texts[t] for t in fast).encode("utf-32-le", "surrogatepass")
+        status, tokens, starts, ends, runs, runs_of = kernels.match_runs(
+            np.frombuffer(joined, dtype="<u4"),
+            bounds,
+            short_line_args(),
+            fold_args(),
+            seeded(config.seed),
+            config.k,
+            (query.sorted_windows, query.order),
+            config.k,
+        )
+        tok_at = np.concatenate(([0], np.cumsum(tokens)))
+        run_at = np.concatenate(([0], np.cumsum(runs_of)))
+        for f, t in enumerate(fast):
+            if status[f] == kernels.SKETCHED:
+                span = slice(tok_at[f], tok_at[f + 1])
+                rows = runs[run_at[f] : run_at[f + 1]]
+                out[t] = _shared_text(query, starts[span], ends[span], rows, config.k, min_words)
+    return [
+        done if done is not None else shared_passages(query, texts[t], config, min_words=min_words)
+        for t, done in enumerate(out)
+    ]
+
+
+def _shared_text(
+    la: Located,
+    b_starts: np.ndarray,
+    b_ends: np.ndarray,
+    runs: np.ndarray,
+    k: int,
+    min_words: int,
+) -> SharedText:
+    """The passages of ``runs`` (``_runs`` rows) between ``la`` and a text of
+    token spans ``b_starts``/``b_ends``, with both shares."""
+    if not len(la) or not len(b_starts):
         return SharedText([], 0.0, 0.0)
-    last = config.k - 1
+    last = k - 1
     # Token spans of each run; runs that touch or overlap in both texts join,
     # before and after the short ones (a phrase repeated elsewhere) drop out.
-    raw = [[i, i2 + last, j, j2 + last] for i, i2, j, j2 in _runs(la, lb, config.k)]
+    raw = [[i, i2 + last, j, j2 + last] for i, i2, j, j2 in runs.tolist()]
     spans = _merge([s for s in _merge(raw) if s[1] - s[0] + 1 >= min_words])
     passages: list[Passage] = []
     covered_a = covered_b = 0
@@ -182,11 +236,11 @@ def shared_passages(
             Passage(
                 int(la.starts[i]),
                 int(la.ends[i_end]),
-                int(lb.starts[j]),
-                int(lb.ends[j_end]),
+                int(b_starts[j]),
+                int(b_ends[j_end]),
                 i_end - i + 1,
             )
         )
         covered_a += i_end - i + 1
         covered_b += j_end - j + 1
-    return SharedText(passages, covered_a / len(la), min(1.0, covered_b / len(lb)))
+    return SharedText(passages, covered_a / len(la), min(1.0, covered_b / len(b_starts)))

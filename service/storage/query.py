@@ -24,8 +24,8 @@ from typing import Any, NamedTuple, cast
 
 from service.model import Match
 from service.storage.layout import decode_str, decode_text
-from shingling import PipelineConfig, Thresholds, Verdict, compare_packed, shared_passages
-from shingling.passages import locate
+from shingling import PipelineConfig, Thresholds, Verdict, compare_packed
+from shingling.passages import locate, shared_passages_many
 from shingling.shingles import Shingles
 
 VERDICT_RANK = {Verdict.DUPLICATE: 0, Verdict.SYNDICATED: 1, Verdict.PARTIAL: 2}
@@ -115,23 +115,14 @@ def with_passages(
     """``matches`` with their shared passages and shares, ``texts[i]`` the
     stored ``text`` field of ``matches[i]`` (None: removed since it was
     verified, reported without passages; past the end of ``texts``: not
-    located). ``shingling.shared_passages`` re-tokenises both texts: ~0.3 ms
-    a pair of news articles."""
+    located). The query is located once and the texts in one compiled call
+    (``shingling.passages.shared_passages_many``): ~0.1 ms a news article."""
     if not matches:
         return matches
+    todo = [i for i, raw in enumerate(texts[: len(matches)]) if raw is not None]
     query = locate(query_text, config)
-    out = []
-    for m, raw in zip(matches, texts, strict=False):
-        if raw is None:
-            out.append(m)
-            continue
-        shared = shared_passages(query, decode_text(raw), config)
-        out.append(
-            replace(
-                m,
-                passages=shared.passages,
-                query_share=shared.a_share,
-                match_share=shared.b_share,
-            )
-        )
-    return out + matches[len(out) :]
+    shared = shared_passages_many(query, [decode_text(texts[i]) for i in todo], config)
+    out = list(matches)
+    for i, s in zip(todo, shared, strict=True):
+        out[i] = replace(out[i], passages=s.passages, query_share=s.a_share, match_share=s.b_share)
+    return out

@@ -5,11 +5,24 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shingling import PipelineConfig, analyse, fingerprints, shared_passages, shingle, words
+from shingling import (
+    PipelineConfig,
+    analyse,
+    fingerprints,
+    kernels,
+    shared_passages,
+    shingle,
+    words,
+)
+from shingling.chrome import short_line_args
 from shingling.kernels import winnow
+from shingling.passages import locate, shared_passages_many
+from shingling.shingles import seeded
+from shingling.tokenise import fold_args
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 CONFIG = PipelineConfig()
@@ -108,3 +121,61 @@ def test_unrelated_seeds_share_no_passage() -> None:
     for other in ("002_0b82e36cb2ececb7.txt", "003_ad48eea2a50b0cbd.txt"):
         shared = shared_passages(a, (SEEDS / other).read_text(), CONFIG)
         assert shared.passages == [] and shared.a_share == 0.0
+
+
+def _mixed_texts() -> list[str]:
+    """Texts for every path of ``shared_passages_many``: news (one compiled
+    call), page chrome (short lines: masked in Python), a piece break, a
+    character beyond the fold table, too short for a window, empty."""
+    seeds = [p.read_text() for p in sorted(SEEDS.glob("*.txt"))]
+    rng = np.random.default_rng(11)
+    pasted = f"{_text(rng, 300)} {seeds[0][:1500]} {_text(rng, 200)}"
+    return [
+        *seeds,
+        pasted,
+        "Home\nSport\nMenu\n" + seeds[1],
+        seeds[2][:800] + "\0" + seeds[0][:800],
+        "\U0001d518\U0001d52b " + seeds[0][:900],
+        "four words only here",
+        "",
+    ]
+
+
+@pytest.mark.parametrize("query_at", [0, 1, 5, 6, 7, 8, 9])
+def test_shared_passages_many_gives_each_pairs_own_result(query_at: int) -> None:
+    """One compiled call for a reply's texts, the same passages and shares as
+    locating and comparing them one by one, on every path a text can take."""
+    texts = _mixed_texts()
+    query = locate(texts[query_at], CONFIG)
+    many = shared_passages_many(query, texts, CONFIG)
+    assert many == [shared_passages(query, t, CONFIG) for t in texts]
+    if query_at in (0, 1, 5):  # 000 and 001 share passages, 000 is pasted into 5
+        assert sum(bool(s.passages) for s in many) >= 3
+
+
+def test_shared_passages_many_takes_every_path() -> None:
+    """The kernel hands back the texts Python must locate, and says why."""
+    texts = _mixed_texts()
+    bounds = np.concatenate(([0], np.cumsum([len(t) for t in texts])))
+    joined = "".join(texts).replace("\0", " ")
+    q = locate(texts[0], CONFIG)
+    status, tokens, *_ = kernels.match_runs(
+        np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype="<u4"),
+        bounds.astype(np.int64),
+        short_line_args(),
+        fold_args(),
+        seeded(CONFIG.seed),
+        CONFIG.k,
+        (q.sorted_windows, q.order),
+        CONFIG.k,
+    )
+    assert set(status.tolist()) == {kernels.SKETCHED, kernels.SHORT_LINE, kernels.UNFOLDABLE}
+    assert status[-1] == kernels.SKETCHED and tokens[-1] == 0  # empty: no token, no window
+    assert status[-2] == kernels.SHORT_LINE  # four words are one short line
+
+
+def test_shared_passages_many_of_an_empty_query_or_no_texts() -> None:
+    assert shared_passages_many(locate("", CONFIG), ["a text"], CONFIG) == [
+        shared_passages("", "a text", CONFIG)
+    ]
+    assert shared_passages_many(locate("some query text here", CONFIG), [], CONFIG) == []
