@@ -275,9 +275,15 @@ def test_delete_removes_every_trace(
 
 
 # -- killing Redis or the client mid-stream ----------------------------------------------
-def _stream(idx: Index, worker: int, stop: threading.Event, limit: int = 3000) -> None:
+def _stream(
+    idx: Index, worker: int, stop: threading.Event, log: dict[str, list[object]], limit: int = 3000
+) -> None:
+    """Creates, replaces and deletes until ``stop``, a Redis error or ``limit``;
+    ``log['done']`` counts the operations written, ``log['ended']`` says why
+    each writer stopped."""
     for i in range(limit):
         if stop.is_set():
+            log["ended"].append(f"writer {worker}: stopped")
             return
         try:
             if i % 5 == 4:
@@ -285,8 +291,11 @@ def _stream(idx: Index, worker: int, stop: threading.Event, limit: int = 3000) -
             else:
                 # ids repeat across rounds: creates and replaces
                 idx.put(ArticleIn(article_text(worker * 10_000 + i), id=f"k{worker}-{i % 40}"))
-        except (redis.ConnectionError, redis.TimeoutError):
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            log["ended"].append(f"writer {worker} after {i} operations: {exc!r}")
             return
+        log["done"].append(worker)
+    log["ended"].append(f"writer {worker}: all {limit} operations")
 
 
 @pytest.mark.slow
@@ -297,6 +306,7 @@ def test_redis_killed_mid_stream_restarts_consistent(tmp_path: Path, settings: S
         client = redis.Redis.from_url(server.url, socket_timeout=5)
         Index(client, settings.pipeline()).check_config()
         stop = threading.Event()
+        log: dict[str, list[object]] = {"done": [], "ended": []}
         threads = [
             threading.Thread(
                 target=_stream,
@@ -307,6 +317,7 @@ def test_redis_killed_mid_stream_restarts_consistent(tmp_path: Path, settings: S
                     Index(redis.Redis.from_url(server.url, socket_timeout=60), settings.pipeline()),
                     w,
                     stop,
+                    log,
                 ),
                 daemon=True,
             )
@@ -314,13 +325,18 @@ def test_redis_killed_mid_stream_restarts_consistent(tmp_path: Path, settings: S
         ]
         for t in threads:
             t.start()
-        # Wait until the writers are well under way (bounded: a loaded 2-core
-        # machine writes slowly, and what matters is that they are mid-stream).
+        # Wait until the writers are well under way: 80 operations written
+        # (bounded: a loaded 2-core machine writes slowly, and what matters is
+        # that they are mid-stream). Counted as operations, not stored ids:
+        # deletes keep the id count of a writer below 40.
         deadline = time.monotonic() + 120
-        while client.hlen(KEYS.ids) < 40 and time.monotonic() < deadline:
-            assert any(t.is_alive() for t in threads), "every writer stopped before the kill"
+        while len(log["done"]) < 80 and time.monotonic() < deadline:
+            assert all(t.is_alive() for t in threads), (
+                f"a writer stopped before the kill: {log['ended']}"
+            )
             time.sleep(0.01)
-        assert client.hlen(KEYS.ids) >= 40
+        assert len(log["done"]) >= 80, f"{len(log['done'])} operations in 120 s: {log['ended']}"
+        assert client.hlen(KEYS.ids) > 0
         server.stop(kill=True)  # SIGKILL while 4 writers are mid-stream
         for t in threads:
             t.join(timeout=30)
