@@ -674,33 +674,29 @@ def shared_runs_sorted(
 
 
 @_kernel
-def _located_tokens(
+def located_tokens(
     text: np.ndarray,
-    short_line: tuple[np.ndarray, int, int],
     fold_args: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
     seeded: np.uint64,
     k: int,
-) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
-    """``shingling.passages.locate`` of one text of code points: its status
-    (``SKETCHED``, or ``SHORT_LINE`` / ``UNFOLDABLE`` as ``sketch`` says them,
-    with nothing else), token spans (offsets into ``text``) and windows (none
-    under ``k`` tokens)."""
+) -> tuple[bool, np.ndarray, np.ndarray, np.ndarray]:
+    """The compiled part of ``shingling.passages.locate`` for a text of code
+    points (chrome masked already): False with nothing else when the fold
+    table cannot fold it alone, else True, its token spans (offsets into
+    ``text``) and windows (none under ``k`` tokens)."""
     none, no_windows = np.empty(0, np.int64), np.empty(0, np.uint64)
-    kinds, chars, words = short_line
-    if has_short_line(text, kinds, chars, words):
-        return SHORT_LINE, none, none, no_windows
     spaces, fold_lengths, fold_starts, fold_chars, classes = fold_args
     folded, folded_classes, _, ok, origin = fold_pieces(
         text, spaces, fold_lengths, fold_starts, fold_chars, classes
     )
     if not ok:
-        return UNFOLDABLE, none, none, no_windows
+        return False, none, none, no_windows
     starts, ends, _, hashes = word_hashes(folded_classes, folded, seeded)
     token_starts, token_ends = origin[starts], origin[ends - 1] + 1
     if len(hashes) < k:
-        return SKETCHED, token_starts, token_ends, no_windows
+        return True, token_starts, token_ends, no_windows
     every, _ = windows(hashes, np.zeros(len(hashes), np.bool_), k)
-    return SKETCHED, token_starts, token_ends, every
+    return True, token_starts, token_ends, every
 
 
 @_kernel
@@ -720,8 +716,8 @@ def match_runs(
     dispatch and the Python glue per stage and per match (docs/benchmarks.md).
 
     Text ``t`` is ``codepoints[bounds[t]:bounds[t+1]]``. Returns, per text,
-    its status (``_located_tokens``: a text not ``SKETCHED`` is the caller's
-    to locate in Python) and token count; the token spans of the located
+    its status (``SKETCHED``, or ``SHORT_LINE`` / ``UNFOLDABLE`` as ``sketch``
+    says them: such a text is the caller's to locate in Python) and token count; the token spans of the located
     texts, concatenated; the runs ``(i, i2, j, j2)`` of every text,
     concatenated, ``i`` in the query's windows and ``j`` in the text's; and
     the number of runs of each text.
@@ -734,7 +730,13 @@ def match_runs(
     t_total = r_total = 0
     for t in range(n):
         text = codepoints[bounds[t] : bounds[t + 1]]
-        status[t], starts, ends, every = _located_tokens(text, short_line, fold_args, seeded, k)
+        if has_short_line(text, short_line[0], short_line[1], short_line[2]):
+            status[t] = SHORT_LINE
+            continue
+        ok, starts, ends, every = located_tokens(text, fold_args, seeded, k)
+        if not ok:
+            status[t] = UNFOLDABLE
+            continue
         m = len(starts)
         starts_out[t_total : t_total + m] = starts
         ends_out[t_total : t_total + m] = ends

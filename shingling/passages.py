@@ -109,21 +109,17 @@ def locate(text: str, config: PipelineConfig) -> Located:
     if may_have_chrome(codepoints) or PIECE_BREAK in text:  # both keep offsets
         source = mask_chrome(text).replace(PIECE_BREAK, " ")
         codepoints = np.frombuffer(source.encode("utf-32-le", "surrogatepass"), dtype="<u4")
-    folded, classes, _, ok, origin = kernels.fold_pieces(codepoints, *fold_args())
+    ok, token_starts, token_ends, every = kernels.located_tokens(
+        codepoints, fold_args(), seeded(config.seed), config.k
+    )
     if ok:
-        starts, ends, _, hashes = kernels.word_hashes(classes, folded, seeded(config.seed))
-        if len(starts):
-            token_starts, token_ends = origin[starts], origin[ends - 1] + 1
-        else:
-            token_starts = token_ends = np.empty(0, np.int64)
-    else:
-        tokens = tokenise(text)
-        token_starts, token_ends = tokens.starts, tokens.ends
-        hashes = token_hashes(tokens.values, config.seed)
+        return Located(token_starts, token_ends, every)
+    tokens = tokenise(text)
+    hashes = token_hashes(tokens.values, config.seed)
     if len(hashes) < config.k:
-        return Located(token_starts, token_ends, np.empty(0, np.uint64))
+        return Located(tokens.starts, tokens.ends, np.empty(0, np.uint64))
     every, _ = kernels.windows(hashes, np.zeros(len(hashes), dtype=bool), config.k)
-    return Located(token_starts, token_ends, every)
+    return Located(tokens.starts, tokens.ends, every)
 
 
 def _runs(a: Located, b: Located, gap: int) -> np.ndarray:
