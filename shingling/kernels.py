@@ -717,8 +717,9 @@ def match_runs(
 
     Text ``t`` is ``codepoints[bounds[t]:bounds[t+1]]``. Returns, per text,
     its status (``SKETCHED``, or ``SHORT_LINE`` / ``UNFOLDABLE`` as ``sketch``
-    says them: such a text is the caller's to locate in Python) and token count; the token spans of the located
-    texts, concatenated; the runs ``(i, i2, j, j2)`` of every text,
+    says them: such a text is the caller's to locate in Python) and token
+    count; the token spans of the located texts, concatenated; the runs
+    ``(i, i2, j, j2)`` of every text,
     concatenated, ``i`` in the query's windows and ``j`` in the text's; and
     the number of runs of each text.
     """
