@@ -97,7 +97,7 @@ class AlignParams:
     context_threshold: float = 0.1
     context_gap: int = 2
     context_span: int = 40
-    context_edge: float = 0.2
+    context_edge: float = 0.12
     context_edge_span: int = 10
     # Chosen on the even-numbered half of a PAN 2013 train sample (docs/quality.md).
     copy_sentences: int = 2

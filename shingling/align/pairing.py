@@ -180,7 +180,10 @@ def context_partners(
     ``params.context_edge``, up to ``context_gap`` sentences just before or
     after a reused one extend its passage, one at a time while each reaches
     that probability against a sentence within ``context_edge_span`` of the
-    partner. A partner may already be taken. Approximate: a sentence of the
+    partner *on the same side* (after it for a sentence after, before it for
+    one before: the passage goes on in the source's order; a writer's own
+    paragraph after a copied one, on the seeds, resembles an earlier source
+    sentence). A partner may already be taken. Approximate: a sentence of the
     writer's own that happens to resemble the passage is taken in too.
     ``own_first``: this side is ``a`` (pairs read ``(i, j)``), else ``b``.
     """
@@ -210,12 +213,12 @@ def context_partners(
                 for y in range(m + step, m + step * (params.context_gap + 1), step):
                     if y in reused or y in out:
                         break
-                    x = best(
-                        y,
-                        reused[m] - params.context_edge_span,
-                        reused[m] + params.context_edge_span,
-                        params.context_edge,
+                    lo, hi = (
+                        (reused[m] - params.context_edge_span, reused[m])
+                        if step < 0
+                        else (reused[m], reused[m] + params.context_edge_span)
                     )
+                    x = best(y, lo, hi, params.context_edge)
                     if x is None:
                         break
                     out[y] = x

@@ -84,10 +84,11 @@ def test_a_gap_inside_a_reused_passage_is_taken_in_by_resemblance() -> None:
     reused = {0: 0, 3: 2}
     gap_only = AlignParams(context_threshold=0.1, context_edge=0.0)
     assert context_partners(reused, s, False, gap_only) == {1: 1, 2: 0}
-    assert context_partners(reused, s, False, AlignParams(context_threshold=0.13)) == {1: 1}
+    only_gaps = AlignParams(context_threshold=0.13, context_edge=0.0)
+    assert context_partners(reused, s, False, only_gaps) == {1: 1}
     # A gap wider than context_gap, or partners too far apart, is not one passage.
-    assert context_partners(reused, s, False, AlignParams(context_gap=1)) == {}
-    assert context_partners(reused, s, False, AlignParams(context_span=1)) == {}
+    assert context_partners(reused, s, False, AlignParams(context_gap=1, context_edge=0.0)) == {}
+    assert context_partners(reused, s, False, AlignParams(context_span=1, context_edge=0.0)) == {}
 
 
 def test_the_edges_of_a_reused_passage_extend_while_they_resemble_it() -> None:
@@ -99,6 +100,18 @@ def test_the_edges_of_a_reused_passage_extend_while_they_resemble_it() -> None:
     assert context_partners({2: 5}, s, False, replace(edges, context_edge=0.0)) == {}
     # The a side reads the same pairs the other way round.
     assert context_partners({5: 2}, s, True, edges) == {4: 1, 6: 3}
+
+
+def test_an_edge_goes_on_in_the_sources_order() -> None:
+    # b2 -> a5 is reused. b3 (after it) resembles only a4, before a5's partner;
+    # b1 (before it) resembles only a6, after. Neither continues the passage:
+    # a writer's own paragraph next to a copied one (seeds 000/001, Zelenskyy).
+    s = scores({(5, 2): 0.9, (4, 3): 0.5, (6, 1): 0.5}, 7, 5)
+    edges = AlignParams(context_threshold=0.1, context_edge=0.2, context_edge_span=2)
+    assert context_partners({2: 5}, s, False, edges) == {}
+    # The same resemblance in the source's order is taken in.
+    s = scores({(5, 2): 0.9, (6, 3): 0.5, (4, 1): 0.5}, 7, 5)
+    assert context_partners({2: 5}, s, False, edges) == {1: 4, 3: 6}
 
 
 def test_a_restatement_next_to_a_copy_is_taken_in() -> None:
