@@ -210,15 +210,12 @@ def context_partners(
     if params.context_edge:
         for m in marks:
             for step in (-1, 1):
+                # The partner's side the passage goes on to, in the source's order.
+                low, high = sorted((reused[m], reused[m] + step * params.context_edge_span))
                 for y in range(m + step, m + step * (params.context_gap + 1), step):
                     if y in reused or y in out:
                         break
-                    lo, hi = (
-                        (reused[m] - params.context_edge_span, reused[m])
-                        if step < 0
-                        else (reused[m], reused[m] + params.context_edge_span)
-                    )
-                    x = best(y, lo, hi, params.context_edge)
+                    x = best(y, low, high, params.context_edge)
                     if x is None:
                         break
                     out[y] = x

@@ -17,6 +17,7 @@ import httpx
 import redis
 
 from service.settings import Settings
+from shingling.align import AlignParams, align
 from tests.conftest import serve
 
 if TYPE_CHECKING:
@@ -175,8 +176,6 @@ def test_the_lexical_page_says_lexical_evidence_only(
     expect(page.locator("footer")).to_contain_text("lexical evidence only")
     # The page tags exactly the sentences the lexical aligner's context pass
     # took in (the seeds' A-9 and A-10 since edges run at 0.12), no more.
-    from shingling.align import AlignParams, align
-
     lexical = align(seed_texts["000"], seed_texts["001"], AlignParams())
     taken = sum(s.context for s in (*lexical.a, *lexical.b))
     expect(page.locator(".s[data-context=true]")).to_have_count(taken)
