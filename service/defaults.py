@@ -1,6 +1,6 @@
 """The matching limits, in one room (as ``rq/defaults.py``).
 
-The first three are what a setting takes when unset (``service.settings``
+The ``DEFAULT_`` four are what a setting takes when unset (``service.settings``
 names their environment variables); the last two are fixed limits of the
 index's query.
 """
@@ -20,6 +20,11 @@ DEFAULT_MAX_BUCKET = 64
 #: fingerprints, most shared first: what finds a passage reused inside a longer
 #: text, whose Jaccard is too low for the bands (docs/matching.md).
 DEFAULT_MAX_PASSAGE_CANDIDATES = 50
+#: Matches a query with ``rewritten=true`` has the sentence aligner judge
+#: (``service.storage.query.rewrite_order``): one alignment of two 1,000-word
+#: articles costs ~130 ms lexical, ~210 ms semantic (docs/quality.md), so five
+#: add about a second at most to such a query.
+DEFAULT_REWRITE_PAIRS = 5
 #: Of those passage candidates, at most this many may share one fingerprint
 #: alone (most often the edge of a stock paragraph, whose lists stay short, or
 #: a chance phrase): candidates go by weighted shared fingerprints, a rare one

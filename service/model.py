@@ -77,6 +77,30 @@ class StoredArticle:
 
 
 @dataclass(frozen=True)
+class MatchRewrite:
+    """The sentence aligner's look at one match (``rewritten=true``): whether
+    one article is a reworded copy of the other (``shingling.rewrites.judge``).
+
+    ``copy_side``: which article was taken as the copy (the one with fewer
+    sentences); ``rewritten``: ``verbatim``, ``light`` or ``heavy``, or None
+    when the aligner finds no copy; ``paraphrase_share``: the paraphrased
+    part of the copy's reused sentences; ``reused_share``: reused sentences
+    over the copy's countable ones; ``linked``: a copy with ``reused_share``
+    of at least 0.3, the rule a clustering job with ``rewritten`` links by
+    (the match's verdict is then at least ``syndicated``); ``model``: the
+    pair model (``COPYDESK_SEMANTIC``). Approximate: a model's labels.
+    """
+
+    copy_side: Literal["query", "match"]
+    rewritten: Literal["verbatim", "light", "heavy"] | None
+    paraphrase_share: float
+    reused: int
+    reused_share: float
+    linked: bool
+    model: Literal["lexical", "semantic"]
+
+
+@dataclass(frozen=True)
 class Match:
     id: str
     title: str | None
@@ -94,6 +118,8 @@ class Match:
     query_share: float = 0.0
     #: Share of the match's words inside them: how much of it the query took.
     match_share: float = 0.0
+    #: The aligner's judgement, when asked for and this match was aligned.
+    rewrite: MatchRewrite | None = None
     #: The match's internal doc number, for locating passages (not reported).
     number: int = field(default=-1, repr=False, compare=False)
 

@@ -17,6 +17,7 @@ from service.defaults import (
     DEFAULT_MAX_BUCKET,
     DEFAULT_MAX_CANDIDATES,
     DEFAULT_MAX_PASSAGE_CANDIDATES,
+    DEFAULT_REWRITE_PAIRS,
 )
 from shingling import PipelineConfig, Thresholds
 from shingling.families import DEFAULT_WIRE_SOURCES
@@ -93,6 +94,13 @@ class Settings(BaseSettings):
         description="Sentences per text the aligner takes (POST /alignments, the alignment "
         "page, copydesk align); more is refused before any pair is scored. Time grows with "
         "the product of the two counts: see docs/reliability.md for the measured cost.",
+    )
+    rewrite_pairs: int = Field(
+        default=DEFAULT_REWRITE_PAIRS,
+        ge=0,
+        le=50,
+        description="Matches a query with rewritten=true has the sentence aligner judge "
+        "(~0.1-0.2 s each for 1,000-word articles); 0 turns the pass off.",
     )
     retention_days: float | None = Field(default=None, gt=0)
     semantic: bool = Field(

@@ -34,10 +34,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
-from shingling.align import AlignParams, TooManySentences, align
+from shingling.align import AlignParams, Rewritten, Summary, TooManySentences, align
 from shingling.families import LINKING, ShingleVerifier
 from shingling.score import Thresholds
 from shingling.sentences import split_sentences
@@ -65,21 +66,76 @@ class RewriteStats:
     too_long: int = 0  # such pairs left apart: a text over ``max_sentences``
 
 
-def reused_share(a_text: str, b_text: str, params: AlignParams) -> tuple[float, bool]:
+def reused_share(
+    a_text: str, b_text: str, params: AlignParams, *, max_sentences: int = MAX_SENTENCES
+) -> tuple[float, bool]:
     """(share of ``b`` reused from ``a``, whether ``b`` is a copy of ``a``).
 
     The aligner's document-level count (``Summary.reused``: sentences of at
     least ``params.min_words`` words, copied or paraphrased, leaving out
     shared quotations and the context pass) over the sentences that could
     count: those of at least ``min_words`` words that are not a shared
-    quotation. Raises ``TooManySentences`` past ``MAX_SENTENCES``.
+    quotation. Raises ``TooManySentences`` past ``max_sentences``.
     """
-    alignment = align(a_text, b_text, params, max_sentences=MAX_SENTENCES)
+    summary, share = _aligned(a_text, b_text, params, max_sentences)
+    return share, summary.rewritten is not None
+
+
+def _aligned(
+    a_text: str, b_text: str, params: AlignParams, max_sentences: int
+) -> tuple[Summary, float]:
+    alignment = align(a_text, b_text, params, max_sentences=max_sentences)
     countable = sum(
         1 for s in alignment.b if not s.quote and len(words(s.text)) >= params.min_words
     )
     summary = alignment.summary
-    return (summary.reused / countable if countable else 0.0), summary.rewritten is not None
+    return summary, (summary.reused / countable if countable else 0.0)
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """``judge``'s answer for one pair of texts.
+
+    ``copy``: which text was taken as the copy (``"b"``, or ``"a"`` when it has
+    fewer sentences); ``rewritten``: its degree (``Summary.rewritten``: None
+    when the aligner finds no copy); ``paraphrase_share``: the paraphrased
+    part of its reused sentences; ``reused``: those sentences;
+    ``reused_share``: their share of its countable sentences; ``linked``: a
+    copy *and* ``reused_share >= min_share``, the rule a clustering job's
+    rewrite pass links a pair by.
+    """
+
+    copy: Literal["a", "b"]
+    rewritten: Rewritten | None
+    paraphrase_share: float
+    reused: int
+    reused_share: float
+    linked: bool
+
+
+def judge(
+    a_text: str,
+    b_text: str,
+    params: AlignParams,
+    *,
+    min_share: float = MIN_SHARE,
+    max_sentences: int = MAX_SENTENCES,
+) -> Judgement:
+    """Whether the shorter text (by sentences; ``b`` on a tie) is a rewritten
+    copy of the other, by the sentence aligner. Approximate: the labels are a
+    model's (docs/quality.md). Raises ``TooManySentences`` past ``max_sentences``."""
+    copy: Literal["a", "b"] = "b"
+    if len(split_sentences(a_text)) < len(split_sentences(b_text)):
+        a_text, b_text, copy = b_text, a_text, "a"
+    summary, share = _aligned(a_text, b_text, params, max_sentences)
+    return Judgement(
+        copy=copy,
+        rewritten=summary.rewritten,
+        paraphrase_share=summary.paraphrase_share,
+        reused=summary.reused,
+        reused_share=share,
+        linked=summary.rewritten is not None and share >= min_share,
+    )
 
 
 class RewriteVerifier:
@@ -113,10 +169,7 @@ class RewriteVerifier:
 
     def _links(self, a_text: str, b_text: str) -> bool:
         """Whether the shorter text (by sentences) is a rewritten copy of the other."""
-        if len(split_sentences(a_text)) < len(split_sentences(b_text)):
-            a_text, b_text = b_text, a_text
-        share, is_copy = reused_share(a_text, b_text, self.params)
-        return is_copy and share >= self.min_share
+        return judge(a_text, b_text, self.params, min_share=self.min_share).linked
 
     def __call__(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         scores = self.exact.scores(a, b)

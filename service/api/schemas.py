@@ -23,6 +23,35 @@ class PassageOut(BaseModel):
     words: int = Field(description="Length of the passage in words (as the posted article has it).")
 
 
+class RewriteOut(BaseModel):
+    """The sentence aligner's judgement of a match (asked for with ``rewritten=true``)."""
+
+    copy_side: Literal["query", "match"] = Field(
+        description="Which article was judged as the copy of the other: the one with "
+        "fewer sentences."
+    )
+    rewritten: Literal["verbatim", "light", "heavy"] | None = Field(
+        description="The copy is the other article reworded this much (verbatim, lightly "
+        "or heavily reworded, as an alignment's summary.rewritten); null: not a copy."
+    )
+    paraphrase_share: float = Field(
+        ge=0.0, le=1.0, description="Share of the copy's reused sentences that are paraphrased."
+    )
+    reused: int = Field(
+        description="Sentences of the copy copied or paraphrased (no shared quotations)."
+    )
+    reused_share: float = Field(
+        ge=0.0, le=1.0, description="reused over the copy's sentences of 4 words or more."
+    )
+    linked: bool = Field(
+        description="A copy with reused_share >= 0.3: the pair is one story, as a clustering "
+        "job with rewritten links it, and the verdict is at least syndicated."
+    )
+    model: Literal["lexical", "semantic"] = Field(
+        description="The aligner's pair model (COPYDESK_SEMANTIC)."
+    )
+
+
 class MatchOut(BaseModel):
     id: str
     title: str | None = None
@@ -49,6 +78,12 @@ class MatchOut(BaseModel):
         default=0.0,
         description="Share of the match's words inside the shared passages (0-1): how much "
         "of the match the posted article took.",
+    )
+    rewrite: RewriteOut | None = Field(
+        default=None,
+        description="With rewritten=true: the sentence aligner's judgement of this match "
+        "(the first COPYDESK_REWRITE_PAIRS candidates, see docs/matching.md); null when "
+        "not asked for or not aligned. Approximate: a model's labels.",
     )
 
 

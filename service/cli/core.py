@@ -34,6 +34,7 @@ from service.intake import Rejected, to_article
 from service.model import ArticleIn, EmptyText, Match
 from service.settings import Settings
 from service.storage.index import Index
+from service.storage.query import RewritePass
 from service.storage.server import describe
 
 #: Articles per ``Index.put_many`` call: one pipeline of atomic scripts each.
@@ -109,6 +110,9 @@ def _matches_table(title: str, matches: list[Match]) -> Table:
     table.add_column("verdict", no_wrap=True)
     for name in ("jaccard", "contain.", "reverse", "shared"):
         table.add_column(name, justify="right", no_wrap=True)
+    rewrites = any(m.rewrite for m in matches)
+    if rewrites:
+        table.add_column("rewrite", no_wrap=True)
     extras = [n for n in ("source", "title") if any(getattr(m, n) for m in matches)]
     for name in extras:
         table.add_column(name, style="dim", overflow="fold")
@@ -123,9 +127,21 @@ def _matches_table(title: str, matches: list[Match]) -> Table:
             f"{m.reverse_containment:.3f}",
             # the share of each text inside the shared passages: this one's / the match's
             f"{m.query_share:.0%}/{m.match_share:.0%}",
+            *([_rewrite_cell(m)] if rewrites else []),
             *[(getattr(m, n) or "")[:60] for n in extras],
         )
     return table
+
+
+def _rewrite_cell(m: Match) -> str:
+    """The aligner's judgement in a few words, e.g. ``light, 80% of query``:
+    the degree and how much of the copy (the query or the match) was reused;
+    dim when the pair is not linked (no copy, or under 30 % reused)."""
+    r = m.rewrite
+    if r is None:
+        return ""
+    text = f"{r.rewritten or 'no copy'}, {r.reused_share:.0%} of {r.copy_side}"
+    return text if r.linked else f"[dim]{text}[/]"
 
 
 def _match_json(matches: list[Match]) -> list[dict[str, object]]:
@@ -262,15 +278,25 @@ def match(
     index: IndexOpt = None,
     limit: Annotated[int, typer.Option(help="Most matches to show.")] = 20,
     as_json: Annotated[bool, typer.Option("--json", help="JSON for scripts.")] = False,
+    rewritten: Annotated[
+        bool,
+        typer.Option(
+            "--rewritten",
+            help="Also have the sentence aligner judge the first COPYDESK_REWRITE_PAIRS "
+            "candidates: a reworded copy the shingles miss comes back syndicated "
+            "(~0.1-0.2 s a pair; the model COPYDESK_SEMANTIC picks).",
+        ),
+    ] = False,
 ) -> None:
     """Find the indexed articles that rework FILE's copy, ranked, without storing it."""
     import sys
 
     text = sys.stdin.read() if str(file) == "-" else _read(file)
     settings = settings_from(data_dir, redis_url, index)
+    rewrites = RewritePass.from_settings(settings) if rewritten else None
     with open_index(settings) as idx:
         try:
-            matches = idx.match_text(text, limit=limit)
+            matches = idx.match_text(text, limit=limit, rewrites=rewrites)
         except EmptyText as exc:
             err_console.print(f"[red]error:[/red] {file}: {exc}")
             raise typer.Exit(2) from None

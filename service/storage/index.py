@@ -35,6 +35,7 @@ from service.model import (
     EmptyText,
     Match,
     MatchesUnavailable,
+    MatchRewrite,
     PutResult,
     StoredArticle,
 )
@@ -55,7 +56,17 @@ from service.storage.layout import (
     sig_offset,
     unpack_u32s,
 )
-from service.storage.query import Candidate, parse_candidates, verify, with_passages
+from service.storage.query import (
+    Candidate,
+    RewritePass,
+    judge_match,
+    parse_candidates,
+    rewrite_order,
+    rewritten_matches,
+    score_rows,
+    verify,
+    with_passages,
+)
 from service.storage.script_args import OldVersion
 from shingling import (
     Analysis,
@@ -167,8 +178,11 @@ class Index:
             self.check_config()
 
     # -- writes ----------------------------------------------------------
-    def put(self, article: ArticleIn, *, limit: int = 20) -> PutResult:
-        """Index ``article`` atomically; same id and text again is a no-op."""
+    def put(
+        self, article: ArticleIn, *, limit: int = 20, rewrites: RewritePass | None = None
+    ) -> PutResult:
+        """Index ``article`` atomically; same id and text again is a no-op.
+        ``rewrites``: also have the aligner judge matches (``_matches``)."""
         self._ensure()
         analysis = analyse(article.text, self.config)
         if analysis.empty:
@@ -183,8 +197,9 @@ class Index:
                 old_n = self.keys.number(p, int(cur))
                 meta, old_sig = self._stored_versions([old_n])[old_n]
                 if layout.same_version(meta, doc.fields):
-                    matches = self._query(analysis, exclude={old_n}, limit=limit)
-                    matches = self._located(article.text, matches)
+                    matches = self._query(
+                        article.text, analysis, exclude={old_n}, limit=limit, rewrites=rewrites
+                    )
                     return PutResult(doc.id, "unchanged", matches)
                 old = (int(cur), old_sig)
             n = int(self.client.hincrby(part.meta, layout.META_NEXT_DOC, 1))
@@ -193,8 +208,8 @@ class Index:
                 status: Literal["created", "replaced"] = "replaced" if old else "created"
                 exclude = {self.keys.number(p, n)}
                 try:
-                    matches = self._located(
-                        article.text, self._query(analysis, exclude=exclude, limit=limit)
+                    matches = self._query(
+                        article.text, analysis, exclude=exclude, limit=limit, rewrites=rewrites
                     )
                 except (redis.RedisError, RedisClusterException) as exc:
                     if self.partitions == 1:
@@ -394,15 +409,20 @@ class Index:
             for raw_id, _ in self.client.hscan_iter(part.ids, count=1000):
                 yield raw_id.decode()
 
-    def match_text(self, text: str, *, limit: int = 20) -> list[Match]:
-        """Matches of an unstored text, ranked best first."""
+    def match_text(
+        self, text: str, *, limit: int = 20, rewrites: RewritePass | None = None
+    ) -> list[Match]:
+        """Matches of an unstored text, ranked best first (``rewrites``: also
+        judged by the aligner, ``_matches``)."""
         self._ensure()
         analysis = analyse(text, self.config)
         if analysis.empty:
             raise EmptyText(EMPTY_TEXT)
-        return self._located(text, self._query(analysis, exclude=set(), limit=limit))
+        return self._query(text, analysis, exclude=set(), limit=limit, rewrites=rewrites)
 
-    def matches_of(self, article_id: str, *, limit: int = 20) -> list[Match] | None:
+    def matches_of(
+        self, article_id: str, *, limit: int = 20, rewrites: RewritePass | None = None
+    ) -> list[Match] | None:
         """Matches of a stored article against the rest; None if it is unknown."""
         self._ensure()
         p = self.keys.partition_of(article_id)
@@ -420,8 +440,9 @@ class Index:
             return None
         bands = band_keys(self._signature(raw_sig), self.config)
         query = layout.decode_shingles(hashes, narrative)
-        matches = self._query_narrow(query, bands, unpack_u32s(fps), {n}, limit)
-        return self._located(decode_text(text), matches)
+        return self._matches(
+            decode_text(text), query, bands, unpack_u32s(fps), {n}, limit, rewrites
+        )
 
     def candidates(self, bands: np.ndarray, fingerprints: np.ndarray | None = None) -> Counter[int]:
         """Doc numbers sharing at least one band bucket (or passage fingerprint),
@@ -479,21 +500,37 @@ class Index:
             self._pool = ThreadPoolExecutor(min(self.partitions, 16), "copydesk-query")
         return [row for rows in self._pool.map(ask, range(self.partitions)) for row in rows]
 
-    def _query(self, analysis: Analysis, *, exclude: set[int], limit: int) -> list[Match]:
-        query = narrow(analysis.shingles)
-        return self._query_narrow(query, analysis.bands, analysis.fingerprints, exclude, limit)
-
-    def _query_narrow(
+    def _query(
         self,
+        text: str,
+        analysis: Analysis,
+        *,
+        exclude: set[int],
+        limit: int,
+        rewrites: RewritePass | None,
+    ) -> list[Match]:
+        query = narrow(analysis.shingles)
+        return self._matches(
+            text, query, analysis.bands, analysis.fingerprints, exclude, limit, rewrites
+        )
+
+    def _matches(
+        self,
+        text: str,
         query: Shingles,
         bands: np.ndarray,
         fingerprints: np.ndarray,
         exclude: set[int],
         limit: int,
+        rewrites: RewritePass | None,
     ) -> list[Match]:
         """Candidates (the most shared bands first, then the most shared passage
         fingerprints) with their stored shingle sets and metadata, in one round
-        trip; then ``query.verify``: exact scores, verdicts, ranking."""
+        trip; then exact scores, verdicts, ranking (``query.verify``) and the
+        shared passages of the best (``_located``). With ``rewrites``, the
+        pairs ``query.rewrite_order`` picks are aligned with ``text`` first
+        (their texts in one more round trip) and may change verdict
+        (``query.rewritten_matches``)."""
         passages = self.max_passage_candidates
         rows = self.lookup(
             bands,
@@ -503,7 +540,19 @@ class Index:
             with_docs=True,
             passage_limit=passages,
         )
-        return verify(query, rows, self.thresholds, limit)
+        if rewrites is None or rewrites.pairs == 0:
+            return self._located(text, verify(query, rows, self.thresholds, limit))
+        scored = score_rows(query, rows)
+        todo = rewrite_order(scored, self.thresholds, rewrites)
+        pipe = self.client.pipeline(transaction=False)
+        for i in todo:
+            pipe.hget(self.keys.doc(scored[i][0].number), layout.TEXT)
+        judged: dict[int, MatchRewrite] = {}
+        for i, raw in zip(todo, pipe.execute() if todo else [], strict=True):
+            rewrite = None if raw is None else judge_match(text, decode_text(raw), rewrites)
+            if rewrite is not None:
+                judged[i] = rewrite
+        return self._located(text, rewritten_matches(scored, self.thresholds, judged, limit))
 
     def _located(self, query_text: str, matches: list[Match]) -> list[Match]:
         """``matches`` with their shared passages (``query.with_passages``): the

@@ -19,14 +19,22 @@ matched texts, and hands them to ``verify`` and ``with_passages``.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import replace
-from typing import Any, NamedTuple, cast
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, cast
 
-from service.model import Match
+from service.defaults import DEFAULT_REWRITE_PAIRS
+from service.model import Match, MatchRewrite
 from service.storage.layout import decode_str, decode_text
 from shingling import PipelineConfig, Thresholds, Verdict, compare_packed
+from shingling.align import AlignParams, TooManySentences, params_for
+from shingling.families import LINKING
 from shingling.passages import locate, shared_passages_many
+from shingling.rewrites import MAX_SENTENCES, MIN_SHARE, MIN_SHARED, judge
+from shingling.score import Scores
 from shingling.shingles import Shingles
+
+if TYPE_CHECKING:
+    from service.settings import Settings
 
 VERDICT_RANK = {Verdict.DUPLICATE: 0, Verdict.SYNDICATED: 1, Verdict.PARTIAL: 2}
 
@@ -75,33 +83,133 @@ def rank_key(m: Match) -> tuple[int, float, float, str]:
     return (VERDICT_RANK[m.verdict], -max(m.containment, m.reverse_containment), -m.jaccard, m.id)
 
 
+Scored = tuple[Candidate, Scores]
+
+
+def score_rows(query: Shingles, rows: Sequence[Candidate]) -> list[Scored]:
+    """Exact scores of the candidate ``rows`` (fetched with their doc fields)
+    against the ``query`` shingle set, in one compiled pass."""
+    # A row whose doc was deleted since its band entry was read has no id.
+    found = [r for r in rows if r.id is not None and r.hashes is not None]
+    stored = [(cast(bytes, r.hashes), r.narrative or b"") for r in found]
+    return list(zip(found, compare_packed(query, stored), strict=True))
+
+
+def _match(row: Candidate, scores: Scores, verdict: Verdict, rewrite: MatchRewrite | None) -> Match:
+    return Match(
+        id=cast(bytes, row.id).decode(),
+        title=decode_str(row.title),
+        source=decode_str(row.source),
+        published_at=decode_str(row.published_at),
+        jaccard=scores.jaccard,
+        containment=scores.containment,
+        reverse_containment=scores.reverse_containment,
+        shared_shingles=scores.shared,
+        verdict=verdict,
+        rewrite=rewrite,
+        number=row.number,
+    )
+
+
 def verify(
     query: Shingles, rows: Sequence[Candidate], thresholds: Thresholds, limit: int
 ) -> list[Match]:
     """Exact scores and verdicts of the candidate ``rows`` (fetched with their
     doc fields) against the ``query`` shingle set; the ``limit`` best matches."""
-    # A row whose doc was deleted since its band entry was read has no id.
-    found = [r for r in rows if r.id is not None and r.hashes is not None]
-    stored = [(cast(bytes, r.hashes), r.narrative or b"") for r in found]
-    matches: list[Match] = []
-    for row, scores in zip(found, compare_packed(query, stored), strict=True):
-        verdict = scores.verdict(thresholds)
-        if verdict is None:
-            continue
-        matches.append(
-            Match(
-                id=cast(bytes, row.id).decode(),
-                title=decode_str(row.title),
-                source=decode_str(row.source),
-                published_at=decode_str(row.published_at),
-                jaccard=scores.jaccard,
-                containment=scores.containment,
-                reverse_containment=scores.reverse_containment,
-                shared_shingles=scores.shared,
-                verdict=verdict,
-                number=row.number,
-            )
+    return rewritten_matches(score_rows(query, rows), thresholds, {}, limit)
+
+
+@dataclass(frozen=True)
+class RewritePass:
+    """What a query with ``rewritten=true`` asks for: the sentence aligner's
+    judgement (``shingling.rewrites.judge``) of up to ``pairs`` candidates,
+    with the pair model ``params`` (named ``model``). See ``rewrite_order``
+    for which; ``min_shared``, ``min_share`` and ``max_sentences`` are the
+    clustering job's rewrite pass's (``shingling.rewrites``)."""
+
+    params: AlignParams
+    model: Literal["lexical", "semantic"]
+    pairs: int = DEFAULT_REWRITE_PAIRS
+    max_sentences: int = MAX_SENTENCES
+    min_share: float = MIN_SHARE
+    min_shared: int = MIN_SHARED
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RewritePass:
+        """The pass a service's settings ask for: ``COPYDESK_SEMANTIC``'s pair
+        model, ``COPYDESK_REWRITE_PAIRS`` pairs, texts of at most
+        ``COPYDESK_MAX_ALIGN_SENTENCES`` (and the rewrite pass's 400) sentences."""
+        return cls(
+            params_for(settings.semantic),
+            "semantic" if settings.semantic else "lexical",
+            pairs=settings.rewrite_pairs,
+            max_sentences=min(settings.max_align_sentences, MAX_SENTENCES),
         )
+
+
+def rewrite_order(scored: Sequence[Scored], thresholds: Thresholds, rp: RewritePass) -> list[int]:
+    """Which of ``scored`` to align, at most ``rp.pairs``: first the pairs the
+    shingles do not link (``partial``, or sharing at least ``rp.min_shared``
+    shingles but too few for a verdict), where the aligner can change the
+    verdict; then the linked ones, for their degree; each the larger
+    containment (either way) first."""
+    open_, linked = [], []
+    for i, (_, s) in enumerate(scored):
+        if s.verdict(thresholds) in LINKING:
+            linked.append(i)
+        elif s.shared >= rp.min_shared:
+            open_.append(i)
+
+    def key(i: int) -> tuple[float, int]:
+        s = scored[i][1]
+        return (-max(s.containment, s.reverse_containment), i)
+
+    return (sorted(open_, key=key) + sorted(linked, key=key))[: max(0, rp.pairs)]
+
+
+def judge_match(query_text: str, match_text: str, rp: RewritePass) -> MatchRewrite | None:
+    """The aligner's judgement of one pair (None: a text has more than
+    ``rp.max_sentences`` sentences, and is not aligned)."""
+    try:
+        j = judge(
+            match_text,
+            query_text,
+            rp.params,
+            min_share=rp.min_share,
+            max_sentences=rp.max_sentences,
+        )
+    except TooManySentences:
+        return None
+    return MatchRewrite(
+        copy_side="query" if j.copy == "b" else "match",
+        rewritten=j.rewritten,
+        paraphrase_share=j.paraphrase_share,
+        reused=j.reused,
+        reused_share=j.reused_share,
+        linked=j.linked,
+        model=rp.model,
+    )
+
+
+def rewritten_matches(
+    scored: Sequence[Scored],
+    thresholds: Thresholds,
+    judged: dict[int, MatchRewrite],
+    limit: int,
+) -> list[Match]:
+    """The ``limit`` best matches of ``scored``, ``judged[i]`` the aligner's
+    judgement of ``scored[i]`` where it was asked for. A pair the aligner
+    links (``MatchRewrite.linked``) and the shingles do not is ``syndicated``,
+    as a clustering job with ``rewritten`` treats it; every other verdict is
+    the shingles'."""
+    matches: list[Match] = []
+    for i, (row, scores) in enumerate(scored):
+        verdict = scores.verdict(thresholds)
+        rewrite = judged.get(i)
+        if rewrite is not None and rewrite.linked and verdict not in LINKING:
+            verdict = Verdict.SYNDICATED
+        if verdict is not None:
+            matches.append(_match(row, scores, verdict, rewrite))
     matches.sort(key=rank_key)
     return matches[:limit]
 

@@ -10,7 +10,7 @@ import pytest
 from shingling import PipelineConfig, Thresholds, analyse, compare
 from shingling.align import AlignParams
 from shingling.families import ShingleVerifier, cluster_signatures
-from shingling.rewrites import MAX_SENTENCES, RewriteVerifier, reused_share
+from shingling.rewrites import MAX_SENTENCES, RewriteVerifier, judge, reused_share
 from shingling.score import Verdict
 from tests.conftest import reword
 
@@ -91,3 +91,14 @@ def test_clustering_the_seeds_with_a_rewrite(seed_texts: dict[str, str], rewrite
     families = [set(c.members) for c in result.clusters]
     expected = {"000", "001", "000-reworded"} if rewrites else {"000", "001"}
     assert families == [expected]  # 002-004, independent reports, stay out either way
+
+
+def test_judge_takes_the_text_of_fewer_sentences_as_the_copy(seed_texts: dict[str, str]) -> None:
+    sentences = re.split(r"(?<=\.)\s+", seed_texts["000"])
+    short = reword(" ".join(sentences[:8]))
+    for a, b, side in ((seed_texts["000"], short, "b"), (short, seed_texts["000"], "a")):
+        j = judge(a, b, AlignParams())
+        assert j.copy == side and j.linked and j.rewritten is not None
+        assert j.reused >= 3 and 0.3 <= j.reused_share <= 1.0
+    assert not judge(seed_texts["000"], seed_texts["002"], AlignParams()).linked
+    assert not judge(seed_texts["000"], short, AlignParams(), min_share=1.01).linked

@@ -22,6 +22,7 @@ from service.intake import ID_PATTERN, ArticleBody, Rejected, normalise_id
 from service.model import ArticleIn, EmptyText, Match
 from service.settings import Settings
 from service.storage.listing import list_articles
+from service.storage.query import RewritePass
 
 router = APIRouter(prefix="/articles", tags=["articles"], responses=ERRORS)
 
@@ -36,6 +37,21 @@ ArticleId = Annotated[
 
 def _limit(settings: Settings, limit: int | None) -> int:
     return min(limit or 20, settings.max_results)
+
+
+#: ``?rewritten=true``: the sentence aligner judges the first few matches.
+Rewritten = Annotated[
+    bool,
+    Query(
+        description="Also have the sentence aligner judge the first COPYDESK_REWRITE_PAIRS "
+        "candidates (those the shingles leave below syndicated first): each gets rewrite, "
+        "and a reworded copy the shingles miss comes back syndicated. ~0.1-0.2 s a pair."
+    ),
+]
+
+
+def _rewrites(settings: Settings, rewritten: bool) -> RewritePass | None:
+    return RewritePass.from_settings(settings) if rewritten else None
 
 
 def to_article(body: ArticleBody, settings: Settings) -> ArticleIn:
@@ -71,10 +87,13 @@ def post_article(
     settings: SettingsDep,
     response: Response,
     limit: int | None = Query(default=None, ge=1, le=1000),
+    rewritten: Rewritten = False,
 ) -> PostArticleOut:
     article = to_article(body, settings)
     try:
-        result = index.put(article, limit=_limit(settings, limit))
+        result = index.put(
+            article, limit=_limit(settings, limit), rewrites=_rewrites(settings, rewritten)
+        )
     except EmptyText:
         raise HTTPException(422, _EMPTY) from None
     if result.status != "created":
@@ -121,10 +140,13 @@ def match_article(
     index: IndexDep,
     settings: SettingsDep,
     limit: int | None = Query(default=None, ge=1, le=1000),
+    rewritten: Rewritten = False,
 ) -> MatchesOut:
     article = to_article(body, settings)
     try:
-        matches = index.match_text(article.text, limit=_limit(settings, limit))
+        matches = index.match_text(
+            article.text, limit=_limit(settings, limit), rewrites=_rewrites(settings, rewritten)
+        )
     except EmptyText:
         raise HTTPException(422, _EMPTY) from None
     return MatchesOut(matches=_out(matches))
@@ -152,8 +174,11 @@ def get_matches(
     settings: SettingsDep,
     article_id: ArticleId,
     limit: int | None = Query(default=None, ge=1, le=1000),
+    rewritten: Rewritten = False,
 ) -> MatchesOut:
-    matches = index.matches_of(article_id, limit=_limit(settings, limit))
+    matches = index.matches_of(
+        article_id, limit=_limit(settings, limit), rewrites=_rewrites(settings, rewritten)
+    )
     if matches is None:
         raise _unknown(article_id)
     return MatchesOut(matches=_out(matches))

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from service.cli import app
 from service.devservers import RedisProcess
-from tests.conftest import SEEDS
+from tests.conftest import SEEDS, reword
 
 runner = CliRunner()
 
@@ -75,6 +75,21 @@ def test_match_table(url: str) -> None:
     res = runner.invoke(app, ["match", str(next(SEEDS.glob("000_*.txt"))), "--redis-url", url])
     assert res.exit_code == 0 and "syndicated" in res.output
     assert "shared" in res.output and "%/" in res.output
+
+
+def test_match_rewritten_judges_a_reworded_copy(url: str, tmp_path: Path) -> None:
+    source = next(SEEDS.glob("000_*.txt"))
+    runner.invoke(app, ["ingest", str(source), "--redis-url", url, "-q"])
+    copy = tmp_path / "copy.txt"
+    copy.write_text(reword(source.read_text(encoding="utf-8")), encoding="utf-8")
+    args = ["match", str(copy), "--redis-url", url, "--json"]
+    (plain,) = json.loads(runner.invoke(app, args).output)["matches"]
+    assert (plain["verdict"], plain["rewrite"]) == ("partial", None)
+    (judged,) = json.loads(runner.invoke(app, [*args, "--rewritten"]).output)["matches"]
+    assert judged["verdict"] == "syndicated" and judged["rewrite"]["linked"]
+    assert judged["rewrite"]["copy_side"] == "query"
+    table = runner.invoke(app, ["match", str(copy), "--redis-url", url, "--rewritten"])
+    assert table.exit_code == 0 and "rewrite" in table.output and "of query" in table.output
 
 
 def test_unreachable_redis_is_a_clear_error() -> None:

@@ -3,17 +3,27 @@ shared passages, without Redis."""
 
 from __future__ import annotations
 
-from service.model import Match
+from dataclasses import replace
+
+from service.model import Match, MatchRewrite
 from service.storage import layout
 from service.storage.query import (
     Candidate,
+    RewritePass,
+    judge_match,
     parse_candidates,
     rank_key,
+    rewrite_order,
+    rewritten_matches,
+    score_rows,
     verify,
     with_passages,
 )
 from shingling import PipelineConfig, Thresholds, Verdict, analyse
+from shingling.align import AlignParams
+from shingling.score import Scores
 from shingling.shingles import narrow, pack
+from tests.conftest import reword
 
 CONFIG = PipelineConfig()
 BASE = (
@@ -85,3 +95,62 @@ def test_with_passages_locates_what_it_has_the_text_of() -> None:
     assert out[0].passages and out[0].query_share == 1.0 and out[0].match_share == 1.0
     assert out[1] is ms[1] and out[2] is ms[2]  # removed since; not located
     assert with_passages(BASE, [], [], CONFIG) == []
+
+
+RP = RewritePass(AlignParams(), "lexical", pairs=3)
+
+
+def _scored(number: int, containment: float, shared: int) -> tuple[Candidate, Scores]:
+    row = Candidate(number, 1, 0, f"d{number}".encode(), None, None, None, b"", b"")
+    return row, Scores(0.1, containment, 0.0, shared, shared)  # no quotations
+
+
+def test_rewrite_order_takes_what_the_shingles_leave_apart_first() -> None:
+    scored = [
+        _scored(0, 0.5, 40),  # syndicated by its shingles
+        _scored(1, 0.1, 10),  # partial
+        _scored(2, 0.2, 4),  # too few shingles for a verdict, enough to align
+        _scored(3, 0.9, 2),  # below min_shared: never aligned
+        _scored(4, 0.6, 50),  # syndicated
+    ]
+    assert rewrite_order(scored, Thresholds(), RP) == [2, 1, 4]
+    assert rewrite_order(scored, Thresholds(), replace(RP, pairs=10)) == [2, 1, 4, 0]
+    assert rewrite_order(scored, Thresholds(), replace(RP, pairs=0)) == []
+
+
+def _judged(linked: bool) -> MatchRewrite:
+    return MatchRewrite("query", "light" if linked else None, 0.5, 6, 0.6, linked, "lexical")
+
+
+def test_a_linked_rewrite_is_syndicated_and_an_unlinked_one_keeps_its_verdict() -> None:
+    scored = [_scored(1, 0.1, 10), _scored(2, 0.2, 4), _scored(3, 0.25, 5), _scored(4, 0.5, 40)]
+    judged = {0: _judged(True), 1: _judged(True), 2: _judged(False), 3: _judged(False)}
+    out = {m.id: m for m in rewritten_matches(scored, Thresholds(), judged, limit=10)}
+    assert {k: str(m.verdict) for k, m in out.items()} == {
+        "d1": "syndicated",  # partial by shingles, linked by the aligner
+        "d2": "syndicated",  # no verdict by shingles, linked
+        "d4": "syndicated",  # the shingles' own verdict, whatever the aligner says
+    }  # d3: below partial and not linked: no match
+    assert out["d1"].rewrite == judged[0] and out["d4"].rewrite == judged[3]
+    plain = rewritten_matches(scored, Thresholds(), {}, limit=10)
+    assert [(m.id, str(m.verdict), m.rewrite) for m in plain] == [
+        ("d4", "syndicated", None),
+        ("d1", "partial", None),
+    ]
+
+
+def test_judge_match_finds_the_reworded_copy_and_not_the_independent_report(
+    seed_texts: dict[str, str],
+) -> None:
+    copy = judge_match(reword(seed_texts["000"]), seed_texts["000"], RP)
+    assert copy is not None and copy.linked and copy.rewritten is not None
+    assert copy.copy_side == "query" and copy.reused_share >= 0.3 and copy.model == "lexical"
+    other = judge_match(seed_texts["002"], seed_texts["000"], RP)
+    assert other is not None and not other.linked
+    assert judge_match(seed_texts["001"], seed_texts["000"], replace(RP, max_sentences=3)) is None
+
+
+def test_score_rows_leaves_out_rows_deleted_since() -> None:
+    query = narrow(analyse(BASE, CONFIG).shingles)
+    scored = score_rows(query, [_row(2, BASE, "same"), Candidate(4, 9, 0)])
+    assert [(row.number, s.jaccard) for row, s in scored] == [(2, 1.0)]

@@ -149,3 +149,62 @@ def test_scraped_text_with_nul_and_control_characters_is_accepted(api: TestClien
     assert stored["text"] == "The minister said on Friday\tthat talks\nwould resume in the spring. "
     assert stored["title"] == "A title"
     assert len(stored["text"]) == len(text)
+
+
+def test_rewritten_true_finds_a_reworded_copy_the_shingles_call_partial(
+    api: TestClient, seed_texts: dict[str, str]
+) -> None:
+    from tests.conftest import reword
+
+    for k in ("000", "001"):
+        _post(api, id=k, text=seed_texts[k])
+    copy = {"text": reword(seed_texts["000"])}
+    plain = {m["id"]: m for m in api.post("/articles/match", json=copy).json()["matches"]}
+    assert plain["000"]["verdict"] == "partial" and plain["000"]["rewrite"] is None
+    r = api.post("/articles/match", params={"rewritten": "true"}, json=copy)
+    assert r.status_code == 200
+    found = {m["id"]: m for m in r.json()["matches"]}
+    assert found["000"]["verdict"] == "syndicated"
+    rewrite = found["000"]["rewrite"]
+    assert rewrite["linked"] and rewrite["rewritten"] is not None
+    assert (rewrite["copy_side"], rewrite["model"]) == ("query", "lexical")
+    assert rewrite["reused_share"] >= 0.3 and rewrite["reused"] >= 3
+    assert api.get("/readyz").json()["articles"] == 2  # match stores nothing
+    stored = _post(api, id="copy", text=copy["text"])
+    assert {m["id"]: m["verdict"] for m in stored.json()["matches"]}["000"] == "partial"
+    back = api.get("/articles/000/matches", params={"rewritten": "true"}).json()["matches"]
+    assert {m["id"]: m["verdict"] for m in back}["copy"] == "syndicated"
+
+
+def test_rewritten_true_does_not_make_same_event_reports_a_copy(
+    api: TestClient, seed_texts: dict[str, str]
+) -> None:
+    for k in ("000", "001"):
+        _post(api, id=k, text=seed_texts[k])
+    for k in ("002", "003", "004"):
+        r = api.post(
+            "/articles", params={"rewritten": "true"}, json={"id": k, "text": seed_texts[k]}
+        )
+        assert r.status_code == 201
+        for m in r.json()["matches"]:
+            assert m["verdict"] == "partial", (k, m["id"])
+            assert m["rewrite"] is None or not m["rewrite"]["linked"]
+
+
+def test_rewrite_pairs_zero_turns_the_pass_off(
+    settings,
+    redis_client,
+    seed_texts: dict[str, str],  # type: ignore[no-untyped-def]
+) -> None:
+    from service.api import create_app
+    from tests.conftest import reword
+
+    off = settings.model_copy(update={"rewrite_pairs": 0})
+    with TestClient(create_app(off, client=redis_client)) as api:
+        _post(api, id="000", text=seed_texts["000"])
+        r = api.post(
+            "/articles/match",
+            params={"rewritten": "true"},
+            json={"text": reword(seed_texts["000"])},
+        )
+    assert [(m["verdict"], m["rewrite"]) for m in r.json()["matches"]] == [("partial", None)]
