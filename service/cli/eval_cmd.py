@@ -327,6 +327,21 @@ def retrieval(
         bool, typer.Option("--bands-only", help="LSH bands alone (no passage fingerprints).")
     ] = False,
     limit: Annotated[int, typer.Option(help="Matches asked for per query.")] = 50,
+    rewritten: Annotated[
+        bool,
+        typer.Option(
+            "--rewritten",
+            help="Query as rewritten=true does: the sentence aligner also judges the "
+            "first --rewrite-pairs candidates of each query.",
+        ),
+    ] = False,
+    semantic: SemanticOpt = None,
+    rewrite_pairs: Annotated[
+        int | None,
+        typer.Option(
+            min=1, max=50, help="With --rewritten: pairs judged a query (COPYDESK_REWRITE_PAIRS)."
+        ),
+    ] = None,
     data_dir: Annotated[
         Path | None, typer.Option(help="Keep the throw-away index here (default: a temp dir).")
     ] = None,
@@ -352,6 +367,7 @@ def retrieval(
         settings = settings_from(data_dir or Path(tmp), None, "retrieval")
         if bands_only:
             settings = settings.model_copy(update={"max_passage_candidates": 0})
+        rewrites = _rewrite_pass(settings, semantic, rewrite_pairs) if rewritten else None
         with open_index(settings) as idx, Progress(console=err_console, transient=True) as bar:
             if idx.count():
                 err_console.print(
@@ -367,14 +383,31 @@ def retrieval(
             queries = len({p.susp for p in pairs})
             task = bar.add_task("querying", total=queries)
             subsets, coverage, queries = ev.evaluate(
-                idx, pairs, limit=limit, progress=lambda k: bar.advance(task, k)
-            )
+                idx, pairs, limit=limit, rewrites=rewrites,
+                progress=lambda k: bar.advance(task, k),
+            )  # fmt: skip
             timings["queries"] = time.perf_counter() - t
-    report = ev.Report(n, queries, fold, not bands_only, subsets, coverage, timings)
+    report = ev.Report(
+        n, queries, fold, not bands_only, subsets, coverage, timings,
+        rewritten=rewrites.model if rewrites else None,
+    )  # fmt: skip
     if as_json:
         typer.echo(json.dumps(report.to_dict(), indent=2))
         return
     typer.echo(f"{ev.markdown(report)}\nOn {_machine()}, {datetime.now(UTC):%Y-%m-%d}.")
+
+
+def _rewrite_pass(settings: Any, semantic: bool | None, pairs: int | None) -> Any:
+    """The ``rewritten=true`` pass a service with ``settings`` would run, with
+    the pair model and pair count the options override."""
+    from service.storage.query import RewritePass
+
+    update: dict[str, object] = {}
+    if semantic is not None:
+        update["semantic"] = semantic
+    if pairs is not None:
+        update["rewrite_pairs"] = pairs
+    return RewritePass.from_settings(settings.model_copy(update=update))
 
 
 def register(app: typer.Typer, eval_app: typer.Typer) -> None:

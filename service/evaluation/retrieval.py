@@ -11,6 +11,11 @@ the paired source must not come back as ``syndicated`` or ``duplicate``.
 
 ``fold`` splits the pairs by the suspicious document's number (even / odd):
 tune on one half, report the other (docs/matching.md does).
+
+With ``rewrites`` (``--rewritten``), each query also has the sentence aligner
+judge its first candidates (``rewritten=true`` on the API): each tally then
+counts the pairs the aligner judged and those it ``linked`` (a reworded copy,
+reported ``syndicated`` even where the shingles say ``partial`` or nothing).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from service.evaluation.pan import SUBSETS, Fold, Pair, in_fold, load
 from service.evaluation.pan import _read as pan_read
 from service.model import ArticleIn, Match
 from service.storage.index import Index
+from service.storage.query import RewritePass
 from shingling.normalise import scrub_controls
 
 #: Coverage buckets, as the issue tracker's measurement names them.
@@ -35,6 +41,17 @@ class Tally:
     pairs: int = 0
     found: int = 0
     verdicts: Counter[str] = field(default_factory=Counter)
+    judged: int = 0  # found pairs the aligner judged (``rewrites`` only)
+    linked: int = 0  # ... and called a reworded copy
+
+    def add(self, m: Match | None) -> None:
+        """Count one pair whose source came back as ``m`` (None: not at all)."""
+        self.pairs += 1
+        self.found += m is not None
+        self.verdicts[str(m.verdict) if m else "none"] += 1
+        if m is not None and m.rewrite is not None:
+            self.judged += 1
+            self.linked += m.rewrite.linked
 
     @property
     def recall(self) -> float:
@@ -50,6 +67,7 @@ class Report:
     subsets: dict[str, Tally]
     coverage: dict[str, dict[str, Tally]]  # subset -> bucket -> tally
     timings: dict[str, float] = field(default_factory=dict)
+    rewritten: str | None = None  # the pair model of the rewrite pass, if one ran
 
     def to_dict(self) -> dict[str, object]:
         """Plain JSON data (``dataclasses.asdict`` would turn each Counter's
@@ -57,13 +75,15 @@ class Report:
 
         def tally(t: Tally) -> dict[str, object]:
             return {"pairs": t.pairs, "found": t.found, "recall": t.recall,
-                    "verdicts": dict(t.verdicts)}  # fmt: skip
+                    "verdicts": dict(t.verdicts), "judged": t.judged,
+                    "linked": t.linked}  # fmt: skip
 
         return {
             "sources": self.sources,
             "queries": self.queries,
             "fold": self.fold,
             "passages": self.passages,
+            "rewritten": self.rewritten,
             "subsets": {k: tally(t) for k, t in self.subsets.items()},
             "coverage": {k: {b: tally(t) for b, t in v.items()} for k, v in self.coverage.items()},
             "timings": self.timings,
@@ -126,9 +146,11 @@ def evaluate(
     pairs: Sequence[Pair],
     *,
     limit: int = 50,
+    rewrites: RewritePass | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> tuple[dict[str, Tally], dict[str, dict[str, Tally]], int]:
-    """Query with each suspicious document once; tally every pair."""
+    """Query with each suspicious document once (``rewrites``: judged by the
+    aligner too, as ``rewritten=true`` does); tally every pair."""
     by_susp: dict[Path, list[Pair]] = defaultdict(list)
     for p in pairs:
         by_susp[p.susp].append(p)
@@ -136,13 +158,12 @@ def evaluate(
     buckets: dict[str, dict[str, Tally]] = defaultdict(lambda: defaultdict(Tally))
     for susp, its_pairs in by_susp.items():
         text = read(susp)
-        matches: dict[str, Match] = {m.id: m for m in index.match_text(text, limit=limit)}
+        found = index.match_text(text, limit=limit, rewrites=rewrites)
+        matches: dict[str, Match] = {m.id: m for m in found}
         for p in its_pairs:
             m = matches.get(p.src.stem)
-            for tally in (subsets[p.subset], buckets[p.subset][bucket(coverage(p, len(text)))]):
-                tally.pairs += 1
-                tally.found += m is not None
-                tally.verdicts[str(m.verdict) if m else "none"] += 1
+            subsets[p.subset].add(m)
+            buckets[p.subset][bucket(coverage(p, len(text)))].add(m)
         if progress is not None:
             progress(1)
     return dict(subsets), {k: dict(v) for k, v in buckets.items()}, len(by_susp)
@@ -151,18 +172,22 @@ def evaluate(
 def markdown(report: Report) -> str:
     """The report as Markdown tables (as pasted into docs/matching.md)."""
     mode = "bands + passage fingerprints" if report.passages else "LSH bands only"
+    if report.rewritten:
+        mode += f", rewritten=true ({report.rewritten} pair model)"
+    extra = " judged | linked |" if report.rewritten else ""
     out = [
         f"Retrieval, {mode}: {report.sources} sources indexed, {report.queries} queries, "
         f"fold {report.fold}",
         "",
-        "| subset | pairs | found (recall) | duplicate | syndicated | partial |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| subset | pairs | found (recall) | duplicate | syndicated | partial |" + extra,
+        "|---|---:|---:|---:|---:|---:|" + "---:|" * (2 if report.rewritten else 0),
     ]
     for name in sorted(report.subsets):
         t = report.subsets[name]
         out.append(
             f"| {name} | {t.pairs} | {t.recall:.3f} | {t.verdicts['duplicate']} | "
             f"{t.verdicts['syndicated']} | {t.verdicts['partial']} |"
+            + (f" {t.judged} | {t.linked} |" if report.rewritten else "")
         )
     out += ["", "| subset | " + " | ".join(b for *_, b in BUCKETS) + " |", "|---|---|---|---|"]
     for name in sorted(report.coverage):

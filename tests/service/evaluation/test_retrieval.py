@@ -86,3 +86,54 @@ def test_coverage_buckets() -> None:
 def test_a_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["eval", "retrieval", str(tmp_path)])
     assert result.exit_code == 2 and "not a PAN 2013 corpus" in result.output
+
+
+def write_reworded_corpus(root: Path, seeds: dict[str, str]) -> None:
+    """Seed 000 reworded (every fourth long word replaced) as the suspicious
+    text of its source; seed 004 against 002, two reports of one event."""
+    from tests.conftest import reword
+
+    for d in ("src", "susp", *pan.SUBSETS):
+        (root / d).mkdir(parents=True)
+    for i, k in ((1, "000"), (2, "002"), (3, "003")):
+        (root / "src" / f"source-document{i:05d}.txt").write_text(seeds[k])
+    copy = reword(seeds["000"])
+    (root / "susp" / "suspicious-document00001.txt").write_text(copy)
+    (
+        root / "03-random-obfuscation" / "suspicious-document00001-source-document00001.xml"
+    ).write_text(_xml("suspicious-document00001", [(0, len(copy))]))
+    (root / "susp" / "suspicious-document00003.txt").write_text(seeds["004"])
+    (root / "01-no-plagiarism" / "suspicious-document00003-source-document00002.xml").write_text(
+        _xml("suspicious-document00003", [])
+    )
+
+
+def test_rewritten_counts_the_reworded_copies_the_aligner_links(
+    tmp_path: Path, seed_texts: dict[str, str]
+) -> None:
+    write_reworded_corpus(tmp_path, seed_texts)
+    plain = _run(tmp_path)
+    random = plain["subsets"]["03-random-obfuscation"]
+    assert plain["rewritten"] is None and random["judged"] == 0
+    assert random["verdicts"].get("syndicated", 0) == 0  # the shingles: partial at most
+    judged = _run(tmp_path, "--rewritten", "--lexical")
+    assert judged["rewritten"] == "lexical"
+    random = judged["subsets"]["03-random-obfuscation"]
+    assert random["verdicts"] == {"syndicated": 1}
+    assert random["judged"] == random["linked"] == 1
+    negative = judged["subsets"]["01-no-plagiarism"]
+    assert negative["linked"] == 0
+    assert not {"syndicated", "duplicate"} & set(negative["verdicts"])
+
+
+def test_rewritten_markdown_has_the_aligner_columns(
+    tmp_path: Path, seed_texts: dict[str, str]
+) -> None:
+    write_reworded_corpus(tmp_path, seed_texts)
+    result = CliRunner().invoke(
+        app, ["eval", "retrieval", str(tmp_path), "--rewritten", "--rewrite-pairs", "2"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "rewritten=true (lexical pair model)" in result.stdout
+    row = next(line for line in result.stdout.splitlines() if "03-random" in line)
+    assert row.rstrip().endswith("| 1 | 1 |")
