@@ -50,6 +50,7 @@ from service.model import EmptyText, Match, StoredArticle
 from service.settings import Settings
 from service.storage.index import Index
 from service.storage.listing import list_articles
+from service.storage.query import RewritePass
 from service.web import inline, page_policy
 from shingling.align import align, params_for
 from shingling.passages import shared_passages
@@ -343,9 +344,14 @@ _CHECK_FIELDS = ("text", "html", "title", "source", "url", "published_at")
 
 
 def _home(settings: Settings, status: int = 200, error: str | None = None, **form: str) -> Response:
-    values = {k: form.get(k, "") for k in (*_CHECK_FIELDS, "kind", "id", "add")}
+    values = {k: form.get(k, "") for k in (*_CHECK_FIELDS, "kind", "id", "add", "rewritten")}
     return _page(
-        "home.html", status, form=values, error=error, needs_key=settings.api_key is not None
+        "home.html",
+        status,
+        form=values,
+        error=error,
+        needs_key=settings.api_key is not None,
+        rewrite_pairs=settings.rewrite_pairs,
     )
 
 
@@ -385,6 +391,7 @@ async def check(request: Request) -> Response:
         "text": form.get("body", ""),
         "kind": form.get("kind", "text"),
         "add": form.get("add", ""),
+        "rewritten": form.get("rewritten", ""),
     }
     try:
         body = _article_body(form)
@@ -403,12 +410,16 @@ async def check(request: Request) -> Response:
             **keep,
         )
     limit = settings.max_results
+    wanted = form.get("rewritten") == "on" and settings.rewrite_pairs > 0
+    rewrites = RewritePass.from_settings(settings) if wanted else None
     try:
         if add:
-            result = await run_in_threadpool(index.put, article, limit=limit)
+            result = await run_in_threadpool(index.put, article, limit=limit, rewrites=rewrites)
             added, matches = (result.id, result.status), result.matches
         else:
-            matches = await run_in_threadpool(index.match_text, article.text, limit=limit)
+            matches = await run_in_threadpool(
+                index.match_text, article.text, limit=limit, rewrites=rewrites
+            )
             added = None
     except EmptyText:
         return _home(
@@ -424,6 +435,7 @@ async def check(request: Request) -> Response:
         matches=rows,
         added=added,
         words=len(article.text.split()),
+        rewritten=rewrites is not None,
     )
 
 

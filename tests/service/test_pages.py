@@ -87,6 +87,36 @@ def test_check_lists_matches_with_scores_and_passages(
     assert api.get("/articles/nope").status_code == 404  # nothing was stored
 
 
+def test_check_can_look_for_reworded_copies(api: TestClient, seed_texts: dict[str, str]) -> None:
+    """The "Look for reworded copies" box runs rewritten=true: a reworded 000
+    the shingles call partial comes back syndicated, with the aligner's line."""
+    _seed(api, seed_texts)
+    assert 'name="rewritten"' in _html(api.get("/"))
+    data = {"body": reword(seed_texts["000"]), "kind": "text"}
+    plain = _html(_form(api, "/check", data))
+    assert 'data-id="ani-000" data-verdict="partial"' in plain and 'class="rewrite' not in plain
+    page = _html(_form(api, "/check", data | {"rewritten": "on"}))
+    assert 'data-id="ani-000" data-verdict="syndicated"' in page
+    card = page[page.index('data-id="ani-000"') :].split("</li>", 1)[0]
+    assert 'data-linked="yes"' in card
+    assert re.search(r"this text is a <strong>(verbatim|lightly rewritten|heavily rewritten)", card)
+    assert "reported syndicated" in card and "lexical model" in card
+
+
+def test_check_hides_the_reworded_box_when_the_pass_is_off(
+    settings: Any, redis_client: Any, seed_texts: dict[str, str]
+) -> None:
+    from service.api import create_app
+
+    off = settings.model_copy(update={"rewrite_pairs": 0})
+    with TestClient(create_app(off, client=redis_client)) as api:
+        assert 'name="rewritten"' not in _html(api.get("/"))
+        _seed(api, seed_texts)
+        data = {"body": reword(seed_texts["000"]), "kind": "text", "rewritten": "on"}
+        page = _html(_form(api, "/check", data))  # a stale form's box is ignored
+    assert 'data-id="ani-000" data-verdict="partial"' in page and 'class="rewrite' not in page
+
+
 def test_check_takes_a_web_page(api: TestClient, seed_texts: dict[str, str]) -> None:
     _seed(api, seed_texts)
     paragraphs = "".join(f"<p>{p}</p>" for p in seed_texts["001"].split("\n\n") if p.strip())

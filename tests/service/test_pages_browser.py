@@ -136,6 +136,35 @@ def test_check_page(browser: Any, seeded: str, seed_texts: dict[str, str], tmp_p
         page.close()
 
 
+def test_check_page_finds_a_reworded_copy(
+    browser: Any, seeded: str, seed_texts: dict[str, str], tmp_path: Path
+) -> None:
+    """Tick "Look for reworded copies", paste a reworded 000: the card says
+    syndicated with the aligner's line, where an unticked check says partial."""
+    from tests.conftest import reword
+
+    for width in WIDTHS:
+        page = _page(browser, width)
+        page.goto(f"{seeded}/")
+        page.get_by_label("Article").fill(reword(seed_texts["000"]))
+        page.get_by_role("button", name="Check").click()
+        card = page.locator('li.match[data-id="ani-000"]')
+        expect(card.locator(".verdict")).to_have_text("partial")
+        expect(card.locator("p.rewrite")).to_have_count(0)
+        page.go_back()
+        box = page.get_by_label("Look for reworded copies")
+        box.check()
+        page.get_by_role("button", name="Check").click()
+        expect(card.locator(".verdict")).to_have_text("syndicated")
+        line = card.locator("p.rewrite")
+        expect(line).to_have_attribute("data-linked", "yes")
+        expect(line).to_contain_text(re.compile(r"this text is a (verbatim|\w+ly rewritten) copy"))
+        expect(line).to_contain_text("reported syndicated")
+        _shot(page, f"check-rewritten-{width}", tmp_path)
+        assert page.csp_refusals == []
+        page.close()
+
+
 def test_side_by_side_page(browser: Any, seeded: str, tmp_path: Path) -> None:
     """The stored pair's page: scores, passages, links back, a column toggle at phone
     width that works without JavaScript, and an HTML 404 for an unknown id."""
