@@ -153,7 +153,7 @@ def pan(
         typer.Option(
             help="Pair model: lexical, semantic (lexical + static embeddings, "
             "shingling/data/pair_model.json), or both, side by side. Unset: "
-            "--semantic/--lexical, else COPYDESK_SEMANTIC (default lexical).",
+            "--semantic/--lexical, else COPYDESK_SEMANTIC (default semantic).",
             show_default=False,
         ),
     ] = None,
@@ -351,9 +351,7 @@ def retrieval(
     per coverage bucket, and false positives on 01-no-plagiarism."""
     import tempfile
 
-    from rich.progress import Progress
-
-    from service.cli.common import open_index, settings_from
+    from service.cli.common import settings_from
     from service.evaluation import retrieval as ev
 
     _check_fold(fold)
@@ -362,39 +360,52 @@ def retrieval(
     except (OSError, ValueError) as exc:
         _fail(str(exc))
     sources = sorted((path / "src").glob("*.txt"))
-    timings: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="copydesk-retrieval-") as tmp:
         settings = settings_from(data_dir or Path(tmp), None, "retrieval")
         if bands_only:
             settings = settings.model_copy(update={"max_passage_candidates": 0})
         rewrites = _rewrite_pass(settings, semantic, rewrite_pairs) if rewritten else None
-        with open_index(settings) as idx, Progress(console=err_console, transient=True) as bar:
-            if idx.count():
-                err_console.print(
-                    f"[red]error:[/red] index 'retrieval' in {settings.data_dir} already holds "
-                    f"{idx.count()} articles; pass an empty --data-dir"
-                )
-                raise typer.Exit(2)
-            t = time.perf_counter()
-            task = bar.add_task("indexing sources", total=len(sources))
-            n = ev.index_sources(idx, sources, lambda k: bar.advance(task, k))
-            timings["index"] = time.perf_counter() - t
-            t = time.perf_counter()
-            queries = len({p.susp for p in pairs})
-            task = bar.add_task("querying", total=queries)
-            subsets, coverage, queries = ev.evaluate(
-                idx, pairs, limit=limit, rewrites=rewrites,
-                progress=lambda k: bar.advance(task, k),
-            )  # fmt: skip
-            timings["queries"] = time.perf_counter() - t
-    report = ev.Report(
-        n, queries, fold, not bands_only, subsets, coverage, timings,
-        rewritten=rewrites.model if rewrites else None,
-    )  # fmt: skip
+        report = _retrieval_run(settings, sources, pairs, limit, rewrites)
+    report.fold = fold
     if as_json:
         typer.echo(json.dumps(report.to_dict(), indent=2))
         return
     typer.echo(f"{ev.markdown(report)}\nOn {_machine()}, {datetime.now(UTC):%Y-%m-%d}.")
+
+
+def _retrieval_run(
+    settings: Any, sources: list[Path], pairs: Any, limit: int, rewrites: Any
+) -> Any:
+    """Index ``sources`` into an empty index, post each suspicious text of
+    ``pairs``: the report (fold left for the caller), with its timings."""
+    from rich.progress import Progress
+
+    from service.cli.common import open_index
+    from service.evaluation import retrieval as ev
+
+    timings: dict[str, float] = {}
+    with open_index(settings) as idx, Progress(console=err_console, transient=True) as bar:
+        if idx.count():
+            err_console.print(
+                f"[red]error:[/red] index 'retrieval' in {settings.data_dir} already holds "
+                f"{idx.count()} articles; pass an empty --data-dir"
+            )
+            raise typer.Exit(2)
+        t = time.perf_counter()
+        task = bar.add_task("indexing sources", total=len(sources))
+        n = ev.index_sources(idx, sources, lambda k: bar.advance(task, k))
+        timings["index"] = time.perf_counter() - t
+        t = time.perf_counter()
+        task = bar.add_task("querying", total=len({p.susp for p in pairs}))
+        subsets, coverage, queries = ev.evaluate(
+            idx, pairs, limit=limit, rewrites=rewrites, progress=lambda k: bar.advance(task, k)
+        )
+        timings["queries"] = time.perf_counter() - t
+    passages = settings.max_passage_candidates > 0
+    return ev.Report(
+        n, queries, "all", passages, subsets, coverage, timings,
+        rewritten=rewrites.model if rewrites else None,
+    )  # fmt: skip
 
 
 def _rewrite_pass(settings: Any, semantic: bool | None, pairs: int | None) -> Any:
