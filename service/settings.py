@@ -104,7 +104,7 @@ class Settings(BaseSettings):
     )
     retention_days: float | None = Field(default=None, gt=0)
     semantic: bool = Field(
-        default=False,
+        default=True,
         description="Align with the semantic signal (wordllama embeddings) beside the "
         "lexical features; off: lexical only (docs/quality.md compares the two).",
     )

@@ -39,6 +39,7 @@ from service.storage.index import Index
 from service.storage.server import StoreUnavailable, describe, open_redis
 from service.web import page_policy
 from shingling.pipeline import warm_up
+from shingling.semantic import embed
 
 log = logging.getLogger("copydesk.api")
 
@@ -112,6 +113,22 @@ def _validation_detail(exc: RequestValidationError) -> tuple[int, str]:
     return 422, ("; ".join(parts) or "invalid request") + hint
 
 
+def _warm(index: Index, settings: Settings) -> None:
+    """Compile the text kernels and load the pair model's weights before the
+    first request, so that it does not wait for them."""
+    started = time.monotonic()
+    warm_up(index.config)
+    if (took := time.monotonic() - started) > 2:
+        log.info("compiled the text kernels in %.0f s (once per install)", took)
+    if settings.semantic:
+        started = time.monotonic()
+        embed(["copydesk"])
+        log.info(
+            "loaded the semantic pair model in %.1f s (COPYDESK_SEMANTIC=0: lexical only)",
+            time.monotonic() - started,
+        )
+
+
 def create_app(settings: Settings, *, client: redis.Redis | None = None) -> FastAPI:
     """The API for ``settings``; with ``client``, use that Redis instead of opening one."""
 
@@ -133,10 +150,7 @@ def create_app(settings: Settings, *, client: redis.Redis | None = None) -> Fast
                     exc,
                 )
             stack.enter_context(retention.running(app.state.index, settings.retention_days))
-            started = time.monotonic()
-            warm_up(app.state.index.config)
-            if (took := time.monotonic() - started) > 2:
-                log.info("compiled the text kernels in %.0f s (once per install)", took)
+            _warm(app.state.index, settings)
             log.info("copydesk ready on %s, index '%s'", describe(settings), settings.index)
             yield
 

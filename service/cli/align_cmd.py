@@ -30,13 +30,14 @@ STYLES = {
     "added": "on #173d22",
     "omitted": "dim",
 }
-#: ``--semantic/--lexical``: unset, ``COPYDESK_SEMANTIC`` decides (lexical by default).
+#: ``--semantic/--lexical``: unset, ``COPYDESK_SEMANTIC`` decides (semantic by default;
+#: ``COPYDESK_SEMANTIC=0`` for lexical only).
 SemanticOpt = Annotated[
     bool | None,
     typer.Option(
         "--semantic/--lexical",
         help="Pair model: lexical + static embeddings, or lexical only "
-        "(env COPYDESK_SEMANTIC; default lexical).",
+        "(env COPYDESK_SEMANTIC; default semantic; 0 for lexical only).",
         show_default=False,
     ),
 ]

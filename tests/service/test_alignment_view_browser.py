@@ -166,8 +166,17 @@ def test_context_sentences_are_marked_with_the_semantic_model(
 
 
 def test_the_lexical_page_says_lexical_evidence_only(
-    live_server: str, browser: Browser, seed_texts: dict[str, str]
+    settings: Settings, redis_client: redis.Redis, browser: Browser, seed_texts: dict[str, str]
 ) -> None:
+    """With COPYDESK_SEMANTIC=0 (lexical only)."""
+    from service.api import create_app
+
+    lexical_only = settings.model_copy(update={"semantic": False})
+    with serve(create_app(lexical_only, client=redis_client)) as url:
+        _check_lexical_page(url, browser, seed_texts)
+
+
+def _check_lexical_page(live_server: str, browser: Browser, seed_texts: dict[str, str]) -> None:
     from playwright.sync_api import expect
 
     _store_pair(live_server, seed_texts)

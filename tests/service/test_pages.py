@@ -100,7 +100,7 @@ def test_check_can_look_for_reworded_copies(api: TestClient, seed_texts: dict[st
     card = page[page.index('data-id="ani-000"') :].split("</li>", 1)[0]
     assert 'data-linked="yes"' in card
     assert re.search(r"this text is a <strong>(verbatim|lightly rewritten|heavily rewritten)", card)
-    assert "reported syndicated" in card and "lexical model" in card
+    assert "reported syndicated" in card and "semantic model" in card  # the default
 
 
 def test_check_hides_the_reworded_box_when_the_pass_is_off(

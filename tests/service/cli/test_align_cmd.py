@@ -88,10 +88,10 @@ def test_align_semantic_flag_and_setting_reach_the_aligner(tmp_path: Path) -> No
         assert r.exit_code == 0, r.output
         return str(json.loads(r.output)["b"][0]["label"])
 
-    assert first_label() == "added"  # lexical by default
-    assert first_label("--semantic") == "paraphrased"
-    assert first_label(env={"COPYDESK_SEMANTIC": "1"}) == "paraphrased"
-    assert first_label("--lexical", env={"COPYDESK_SEMANTIC": "1"}) == "added"
+    assert first_label() == "paraphrased"  # semantic by default
+    assert first_label("--lexical") == "added"
+    assert first_label(env={"COPYDESK_SEMANTIC": "0"}) == "added"
+    assert first_label("--semantic", env={"COPYDESK_SEMANTIC": "0"}) == "paraphrased"
 
 
 def test_eval_pan_model_from_the_setting_and_fold(tmp_path: Path) -> None:

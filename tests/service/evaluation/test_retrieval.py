@@ -134,6 +134,6 @@ def test_rewritten_markdown_has_the_aligner_columns(
         app, ["eval", "retrieval", str(tmp_path), "--rewritten", "--rewrite-pairs", "2"]
     )
     assert result.exit_code == 0, result.output
-    assert "rewritten=true (lexical pair model)" in result.stdout
+    assert "rewritten=true (semantic pair model)" in result.stdout  # the default
     row = next(line for line in result.stdout.splitlines() if "03-random" in line)
     assert row.rstrip().endswith("| 1 | 1 |")

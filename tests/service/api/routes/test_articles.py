@@ -167,7 +167,7 @@ def test_rewritten_true_finds_a_reworded_copy_the_shingles_call_partial(
     assert found["000"]["verdict"] == "syndicated"
     rewrite = found["000"]["rewrite"]
     assert rewrite["linked"] and rewrite["rewritten"] is not None
-    assert (rewrite["copy_side"], rewrite["model"]) == ("query", "lexical")
+    assert (rewrite["copy_side"], rewrite["model"]) == ("query", "semantic")  # the default
     assert rewrite["reused_share"] >= 0.3 and rewrite["reused"] >= 3
     assert api.get("/readyz").json()["articles"] == 2  # match stores nothing
     stored = _post(api, id="copy", text=copy["text"])
