@@ -410,8 +410,7 @@ async def check(request: Request) -> Response:
             **keep,
         )
     limit = settings.max_results
-    wanted = form.get("rewritten") == "on" and settings.rewrite_pairs > 0
-    rewrites = RewritePass.from_settings(settings) if wanted else None
+    rewrites = RewritePass.asked(settings, form.get("rewritten") == "on")
     try:
         if add:
             result = await run_in_threadpool(index.put, article, limit=limit, rewrites=rewrites)

@@ -293,7 +293,7 @@ def match(
 
     text = sys.stdin.read() if str(file) == "-" else _read(file)
     settings = settings_from(data_dir, redis_url, index)
-    rewrites = RewritePass.from_settings(settings) if rewritten else None
+    rewrites = RewritePass.asked(settings, rewritten)
     with open_index(settings) as idx:
         try:
             matches = idx.match_text(text, limit=limit, rewrites=rewrites)

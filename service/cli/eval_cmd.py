@@ -365,8 +365,7 @@ def retrieval(
         if bands_only:
             settings = settings.model_copy(update={"max_passage_candidates": 0})
         rewrites = _rewrite_pass(settings, semantic, rewrite_pairs) if rewritten else None
-        report = _retrieval_run(settings, sources, pairs, limit, rewrites)
-    report.fold = fold
+        report = _retrieval_run(settings, sources, pairs, fold, limit, rewrites)
     if as_json:
         typer.echo(json.dumps(report.to_dict(), indent=2))
         return
@@ -374,10 +373,10 @@ def retrieval(
 
 
 def _retrieval_run(
-    settings: Any, sources: list[Path], pairs: Any, limit: int, rewrites: Any
+    settings: Any, sources: list[Path], pairs: Any, fold: str, limit: int, rewrites: Any
 ) -> Any:
     """Index ``sources`` into an empty index, post each suspicious text of
-    ``pairs``: the report (fold left for the caller), with its timings."""
+    ``pairs`` (those of ``fold``): the report, with its timings."""
     from rich.progress import Progress
 
     from service.cli.common import open_index
@@ -403,7 +402,7 @@ def _retrieval_run(
         timings["queries"] = time.perf_counter() - t
     passages = settings.max_passage_candidates > 0
     return ev.Report(
-        n, queries, "all", passages, subsets, coverage, timings,
+        n, queries, fold, passages, subsets, coverage, timings,
         rewritten=rewrites.model if rewrites else None,
     )  # fmt: skip
 

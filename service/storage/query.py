@@ -146,6 +146,12 @@ class RewritePass:
             max_sentences=min(settings.max_align_sentences, MAX_SENTENCES),
         )
 
+    @classmethod
+    def asked(cls, settings: Settings, rewritten: bool) -> RewritePass | None:
+        """The pass a query with ``rewritten`` runs under ``settings``: None
+        when it did not ask, or when ``COPYDESK_REWRITE_PAIRS`` is 0."""
+        return cls.from_settings(settings) if rewritten and settings.rewrite_pairs > 0 else None
+
 
 def rewrite_order(scored: Sequence[Scored], thresholds: Thresholds, rp: RewritePass) -> list[int]:
     """Which of ``scored`` to align, at most ``rp.pairs``: first the pairs the

@@ -50,10 +50,6 @@ Rewritten = Annotated[
 ]
 
 
-def _rewrites(settings: Settings, rewritten: bool) -> RewritePass | None:
-    return RewritePass.from_settings(settings) if rewritten else None
-
-
 def to_article(body: ArticleBody, settings: Settings) -> ArticleIn:
     try:
         return intake.to_article(body, max_text_chars=settings.max_text_chars)
@@ -92,7 +88,7 @@ def post_article(
     article = to_article(body, settings)
     try:
         result = index.put(
-            article, limit=_limit(settings, limit), rewrites=_rewrites(settings, rewritten)
+            article, limit=_limit(settings, limit), rewrites=RewritePass.asked(settings, rewritten)
         )
     except EmptyText:
         raise HTTPException(422, _EMPTY) from None
@@ -145,7 +141,9 @@ def match_article(
     article = to_article(body, settings)
     try:
         matches = index.match_text(
-            article.text, limit=_limit(settings, limit), rewrites=_rewrites(settings, rewritten)
+            article.text,
+            limit=_limit(settings, limit),
+            rewrites=RewritePass.asked(settings, rewritten),
         )
     except EmptyText:
         raise HTTPException(422, _EMPTY) from None
@@ -177,7 +175,7 @@ def get_matches(
     rewritten: Rewritten = False,
 ) -> MatchesOut:
     matches = index.matches_of(
-        article_id, limit=_limit(settings, limit), rewrites=_rewrites(settings, rewritten)
+        article_id, limit=_limit(settings, limit), rewrites=RewritePass.asked(settings, rewritten)
     )
     if matches is None:
         raise _unknown(article_id)
