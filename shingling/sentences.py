@@ -45,6 +45,7 @@ from shingling.tokenise import quote_spans
 _TERMINAL = tuple(".!?\u2026\"'\u201d\u2019)]")
 _CONTINUES = tuple(",;:-\u2013\u2014(")
 _HAS_WORD = re.compile(r"\w")
+_ENDS_SENTENCE = re.compile("[.!?\u2026][\"'\u201d\u2019)\\]]*\\s*$")
 #: Share of line breaks that must look like wrapping for a text to count as hard-wrapped.
 WRAPPED_SHARE = 0.2
 _QUOTE_MARKS = '"\u201c\u201d\u201e\u00ab\u00bb'
@@ -194,6 +195,15 @@ def _strip(block: str, s: int, e: int) -> tuple[int, int]:
     while e > s and block[e - 1].isspace():
         e -= 1
     return s, e
+
+
+def ends_like_sentence(text: str) -> bool:
+    """Whether ``text`` ends as a sentence does: ``.``, ``!``, ``?`` or an
+    ellipsis, perhaps inside closing quotation marks or brackets. A headline,
+    a heading, a byline or a navigation line ("Job Interview Types",
+    "800score.com Prep Course") does not; ``rewrite_degree`` does not take a
+    reworded one as evidence of a copy."""
+    return _ENDS_SENTENCE.search(text) is not None
 
 
 def split_sentences(text: str) -> list[SentenceSpan]:

@@ -24,7 +24,7 @@ from shingling.align.features import feature_names, pair_features
 from shingling.align.model import AlignParams, decide, probability
 from shingling.align.pairing import Pairs
 from shingling.align.sides import Side
-from shingling.sentences import SentenceSpan
+from shingling.sentences import SentenceSpan, ends_like_sentence
 from shingling.tokenise import Tokens, words
 
 Label = Literal["copied", "paraphrased", "added", "omitted"]
@@ -249,7 +249,11 @@ def rewrite_degree(
     reports quoting one speaker are not a copy) and not taken in by the
     context pass alone (``Sentence.context``: it extends a passage the pair
     decision found, and must not make one out of two same-topic sentences).
-    ``b`` is a copy when at least
+    A ``paraphrased`` sentence also has to end like one
+    (``sentences.ends_like_sentence``): two headings or navigation lines on
+    one subject ("How to Prepare for a Telephone Interview" against "A
+    Complete Guide To Preparing for a Job Interview") are not reworded copy;
+    a copied heading still counts. ``b`` is a copy when at least
     ``params.copy_sentences`` such sentences are found; then ``paraphrase_share``
     (the paraphrased part of them) below ``params.light_share`` is ``verbatim``,
     below ``params.heavy_share`` ``light``, else ``heavy``. Returns (sentences
@@ -265,6 +269,7 @@ def rewrite_degree(
         and not s.quote
         and not s.context
         and len(words(s.text)) >= params.min_words
+        and (s.label == "copied" or ends_like_sentence(s.text))
     ]
     if not counted:
         return 0, 0.0, None

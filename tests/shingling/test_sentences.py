@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from shingling.sentences import split_sentences
+from shingling.sentences import ends_like_sentence, split_sentences
 
 
 def texts(raw: str) -> list[str]:
@@ -145,3 +145,21 @@ def test_long_paragraph_is_segmented_a_window_at_a_time(monkeypatch: pytest.Monk
     assert len(text) > sentences.LONG_BLOCK > sentences.WINDOW >= max(seen)
     assert len(spans) == 600
     assert all(s.text.startswith("Sentence number") and s.text.endswith("Army.") for s in spans)
+
+
+@pytest.mark.parametrize(
+    ("text", "ends"),
+    [
+        ("It ran.", True),
+        ("Really?", True),
+        ('He said "no."  ', True),
+        ("(See above.)", True),
+        ("Spaying or Neutering is Good for...", True),
+        ("Job Interview Types", False),  # a heading
+        ("800score.com Prep Course", False),  # a dot inside, not at the end
+        ("NEW DELHI (ANI)", False),  # a dateline
+        ("", False),
+    ],
+)
+def test_ends_like_sentence(text: str, ends: bool) -> None:
+    assert ends_like_sentence(text) is ends

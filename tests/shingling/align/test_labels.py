@@ -87,8 +87,28 @@ def test_round4_reads_nan_as_zero() -> None:
 
 def test_context_sentences_do_not_make_a_copy() -> None:
     def s(k: int, label: str, context: bool) -> Sentence:
-        return Sentence(k, "one two three four five", 0, 23, label, 0, 0.5, context=context)  # type: ignore[arg-type]
+        return Sentence(k, "one two three four five.", 0, 24, label, 0, 0.5, context=context)  # type: ignore[arg-type]
 
     found = [s(0, "paraphrased", False), s(1, "paraphrased", True)]
     assert rewrite_degree(found) == (1, 1.0, None)  # one sentence found by the model alone
     assert rewrite_degree([s(0, "paraphrased", False), s(1, "copied", False)])[2] == "light"
+
+
+def test_reworded_headings_do_not_make_a_copy() -> None:
+    """Two headings on one subject, paired as paraphrases (PAN 2013's
+    no-plagiarism pairs), are not reworded copy; the same words ending as
+    sentences are, and a copied heading still counts."""
+
+    def s(k: int, text: str, label: str) -> Sentence:
+        return Sentence(k, text, 0, len(text), label, k, 0.6)  # type: ignore[arg-type]
+
+    headings = ["How to Prepare for a Telephone Interview", "Job Interview Types"]
+    assert rewrite_degree([s(k, t, "paraphrased") for k, t in enumerate(headings)]) == (
+        0,
+        0.0,
+        None,
+    )
+    sentences = [s(k, t + ".", "paraphrased") for k, t in enumerate(headings)]
+    assert rewrite_degree(sentences) == (2, 1.0, "heavy")
+    copied_heading = [s(0, headings[0], "copied"), sentences[1]]
+    assert rewrite_degree(copied_heading) == (2, 0.5, "light")
