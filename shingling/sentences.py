@@ -202,7 +202,7 @@ def ends_like_sentence(text: str) -> bool:
     ellipsis, perhaps inside closing quotation marks or brackets. A headline,
     a heading, a byline or a navigation line ("Job Interview Types",
     "800score.com Prep Course") does not; ``rewrite_degree`` does not take a
-    reworded one as evidence of a copy."""
+    short reworded one (``AlignParams.heading_words``) as evidence of a copy."""
     return _ENDS_SENTENCE.search(text) is not None
 
 

@@ -249,11 +249,13 @@ def rewrite_degree(
     reports quoting one speaker are not a copy) and not taken in by the
     context pass alone (``Sentence.context``: it extends a passage the pair
     decision found, and must not make one out of two same-topic sentences).
-    A ``paraphrased`` sentence also has to end like one
-    (``sentences.ends_like_sentence``): two headings or navigation lines on
-    one subject ("How to Prepare for a Telephone Interview" against "A
-    Complete Guide To Preparing for a Job Interview") are not reworded copy;
-    a copied heading still counts. ``b`` is a copy when at least
+    A ``paraphrased`` line of fewer than ``params.heading_words`` words also
+    has to end like a sentence (``sentences.ends_like_sentence``): two
+    headings or navigation lines on one subject ("How to Prepare for a
+    Telephone Interview" against "Job Interview Types") are not reworded
+    copy; a copied heading still counts, and so does a longer reworded
+    sentence whose end punctuation was lost (machine rewording moves it).
+    ``b`` is a copy when at least
     ``params.copy_sentences`` such sentences are found; then ``paraphrase_share``
     (the paraphrased part of them) below ``params.light_share`` is ``verbatim``,
     below ``params.heavy_share`` ``light``, else ``heavy``. Returns (sentences
@@ -269,7 +271,7 @@ def rewrite_degree(
         and not s.quote
         and not s.context
         and len(words(s.text)) >= params.min_words
-        and (s.label == "copied" or ends_like_sentence(s.text))
+        and (s.label == "copied" or not _heading(s.text, params))
     ]
     if not counted:
         return 0, 0.0, None
@@ -279,6 +281,13 @@ def rewrite_degree(
     if share < params.light_share:
         return len(counted), share, "verbatim"
     return len(counted), share, "light" if share < params.heavy_share else "heavy"
+
+
+def _heading(text: str, params: AlignParams) -> bool:
+    """Whether ``text`` reads as a heading: shorter than ``params.heading_words``
+    words and not ending like a sentence (``rewrite_degree`` does not count it
+    when reworded)."""
+    return len(words(text)) < params.heading_words and not ends_like_sentence(text)
 
 
 def summarise(a: Sequence[Sentence], b: Sequence[Sentence], params: AlignParams) -> Summary:

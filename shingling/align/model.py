@@ -78,7 +78,9 @@ class AlignParams:
     even-numbered PAN 2013 train documents (docs/quality.md).
     ``copy_sentences``/``light_share``/``heavy_share``: the document-level
     ``rewrite_degree`` (how many reused sentences make ``b`` a copy, and the
-    paraphrase shares between verbatim, light and heavy rewording).
+    paraphrase shares between verbatim, light and heavy rewording);
+    ``heading_words``: a reworded line of fewer words that does not end like
+    a sentence (a heading) is not counted there (0: every such line counts).
     """
 
     weights: tuple[float, ...] = LEXICAL.weights
@@ -103,6 +105,7 @@ class AlignParams:
     copy_sentences: int = 2
     light_share: float = 0.25
     heavy_share: float = 0.75
+    heading_words: int = 8
 
     def __post_init__(self) -> None:
         n = len(feature_names(self.semantic))

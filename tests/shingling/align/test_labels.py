@@ -112,3 +112,22 @@ def test_reworded_headings_do_not_make_a_copy() -> None:
     assert rewrite_degree(sentences) == (2, 1.0, "heavy")
     copied_heading = [s(0, headings[0], "copied"), sentences[1]]
     assert rewrite_degree(copied_heading) == (2, 0.5, "light")
+
+
+def test_long_reworded_lines_count_without_an_end_mark() -> None:
+    """A reworded sentence of ``heading_words`` words or more counts though its
+    end mark was lost (machine rewording moves punctuation); a shorter one
+    does not, and ``heading_words=0`` counts every line."""
+
+    def s(k: int, text: str) -> Sentence:
+        return Sentence(k, text, 0, len(text), "paraphrased", k, 0.6)  # type: ignore[arg-type]
+
+    long_lines = [
+        s(0, "the minister said on Tuesday that the talks would resume next week"),
+        s(1, "officials of both sides are expected to meet in the capital"),
+    ]
+    assert rewrite_degree(long_lines)[2] == "heavy"
+    short = [s(0, "Talks to resume next week"), long_lines[1]]
+    assert rewrite_degree(short) == (1, 1.0, None)
+    assert rewrite_degree(short, AlignParams(heading_words=0))[2] == "heavy"
+    assert rewrite_degree(long_lines, AlignParams(heading_words=20)) == (0, 0.0, None)
