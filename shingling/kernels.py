@@ -117,6 +117,75 @@ def _fmix32(h: np.uint64) -> np.uint64:
 
 
 @_kernel
+def _is_quote_mark(c: int) -> bool:
+    return c == 0x22 or c == 0x201C or c == 0x201D or c == 0x201E or c == 0xAB or c == 0xBB
+
+
+@_kernel
+def _opens_before(c: int, spaces: np.ndarray) -> bool:
+    """Whether a quotation mark after ``c`` stands where a quotation opens:
+    after whitespace, an opening bracket, a dash or a slash."""
+    if c < len(spaces) and spaces[c]:
+        return True
+    return c == 0x28 or c == 0x5B or c == 0x7B or c == 0x2014 or c == 0x2013 or c == 0x2F
+
+
+@_kernel
+def _closes_after(c: int, spaces: np.ndarray) -> bool:
+    """Whether a quotation mark before ``c`` stands where a quotation closes:
+    before whitespace, punctuation, a closing bracket or a dash."""
+    if c < len(spaces) and spaces[c]:
+        return True
+    return (
+        c == 0x2E or c == 0x2C or c == 0x3B or c == 0x3A or c == 0x21 or c == 0x3F
+        or c == 0x29 or c == 0x5D or c == 0x7D or c == 0x2014 or c == 0x2013 or c == 0x2F
+        or c == 0x2026
+    )  # fmt: skip
+
+
+@_kernel
+def _mark_role(codepoints: np.ndarray, i: int, spaces: np.ndarray) -> int:
+    """1 when the mark at ``i`` can only open a quotation, -1 when it can only
+    close one, 0 when either: by what stands on each side of it (a mark with a
+    word on its right only opens, on its left only closes), else by its glyph
+    (a left double quotation mark or a low-9 mark opens, a right one closes)."""
+    n = len(codepoints)
+    left = i == 0 or _opens_before(codepoints[i - 1], spaces)
+    right = i + 1 == n or _closes_after(codepoints[i + 1], spaces)
+    if left and not right:
+        return 1
+    if right and not left:
+        return -1
+    c = codepoints[i]
+    if c == 0x201C or c == 0x201E:
+        return 1
+    if c == 0x201D:
+        return -1
+    return 0
+
+
+@_kernel
+def _continues_quote(codepoints: np.ndarray, j: int, spaces: np.ndarray) -> bool:
+    """Whether the paragraph from ``j`` starts, after whitespace, with a quotation mark."""
+    n = len(codepoints)
+    while j < n and codepoints[j] < len(spaces) and spaces[codepoints[j]]:
+        j += 1
+    return j < n and _is_quote_mark(codepoints[j])
+
+
+@_kernel
+def _line_start(codepoints: np.ndarray, i: int, spaces: np.ndarray) -> int:
+    """The offset of the line break before ``i`` when only whitespace stands
+    between them, else -1."""
+    j = i - 1
+    while j >= 0 and codepoints[j] != NEWLINE:
+        if codepoints[j] >= len(spaces) or not spaces[codepoints[j]]:
+            return -1
+        j -= 1
+    return j
+
+
+@_kernel
 def quote_spans(codepoints: np.ndarray, spaces: np.ndarray) -> np.ndarray:
     """Spans of direct quotations (see ``shingling.tokenise.quote_spans``), as
     rows ``(start, end)``; ``spaces`` flags the whitespace of the BMP (all of
@@ -130,7 +199,10 @@ def quote_spans(codepoints: np.ndarray, spaces: np.ndarray) -> np.ndarray:
         if c == NEWLINE:
             if opened == -1:
                 continue
-            # A paragraph break (a line end followed by a blank line) closes a quote.
+            # A paragraph break (a line end followed by a blank line) ends a
+            # quotation; an unclosed one counts only when the next paragraph
+            # reopens it (a quote running over paragraphs), else its mark was
+            # a stray.
             j = i + 1
             blank = True
             while j < n and codepoints[j] != NEWLINE:
@@ -139,20 +211,30 @@ def quote_spans(codepoints: np.ndarray, spaces: np.ndarray) -> np.ndarray:
                     break
                 j += 1
             if blank and j < n:
-                out[found, 0], out[found, 1] = opened, i
-                found += 1
+                if _continues_quote(codepoints, j, spaces):
+                    out[found, 0], out[found, 1] = opened, i
+                    found += 1
                 opened = -1
-        elif not (c == 0x22 or c == 0x201C or c == 0x201D or c == 0x201E or c == 0xAB or c == 0xBB):
             continue
-        elif opened == -1 and c != 0x201D:  # a closing mark never opens
+        if not _is_quote_mark(c):
+            continue
+        role = _mark_role(codepoints, i, spaces)
+        if opened == -1:
+            if role >= 0:
+                opened = i
+        elif role == 1:
+            # A second opening. At the start of a line it continues a quote
+            # over paragraphs cut by single line breaks: the first one ends
+            # at that break. Inside a line, the first mark was a stray.
+            line = _line_start(codepoints, i, spaces)
+            if line >= 0:
+                out[found, 0], out[found, 1] = opened, line
+                found += 1
             opened = i
-        elif opened != -1 and c != 0x201C:  # an opening mark never closes
+        else:
             out[found, 0], out[found, 1] = opened, i + 1
             found += 1
             opened = -1
-    if opened != -1:
-        out[found, 0], out[found, 1] = opened, n
-        found += 1
     return out[:found]
 
 

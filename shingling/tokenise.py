@@ -46,10 +46,21 @@ class Tokens:
 def quote_spans(text: str) -> list[tuple[int, int]]:
     """Spans of direct quotations, between double quotation marks.
 
-    Quotes are paired within a paragraph, as news style closes them there;
-    an unclosed quote runs to the end of its paragraph (the next paragraph of
-    a multi-paragraph quote reopens it). Single quotes are ignored: they are
-    mostly apostrophes. Approximate by nature.
+    Quotes are paired within a paragraph, as news style closes them there.
+    A mark's role is read from its sides: with a word on its right only it
+    can open a quotation, with a word on its left only close one (so the
+    second mark of an emptied link text, ``""``, or an inch mark does not
+    open a quotation that runs on); a mark with words or spaces on both sides
+    is read by its glyph, or pairs with the mark before it. A second opening
+    mark before a closing one means the first was a stray, and the quotation
+    starts again there; when the second mark opens a line, the first
+    quotation ran to that line break (a quote over paragraphs cut by single
+    line breaks). An unclosed quote runs to the end of its paragraph
+    only when the next paragraph reopens it (news style for a quote over
+    several paragraphs); otherwise, as at the end of the text, its mark is
+    taken for a stray and nothing is quoted. Single quotes are ignored: they
+    are mostly apostrophes. Approximate by nature: scraped pages lose link
+    texts and truncate blurbs, which leaves marks unpaired.
     """
     codepoints = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
     rows = kernels.quote_spans(codepoints, whitespace_table()).tolist()

@@ -113,25 +113,47 @@ def reference_signature(hashes: np.ndarray, config: PipelineConfig) -> np.ndarra
     return (np.multiply.outer(a, hv) + b.reshape(-1, 1)).min(axis=1).astype(np.uint32)
 
 
+QUOTE_MARKS = '"\u201c\u201d\u201e\u00ab\u00bb'
+
+
+def reference_role(text: str, i: int) -> int:
+    """A mark's role by its sides, then its glyph (1 opens, -1 closes, 0 either)."""
+    before = text[i - 1] if i else " "
+    after = text[i + 1] if i + 1 < len(text) else " "
+    left = before.isspace() or before in "([{\u2014\u2013/"
+    right = after.isspace() or after in ".,;:!?)]}\u2014\u2013/\u2026"
+    if left != right:
+        return 1 if left else -1
+    return {"\u201c": 1, "\u201e": 1, "\u201d": -1}.get(text[i], 0)
+
+
 def reference_quote_spans(text: str) -> list[tuple[int, int]]:
-    """The loop over quotation marks and line ends that the kernel replaced."""
+    """The quotation rules of ``shingling.tokenise.quote_spans`` as a plain loop."""
     spans: list[tuple[int, int]] = []
     opened: int | None = None
-    for m in re.finditer('["\u201c\u201d\u201e\u00ab\u00bb\n]', text):
+    for m in re.finditer(f"[{QUOTE_MARKS}\n]", text):
         i, ch = m.start(), m.group()
         if ch == "\n":
             if opened is not None:
                 nxt = text.find("\n", i + 1)
                 if nxt != -1 and not text[i + 1 : nxt].strip():
-                    spans.append((opened, i))
+                    rest = text[nxt:].lstrip()
+                    if rest[:1] and rest[0] in QUOTE_MARKS:
+                        spans.append((opened, i))
                     opened = None
-        elif opened is None and ch != "\u201d":
+            continue
+        role = reference_role(text, i)
+        if opened is None:
+            if role >= 0:
+                opened = i
+        elif role == 1:
+            line = text.rfind("\n", 0, i)
+            if line != -1 and not text[line + 1 : i].strip():
+                spans.append((opened, line))
             opened = i
-        elif opened is not None and ch != "\u201c":
+        else:
             spans.append((opened, i + 1))
             opened = None
-    if opened is not None:
-        spans.append((opened, len(text)))
     return spans
 
 
@@ -176,7 +198,9 @@ def test_kernels_equal_the_array_definitions_on_any_text(text: str) -> None:
     check_text(text)
 
 
-QUOTE_HEAVY = st.text(alphabet=st.sampled_from(list('ab "\u201c\u201d\u00ab\u00bb\n\t\u3000')))
+QUOTE_HEAVY = st.text(
+    alphabet=st.sampled_from(list('ab "\u201c\u201d\u201e\u00ab\u00bb\n\t\u3000.,(\u2014'))
+)
 
 
 @FAST
@@ -186,7 +210,7 @@ def test_quote_spans_equal_the_loop_on_quote_heavy_text(text: str) -> None:
 
 
 def test_quoted_pieces_mark_their_tokens() -> None:
-    tokens = index_tokens('He said "stay at home" and left.\n\nThen "more')
+    tokens = index_tokens('He said "stay at home" and left.\n\nThen "more" and "less')
     flagged = [v for v, q in zip(tokens.values, tokens.quoted.tolist(), strict=True) if q]
     assert flagged == ["stay", "at", "home", "more"]
 

@@ -42,6 +42,42 @@ def test_unclosed_quote_runs_to_paragraph_end() -> None:
     assert text[spans[1][0] : spans[1][1]] == '"Second paragraph,"'
 
 
+def test_unclosed_quote_not_reopened_is_a_stray() -> None:
+    # No next paragraph opens with a mark: nothing of the first one is quoted.
+    text = 'He said "unclosed quote runs on\n\nNext "para" here.'
+    assert [text[s:e] for s, e in quote_spans(text)] == ['"para"']
+    assert quote_spans('Then "more') == []
+
+
+def test_emptied_link_text_does_not_open_a_quote() -> None:
+    # Scraped pages keep the marks of a removed link text; a truncated blurb
+    # leaves one unclosed. Neither may quote the rest of the page.
+    text = (
+        'Movavi was formed "by a group of experts... Continue reading "" Which plans '
+        'are best? Sam calls a store and claims a computer. He said "no" twice.'
+    )
+    spans = [text[s:e] for s, e in quote_spans(text)]
+    assert spans == ['""', '"no"']
+    toks = tokenise(text)
+    quoted = [v for v, q in zip(toks.values, toks.quoted, strict=True) if q]
+    assert quoted == ["no"]
+
+
+def test_quote_over_lines_reopened_keeps_its_first_line() -> None:
+    text = '"I think that is fair. You hear it.\n"When this happened, it hurt," he said.'
+    spans = [text[s:e] for s, e in quote_spans(text)]
+    assert spans == ['"I think that is fair. You hear it.', '"When this happened, it hurt,"']
+
+
+def test_marks_are_read_by_their_sides() -> None:
+    # An inch mark closes nothing open and opens nothing; German quotes pair.
+    assert quote_spans('a 12" screen') == []
+    text = "\u201eHallo\u201c, sagte er."
+    assert [text[s:e] for s, e in quote_spans(text)] == ["\u201eHallo\u201c"]
+    text = 'She said:"Go." Then, "stay," he said.'
+    assert [text[s:e] for s, e in quote_spans(text)] == ['"Go."', '"stay,"']
+
+
 def test_index_tokens_equal_tokenise(seed_texts: dict[str, str]) -> None:
     from shingling.tokenise import index_tokens
 
