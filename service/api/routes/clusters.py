@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Request, Response
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from service.api.deps import ApiKey, IndexDep, SettingsDep
 from service.api.schemas import ERRORS, ClustersOut, JobCreated, JobOut
@@ -28,8 +28,12 @@ class JobIn(BaseModel):
     """Optional body of ``POST /clusters/jobs``: a time window and thresholds.
 
     Numbers are strict (``false`` is not 0, ``"3"`` is not 3, but ``7.0`` is the integer 7
-    as JSON Schema has it) and times are ISO 8601 strings, as the schema says.
+    as JSON Schema has it) and times are ISO 8601 strings, as the schema says. An
+    unknown field is refused, so a misspelt window or threshold (``"window"``,
+    ``"from"``) cannot silently start a job over the whole index.
     """
+
+    model_config = ConfigDict(extra="forbid")
 
     since: datetime | None = Field(
         default=None, description="Only articles published (else ingested) at or after this."

@@ -76,6 +76,10 @@ def test_body_is_optional_and_validated(seeded: TestClient) -> None:
         json={"since": "2024-02-01T00:00:00Z", "until": "2024-01-01T00:00:00Z"},
     )
     assert bad.status_code == 422 and "since" in bad.json()["detail"]
+    typo = seeded.post("/clusters/jobs", json={"from": "2024-02-01T00:00:00Z"})
+    assert typo.status_code == 422
+    assert typo.json()["detail"].startswith("from: unknown field")
+    assert seeded.get("/clusters/jobs").json() == []  # nothing was started
     r = seeded.post("/clusters/jobs", json={"verify": "estimate", "syndicated_containment": 0.95})
     assert r.status_code == 202
     status = _finish(seeded, r.json()["job_id"])
