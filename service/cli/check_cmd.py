@@ -25,9 +25,10 @@ def check(
     show: Annotated[int, typer.Option(help="Most problems to list (all are counted).")] = 50,
     as_json: Annotated[bool, typer.Option("--json", help="JSON for scripts.")] = False,
 ) -> None:
-    """Check the index is consistent: every id, doc, signature, LSH entry and time entry
-    refers to the others. Exit code 1 when any problem is found. Run on a quiet index:
-    writes in flight show up as transient problems."""
+    """Check the index is consistent: every id, doc, signature, LSH entry, passage
+    fingerprint posting and time entry refers to the others. Exit code 1 when any
+    problem is found. Run it on a quiet index: writes in flight show up as transient
+    problems."""
     settings = settings_from(data_dir, redis_url, index)
     with open_index(settings) as idx:
         report = check_index(idx.client, idx.config, index=settings.index)
