@@ -51,13 +51,14 @@ def run(args: argparse.Namespace) -> dict[str, object]:
             "('all' runs the baseline)"
         )
     size = SIZES[args.size]
-    config = PipelineConfig()
+    config = PipelineConfig(winnow=args.winnow)
     material = load_material(args.material)
     wanted = SCENARIOS if args.scenario == "all" else GROUPS.get(args.scenario, (args.scenario,))
     if args.keep_index is not None and "ingest" not in wanted:
         raise SystemExit("--keep-index saves the ingest scenario's index: use it with 'ingest'")
     corpus = scenarios.Corpus(size, args.seed, material, queries=min(args.queries, size))
     result: dict[str, object] = {"size": size, "seed": args.seed, "material": str(args.material)}
+    result["winnow"] = config.winnow
 
     def deadline() -> float:
         return time.monotonic() + float(args.budget)
@@ -144,7 +145,7 @@ def run_on_saved(args: argparse.Namespace) -> dict[str, object]:
     corpus = saved.load(args.index)
     queries = corpus.sample[: args.queries]
     corpus.sample = queries
-    config = PipelineConfig()
+    config = PipelineConfig(winnow=args.winnow)
     result: dict[str, object] = {"size": corpus.size, "seed": corpus.seed, "material": "-"}
     if args.with_baseline:
         result["material"] = str(args.material)
@@ -231,6 +232,13 @@ def main(argv: list[str] | None = None) -> int:
         help="seconds each scenario may run before it stops and reports",
     )
     parser.add_argument("--queries", type=int, default=1000, help="queries to time")
+    parser.add_argument(
+        "--winnow",
+        type=int,
+        default=PipelineConfig.winnow,
+        help="passage fingerprint window (COPYDESK_WINNOW): fewer postings an article "
+        "as it grows (docs/matching.md); a kept index must have been built with the same",
+    )
     parser.add_argument("--signature-articles", type=int, default=2000)
     parser.add_argument(
         "--baseline-articles",

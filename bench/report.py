@@ -314,8 +314,9 @@ def markdown(r: Figures) -> str:
     if r.get("bands_only_ingest"):
         lines += [
             "",
-            "Passage fingerprints against the path before them (`BandsOnly`: LSH bands alone,",
-            "no fingerprint lists), same corpus, same run:",
+            "Passage fingerprints (winnowing window "
+            f"{r.get('winnow', 8)}) against the path before them (`BandsOnly`: LSH bands",
+            "alone, no fingerprint lists), same corpus, same run:",
             "",
             "| figure | with passages | bands only | ratio | target | met |",
             "|---|---:|---:|---:|---|---|",

@@ -131,3 +131,21 @@ def test_baseline_options_go_together(tmp_path: Path) -> None:
               "--baseline-index", str(tmp_path)])  # fmt: skip
     with pytest.raises(SystemExit, match="go with 'query --index DIR'"):
         main(["ingest", "--size", "300", "--baseline-index", str(tmp_path)])
+
+
+@pytest.mark.slow
+def test_a_wider_window_stores_fewer_postings(tmp_path: Path) -> None:
+    # --winnow measures the lean profile an operator can choose (COPYDESK_WINNOW).
+    runs = {}
+    for w in (8, 24):
+        out = tmp_path / str(w)
+        assert main(["passages", "--size", "300", "--budget", "60", "--queries", "20",
+                     "--signature-articles", "20", "--winnow", str(w),
+                     "--out", str(out)]) == 0  # fmt: skip
+        runs[w] = json.loads((out / "300-passages.json").read_text())
+        assert runs[w]["winnow"] == w
+        assert f"winnowing window {w})" in (out / "300-passages.md").read_text()
+    # About 2 / (w + 1) of the shingles: a third as many postings at 24 as at 8.
+    dense, lean = (runs[w]["ingest"]["fingerprint_bytes"] for w in (8, 24))
+    assert 0 < lean < 0.6 * dense
+    assert runs[24]["bands_only_ingest"]["fingerprint_bytes"] == 0
