@@ -256,7 +256,9 @@ def rewrite_degree(
     copy; a copied heading still counts, and so does a longer reworded
     sentence whose end punctuation was lost (machine rewording moves it).
     ``b`` is a copy when at least
-    ``params.copy_sentences`` such sentences are found; then ``paraphrase_share``
+    ``params.copy_sentences`` such sentences of different words are found (a
+    line ``b`` repeats, such as a credit, a caption or a footer, is one piece
+    of evidence however often it recurs); then ``paraphrase_share``
     (the paraphrased part of them) below ``params.light_share`` is ``verbatim``,
     below ``params.heavy_share`` ``light``, else ``heavy``. Returns (sentences
     counted, paraphrase share, degree or None). The constants were chosen on
@@ -276,7 +278,7 @@ def rewrite_degree(
     if not counted:
         return 0, 0.0, None
     share = sum(s.label == "paraphrased" for s in counted) / len(counted)
-    if len(counted) < params.copy_sentences:
+    if len({tuple(words(s.text)) for s in counted}) < params.copy_sentences:
         return len(counted), share, None
     if share < params.light_share:
         return len(counted), share, "verbatim"

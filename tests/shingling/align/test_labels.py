@@ -43,8 +43,16 @@ def test_copied_is_a_near_copy_or_a_verbatim_excerpt() -> None:
     assert not _copied("one two", "one two three four five six")  # too short to be an excerpt
 
 
-def _b(*labels: str, quote: bool = False, text: str = "Four words long here.") -> list[Sentence]:
-    return [Sentence(k, text, 0, len(text), lab, None, 0.9, quote) for k, lab in enumerate(labels)]  # type: ignore[arg-type]
+_NTH = ("first", "second", "third", "fourth", "fifth")
+
+
+def _b(*labels: str, quote: bool = False, text: str | None = None) -> list[Sentence]:
+    """Sentences of ``b`` with these labels, each of its own words unless ``text`` is given."""
+    texts = [text or f"The {_NTH[k]} sentence here." for k in range(len(labels))]
+    return [
+        Sentence(k, t, 0, len(t), lab, None, 0.9, quote)  # type: ignore[arg-type]
+        for k, (t, lab) in enumerate(zip(texts, labels, strict=True))
+    ]
 
 
 @pytest.mark.parametrize(
@@ -57,6 +65,8 @@ def _b(*labels: str, quote: bool = False, text: str = "Four words long here.") -
         (_b("copied", "paraphrased", "paraphrased", "paraphrased"), (4, 0.75, "heavy")),
         (_b("copied", "paraphrased", quote=True), (0, 0.0, None)),  # shared quotations
         (_b("copied", "copied", text="Too short."), (0, 0.0, None)),  # fragments
+        # One line that b repeats (a credit under every track) is one sentence's evidence.
+        (_b("copied", "copied", "paraphrased", text="Lead vocal: Neil Young."), (3, 1 / 3, None)),
     ],
 )
 def test_rewrite_degree(b: list[Sentence], expected: tuple[int, float, str | None]) -> None:
@@ -87,7 +97,8 @@ def test_round4_reads_nan_as_zero() -> None:
 
 def test_context_sentences_do_not_make_a_copy() -> None:
     def s(k: int, label: str, context: bool) -> Sentence:
-        return Sentence(k, "one two three four five.", 0, 24, label, 0, 0.5, context=context)  # type: ignore[arg-type]
+        text = f"one two three four {_NTH[k]}."
+        return Sentence(k, text, 0, len(text), label, 0, 0.5, context=context)  # type: ignore[arg-type]
 
     found = [s(0, "paraphrased", False), s(1, "paraphrased", True)]
     assert rewrite_degree(found) == (1, 1.0, None)  # one sentence found by the model alone
