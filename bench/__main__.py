@@ -22,6 +22,7 @@ from bench import report, saved, scenarios
 from bench.machine import describe
 from bench.redis_server import redis_server
 from bench.synth import DEFAULT_MATERIAL, Material, load_material
+from service.defaults import MAX_LOCATED
 from service.storage.index import Index
 from shingling import PipelineConfig
 
@@ -59,6 +60,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
     corpus = scenarios.Corpus(size, args.seed, material, queries=min(args.queries, size))
     result: dict[str, object] = {"size": size, "seed": args.seed, "material": str(args.material)}
     result["winnow"] = config.winnow
+    result["max_located"] = args.max_located
 
     def deadline() -> float:
         return time.monotonic() + float(args.budget)
@@ -75,7 +77,9 @@ def run(args: argparse.Namespace) -> dict[str, object]:
             texts = [a.text for a in head]
             say("signatures", scenarios.signatures(texts, config, args.budget))
         if "ingest" in wanted:
-            index = Index(client, config, name="bench", capacity=size)  # sized as an operator would
+            index = Index(  # sized as an operator would
+                client, config, name="bench", capacity=size, max_located=args.max_located
+            )
             index.check_config()
             say("ingest", scenarios.ingest(
                 index, corpus.stream(), deadline(), workers=args.ingest_workers))  # fmt: skip
@@ -186,7 +190,13 @@ def run_on_saved(args: argparse.Namespace) -> dict[str, object]:
         print(f"datasketch: {json.dumps(result['datasketch'])}", file=sys.stderr, flush=True)
     with redis_server(timeout=args.budget, restore=args.index / saved.SNAPSHOT) as client:
         result["machine"] = machine(client, [a.text for a in queries], config.k)
-        index = Index(client, config, name=saved.INDEX_NAME, capacity=corpus.size)
+        index = Index(
+            client,
+            config,
+            name=saved.INDEX_NAME,
+            capacity=corpus.size,
+            max_located=args.max_located,
+        )
         index.check_config()
         result["restored"] = {"path": str(args.index), "articles": index.count()}
         result["query"] = scenarios.query(index, corpus, time.monotonic() + args.budget)
@@ -238,6 +248,13 @@ def main(argv: list[str] | None = None) -> int:
         default=PipelineConfig.winnow,
         help="passage fingerprint window (COPYDESK_WINNOW): fewer postings an article "
         "as it grows (docs/matching.md); a kept index must have been built with the same",
+    )
+    parser.add_argument(
+        "--max-located",
+        type=int,
+        default=MAX_LOCATED,
+        help="matches of a reply whose passages are located (COPYDESK_MAX_LOCATED): "
+        "0 times the query without them",
     )
     parser.add_argument("--signature-articles", type=int, default=2000)
     parser.add_argument(

@@ -315,8 +315,9 @@ def markdown(r: Figures) -> str:
         lines += [
             "",
             "Passage fingerprints (winnowing window "
-            f"{r.get('winnow', 8)}) against the path before them (`BandsOnly`: LSH bands",
-            "alone, no fingerprint lists), same corpus, same run:",
+            f"{r.get('winnow', 8)}, {r.get('max_located', 10)} matches located a reply) against "
+            "the path before them (`BandsOnly`: LSH bands",
+            "alone, `COPYDESK_WINNOW=0 COPYDESK_MAX_LOCATED=0`), same corpus, same run:",
             "",
             "| figure | with passages | bands only | ratio | target | met |",
             "|---|---:|---:|---:|---|---|",

@@ -27,10 +27,9 @@ from bench.machine import OtherLoad
 from bench.redis_server import copydesk_server
 from bench.synth import Article, Material, generate
 from service.bulk import ingest_batches
-from service.model import ArticleIn, EmptyText, Match, PutResult
+from service.model import ArticleIn, Match
 from service.retention import sweep
 from service.storage.index import Index
-from service.storage.layout import PreparedDoc
 from shingling import PipelineConfig, analyse
 
 BATCH = 256  # articles per Index.put_many, as `copydesk ingest` uses
@@ -226,29 +225,21 @@ def index_memory(client: redis.Redis, index: Index, sample: int = 2000) -> dict[
 
 
 class BandsOnly(Index):
-    """The index as it was before passage fingerprints (layout 1's data path),
-    for the cost comparison in the same run: nothing is written to the ``fp``
-    lists, queries use the LSH bands alone, and matches are not located.
-    (Analysis still winnows, a few microseconds an article.)"""
+    """The path before passage fingerprints, as an operator runs it today:
+    ``COPYDESK_WINNOW=0`` (no fingerprint is kept or stored, the LSH bands
+    alone find candidates) and ``COPYDESK_MAX_LOCATED=0`` (matches are not
+    located). The cost comparison's baseline, in the same run."""
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, max_passage_candidates=0, **kwargs)  # type: ignore[arg-type]
-
-    def write_prepared(
-        self, batch: list[ArticleIn], docs: list[PreparedDoc | EmptyText]
-    ) -> list[PutResult | EmptyText]:
-        bare = [
-            d
-            if isinstance(d, EmptyText)
-            else replace(
-                d, fingerprints=b"", fields={k: v for k, v in d.fields.items() if k != "fp"}
-            )
-            for d in docs
-        ]
-        return super().write_prepared(batch, bare)
-
-    def _located(self, query_text: str, matches: list[Match]) -> list[Match]:
-        return matches
+    def __init__(
+        self, client: redis.Redis, config: PipelineConfig, *args: object, **kwargs: object
+    ) -> None:
+        super().__init__(
+            client,
+            replace(config, winnow=0),
+            *args,
+            max_located=0,
+            **kwargs,  # type: ignore[arg-type]
+        )
 
 
 # -- ingest -----------------------------------------------------------------------

@@ -33,6 +33,7 @@ DEFAULT_REWRITE_PAIRS = 5
 #: (two shared fingerprints needed) 0.047 of summary recall (docs/matching.md).
 MAX_SINGLE_FINGERPRINT_CANDIDATES = 20
 #: Matches of a query whose shared passages are located (offsets, shares), the
-#: best first: locating re-tokenises both texts (~0.5 ms a pair of long
-#: articles). Matches past it carry no passages and shares of 0.
+#: best first (``COPYDESK_MAX_LOCATED``): locating fetches and re-tokenises each
+#: match's text (~0.1 ms a news article, docs/benchmarks.md). Matches past it
+#: carry no passages and shares of 0.
 MAX_LOCATED = 10

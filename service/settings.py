@@ -18,6 +18,7 @@ from service.defaults import (
     DEFAULT_MAX_CANDIDATES,
     DEFAULT_MAX_PASSAGE_CANDIDATES,
     DEFAULT_REWRITE_PAIRS,
+    MAX_LOCATED,
 )
 from shingling import PipelineConfig, Thresholds
 from shingling.families import DEFAULT_WIRE_SOURCES
@@ -61,10 +62,12 @@ class Settings(BaseSettings):
     rows: int = Field(default=2, ge=1)
     winnow: int = Field(
         default=PipelineConfig.winnow,
-        ge=1,
+        ge=0,
         le=200,
         description="Window (in shingles) of the passage fingerprints: any shared run of "
-        "winnow + shingle_k - 1 words is found whatever the articles' lengths.",
+        "winnow + shingle_k - 1 words is found whatever the articles' lengths. 0: no "
+        "passage index (the LSH bands alone: faster ingest, partial reuse missed). "
+        "Fixed when an index is created.",
     )
     capacity: int = Field(
         default=100_000,
@@ -88,6 +91,13 @@ class Settings(BaseSettings):
     max_candidates: int = Field(default=DEFAULT_MAX_CANDIDATES, ge=1)
     max_bucket: int = Field(default=DEFAULT_MAX_BUCKET, ge=0)  # 0: read whole buckets
     max_passage_candidates: int = Field(default=DEFAULT_MAX_PASSAGE_CANDIDATES, ge=0)
+    max_located: int = Field(
+        default=MAX_LOCATED,
+        ge=0,
+        le=1000,
+        description="Matches of a reply that carry their shared passages and shares (the "
+        "best first; ~0.1 ms and one stored text each); the rest report none. 0: none.",
+    )
     max_align_sentences: int = Field(
         default=5000,
         ge=1,

@@ -29,7 +29,9 @@ class PipelineConfig:
     (``shingling.passages.fingerprints``): two texts that share a run of at
     least ``winnow + k - 1`` words share a fingerprint (a guarantee, not an
     estimate), and an article keeps about ``2 / (winnow + 1)`` of its
-    shingles as fingerprints.
+    shingles as fingerprints. ``winnow = 0``: no fingerprints, so no passage
+    index: the LSH bands alone find candidates, as before the passage index
+    (cheaper ingest, and partial reuse is missed: docs/matching.md).
     """
 
     k: int = 5
@@ -45,8 +47,8 @@ class PipelineConfig:
             raise ValueError(f"k must be >= 1, got {self.k}")
         if self.b < 1 or self.r < 1:
             raise ValueError(f"b and r must be >= 1, got b={self.b} r={self.r}")
-        if self.winnow < 1:
-            raise ValueError(f"winnow must be >= 1, got {self.winnow}")
+        if self.winnow < 0:
+            raise ValueError(f"winnow must be >= 1 (or 0: no passage index), got {self.winnow}")
         if self.b * self.r > self.num_perm:
             raise ValueError(
                 f"b*r = {self.b * self.r} exceeds num_perm = {self.num_perm}: "
@@ -68,9 +70,15 @@ class PipelineConfig:
         return hashlib.sha256(self.to_json().encode()).hexdigest()[:16]
 
     @property
-    def guaranteed_run(self) -> int:
-        """Words of a shared run that is always found by its fingerprints."""
-        return self.winnow + self.k - 1
+    def passages(self) -> bool:
+        """Whether articles keep passage fingerprints (``winnow > 0``)."""
+        return self.winnow > 0
+
+    @property
+    def guaranteed_run(self) -> int | None:
+        """Words of a shared run that is always found by its fingerprints
+        (None without a passage index)."""
+        return self.winnow + self.k - 1 if self.passages else None
 
     def candidate_probability(self, s: float) -> float:
         """Probability that a pair with Jaccard ``s`` shares at least one band."""

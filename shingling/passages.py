@@ -42,7 +42,10 @@ def fingerprints(shingles: Shingles, config: PipelineConfig) -> np.ndarray:
     About ``2 / (winnow + 1)`` of the shingles are kept. 32-bit values: two
     unrelated shingles share a fingerprint value by chance about once per
     2^32 pairs of shingles, which at most adds a candidate to verify.
+    None at all when ``config.winnow`` is 0 (no passage index).
     """
+    if not config.passages:
+        return np.empty(0, PACKED)
     return sorted_unique(kernels.winnow(shingles.windows.astype(PACKED), config.winnow))
 
 

@@ -324,7 +324,10 @@ def retrieval(
         str, typer.Option(help="Pairs whose suspicious document number is even, odd, or all.")
     ] = "all",
     bands_only: Annotated[
-        bool, typer.Option("--bands-only", help="LSH bands alone (no passage fingerprints).")
+        bool,
+        typer.Option(
+            "--bands-only", help="LSH bands alone: the index built with COPYDESK_WINNOW=0."
+        ),
     ] = False,
     limit: Annotated[int, typer.Option(help="Matches asked for per query.")] = 50,
     rewritten: Annotated[
@@ -363,7 +366,7 @@ def retrieval(
     with tempfile.TemporaryDirectory(prefix="copydesk-retrieval-") as tmp:
         settings = settings_from(data_dir or Path(tmp), None, "retrieval")
         if bands_only:
-            settings = settings.model_copy(update={"max_passage_candidates": 0})
+            settings = settings.model_copy(update={"winnow": 0})
         rewrites = _rewrite_pass(settings, semantic, rewrite_pairs) if rewritten else None
         report = _retrieval_run(settings, sources, pairs, fold, limit, rewrites)
     if as_json:
@@ -400,7 +403,7 @@ def _retrieval_run(
             idx, pairs, limit=limit, rewrites=rewrites, progress=lambda k: bar.advance(task, k)
         )
         timings["queries"] = time.perf_counter() - t
-    passages = settings.max_passage_candidates > 0
+    passages = settings.pipeline().passages and settings.max_passage_candidates > 0
     return ev.Report(
         n, queries, fold, passages, subsets, coverage, timings,
         rewritten=rewrites.model if rewrites else None,

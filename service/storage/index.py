@@ -114,6 +114,7 @@ class Index:
         max_candidates: int = DEFAULT_MAX_CANDIDATES,
         max_bucket: int = DEFAULT_MAX_BUCKET,
         max_passage_candidates: int = DEFAULT_MAX_PASSAGE_CANDIDATES,
+        max_located: int = MAX_LOCATED,
         capacity: int | None = None,
         partitions: int | None = None,
     ) -> None:
@@ -139,6 +140,8 @@ class Index:
         self.max_bucket = max_bucket
         #: 0 turns the passage candidates off (the bands alone, as before layout 2).
         self.max_passage_candidates = max_passage_candidates
+        #: Matches of a reply that carry their passages (0: none, and no text read).
+        self.max_located = max_located
         self._put = client.register_script(scripting.source("put.lua"))
         self._remove = client.register_script(scripting.source("remove.lua"))
         self._query_script = client.register_script(scripting.source("query.lua"))
@@ -156,6 +159,7 @@ class Index:
             max_candidates=settings.max_candidates,
             max_bucket=settings.max_bucket,
             max_passage_candidates=settings.max_passage_candidates,
+            max_located=settings.max_located,
             capacity=settings.capacity,
             partitions=settings.partitions,
         )
@@ -556,10 +560,10 @@ class Index:
 
     def _located(self, query_text: str, matches: list[Match]) -> list[Match]:
         """``matches`` with their shared passages (``query.with_passages``): the
-        texts of the first ``MAX_LOCATED`` in one round trip."""
-        if not matches:
+        texts of the first ``max_located`` in one round trip."""
+        if not matches or not self.max_located:
             return matches
         pipe = self.client.pipeline(transaction=False)
-        for m in matches[:MAX_LOCATED]:
+        for m in matches[: self.max_located]:
             pipe.hget(self.keys.doc(m.number), layout.TEXT)
         return with_passages(query_text, matches, pipe.execute(), self.config)

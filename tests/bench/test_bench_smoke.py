@@ -135,16 +135,18 @@ def test_baseline_options_go_together(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_a_wider_window_stores_fewer_postings(tmp_path: Path) -> None:
-    # --winnow measures the lean profile an operator can choose (COPYDESK_WINNOW).
+    # --winnow and --max-located measure the lean profiles an operator can
+    # choose (COPYDESK_WINNOW, COPYDESK_MAX_LOCATED).
     runs = {}
-    for w in (8, 24):
+    for w, located in ((8, 10), (24, 0)):
         out = tmp_path / str(w)
         assert main(["passages", "--size", "300", "--budget", "60", "--queries", "20",
                      "--signature-articles", "20", "--winnow", str(w),
-                     "--out", str(out)]) == 0  # fmt: skip
+                     "--max-located", str(located), "--out", str(out)]) == 0  # fmt: skip
         runs[w] = json.loads((out / "300-passages.json").read_text())
-        assert runs[w]["winnow"] == w
-        assert f"winnowing window {w})" in (out / "300-passages.md").read_text()
+        assert (runs[w]["winnow"], runs[w]["max_located"]) == (w, located)
+        shown = f"winnowing window {w}, {located} matches located"
+        assert shown in (out / "300-passages.md").read_text()
     # About 2 / (w + 1) of the shingles: a third as many postings at 24 as at 8.
     dense, lean = (runs[w]["ingest"]["fingerprint_bytes"] for w in (8, 24))
     assert 0 < lean < 0.6 * dense

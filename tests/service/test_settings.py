@@ -27,12 +27,28 @@ def test_environment_then_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
     assert s.redis_url is None
 
 
+def test_the_passage_index_and_located_matches_are_settings(
+    monkeypatch: pytest.MonkeyPatch, settings: Settings, redis_client: object
+) -> None:
+    from service.storage.index import Index
+
+    monkeypatch.setenv("COPYDESK_WINNOW", "0")
+    monkeypatch.setenv("COPYDESK_MAX_LOCATED", "3")
+    s = get_settings(redis_url=settings.redis_url)
+    assert s.pipeline() == PipelineConfig(winnow=0) and not s.pipeline().passages
+    index = Index.from_settings(redis_client, s)  # type: ignore[arg-type]
+    assert index.max_located == 3 and not index.config.passages
+
+
 def test_wire_source_names() -> None:
     assert Settings(wire_sources=" AP, Reuters ,,").wire_source_names() == ("AP", "Reuters")
     assert Settings(wire_sources="").wire_source_names() == ()
 
 
-@pytest.mark.parametrize("field", [{"index": "has space"}, {"num_perm": 8}, {"bands": 256}])
+@pytest.mark.parametrize(
+    "field",
+    [{"index": "has space"}, {"num_perm": 8}, {"bands": 256}, {"winnow": -1}, {"max_located": -1}],
+)
 def test_out_of_range_values_are_refused(field: dict[str, object]) -> None:
     with pytest.raises(ValidationError):
         Settings(**field)  # type: ignore[arg-type]

@@ -52,10 +52,19 @@ def test_winnow_picks_the_minimum_of_every_window(values: list[int], w: int) -> 
     assert set(got.tolist()) == _reference_winnow(values, w)
 
 
+def test_no_fingerprints_without_a_passage_index() -> None:
+    text = " ".join(f"w{i}" for i in range(300))
+    assert len(fingerprints(shingle(text, CONFIG), CONFIG)) > 0
+    off = PipelineConfig(winnow=0)
+    got = fingerprints(shingle(text, off), off)
+    assert got.dtype == np.uint32 and len(got) == 0
+
+
 def test_a_shared_run_of_the_guaranteed_length_always_shares_a_fingerprint() -> None:
     """Winnowing's guarantee, whatever surrounds the run and however long the texts."""
     rng = np.random.default_rng(7)
     run = CONFIG.guaranteed_run
+    assert run is not None
     for trial in range(60):
         passage = _text(rng, run)
         a = f"{_text(rng, int(rng.integers(0, 3000)))} {passage} {_text(rng, 50)}"

@@ -349,10 +349,10 @@ def _words(seed: int, n: int) -> str:
 def test_a_wire_passage_pasted_into_a_long_story_is_found_by_its_fingerprints(
     redis_client: redis.Redis,
 ) -> None:
-    """Jaccard ~0.03: the bands alone offer such a pair about once in 17 (the
-    candidate probability); the passage fingerprints always find it, and the
-    match says where the passage is in both texts."""
-    bands_only = Index(redis_client, PipelineConfig(), name="bands", max_passage_candidates=0)
+    """Jaccard ~0.03: the bands alone (``COPYDESK_WINNOW=0``) offer such a pair
+    about once in 17 (the candidate probability); the passage fingerprints
+    always find it, and the match says where the passage is in both texts."""
+    bands_only = Index(redis_client, PipelineConfig(winnow=0), name="bands")
     both = Index(redis_client, PipelineConfig(), name="both")
     wires = [_words(seed, 100) for seed in range(10)]
     for index in (bands_only, both):
@@ -362,6 +362,8 @@ def test_a_wire_passage_pasted_into_a_long_story_is_found_by_its_fingerprints(
         f"{_words(50 + i, 1500)}\n\n{w}\n\n{_words(70 + i, 1500)}" for i, w in enumerate(wires)
     ]
     assert sum(bool(bands_only.match_text(story)) for story in stories) <= 3
+    assert _kind(redis_client, bands_only.keys, "fp") == []  # nothing listed at winnow 0
+    assert _kind(redis_client, both.keys, "fp") != []
     for i, (wire, story) in enumerate(zip(wires, stories, strict=True)):
         (match,) = both.match_text(story)
         assert match.id == f"wire-{i}" and match.verdict is Verdict.SYNDICATED
@@ -374,6 +376,41 @@ def test_a_wire_passage_pasted_into_a_long_story_is_found_by_its_fingerprints(
     both.put(ArticleIn(text=stories[0], id="story"))
     assert [m.id for m in both.matches_of("wire-0") or []] == ["story"]
     assert [m.id for m in both.matches_of("story") or []] == ["wire-0"]
+
+
+def test_without_a_passage_index_seeds_still_match_and_check_is_clean(
+    redis_client: redis.Redis, seed_texts: dict[str, str]
+) -> None:
+    """``COPYDESK_WINNOW=0``: articles keep no fingerprints, the bands alone
+    find whole-story copies (000/001 stay syndicated), every article is still
+    located, and ``copydesk check`` finds the index consistent."""
+    from service.storage.check import check
+
+    index = Index(redis_client, PipelineConfig(winnow=0), name="nofp")
+    index.put_many(ArticleIn(text=t, id=i) for i, t in seed_texts.items())
+    (a, b) = sorted(seed_texts)[:2]
+    (match,) = index.matches_of(b) or []
+    assert match.id == a and match.verdict is Verdict.SYNDICATED and match.passages
+    assert _kind(redis_client, index.keys, "fp") == []
+    report = check(redis_client, index.config, index="nofp")
+    assert report.ok, report.problems
+
+
+def test_max_located_sets_how_many_matches_carry_their_passages(
+    redis_client: redis.Redis,
+) -> None:
+    wire = _words(5, 120)
+    texts = {f"copy-{i}": f"{_words(200 + i, 60 + 10 * i)}\n\n{wire}" for i in range(4)}
+    story = f"{_words(300, 80)}\n\n{wire}"
+    located = {}
+    for n in (0, 2, 10):
+        index = Index(redis_client, PipelineConfig(), name=f"loc{n}", max_located=n)
+        index.put_many(ArticleIn(text=t, id=i) for i, t in texts.items())
+        matches = index.match_text(story)
+        assert len(matches) == 4
+        located[n] = [bool(m.passages) for m in matches]
+        assert all((m.query_share > 0) == bool(m.passages) for m in matches)
+    assert located == {0: [False] * 4, 2: [True, True, False, False], 10: [True] * 4}
 
 
 def test_replace_and_delete_leave_no_fingerprint_entry(index: Index) -> None:
