@@ -34,6 +34,6 @@ DEFAULT_REWRITE_PAIRS = 5
 MAX_SINGLE_FINGERPRINT_CANDIDATES = 20
 #: Matches of a query whose shared passages are located (offsets, shares), the
 #: best first (``COPYDESK_MAX_LOCATED``): locating fetches and re-tokenises each
-#: match's text (~0.1 ms a news article, docs/benchmarks.md). Matches past it
+#: match's text (~0.3 ms a match at 100k articles, docs/benchmarks.md). Matches past it
 #: carry no passages and shares of 0.
 MAX_LOCATED = 10

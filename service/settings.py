@@ -96,7 +96,7 @@ class Settings(BaseSettings):
         ge=0,
         le=1000,
         description="Matches of a reply that carry their shared passages and shares (the "
-        "best first; ~0.1 ms and one stored text each); the rest report none. 0: none.",
+        "best first; ~0.3 ms and one stored text each); the rest report none. 0: none.",
     )
     max_align_sentences: int = Field(
         default=5000,
